@@ -1,0 +1,28 @@
+# The two commands the README names: `make run` and `make test`. Both set everything up first
+# and are safe to run again (the virtual environment is rebuilt only when the pins change).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export HAYSTACK_TELEMETRY_ENABLED := False
+
+.PHONY: install run test bench lint
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q torch==2.13.0
+	$(BIN)/pip install --disable-pip-version-check -q -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/feedback-router serve
+
+test: install
+	HF_HUB_OFFLINE=1 $(BIN)/pytest
+
+bench: install
+	HF_HUB_OFFLINE=1 $(BIN)/python -m benchmarks
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports

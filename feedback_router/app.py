@@ -1,0 +1,103 @@
+"""create_app(): routers, error handlers, body limits and the worker's lifespan."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from feedback_router import __version__, worker
+from feedback_router.config import get_settings
+from feedback_router.errors import DomainError, field_messages
+from feedback_router.feedback.routes import router as feedback_router
+from feedback_router.health import router as health_router
+from feedback_router.tickets.routes import router as tickets_router
+from feedback_router.web.routes import router as web_router
+
+BAD_BODY = {"json_invalid", "model_attributes_type", "dict_type", "list_type"}
+
+
+class BodyLimit:
+    """Answers 413 for bodies over the limit, by Content-Length or by counting a streamed body.
+
+    The body is read here, before the app, because FastAPI turns any error raised while it reads
+    the body into a 400.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        settings = get_settings()
+        limit = settings.max_batch_body_bytes if scope["path"].endswith("/batch") else settings.max_body_bytes
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            await self._refuse(scope, receive, send, limit)
+            return
+        messages: list[Message] = []
+        received = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            received += len(message.get("body", b""))
+            if received > limit:
+                await self._refuse(scope, receive, send, limit)
+                return
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response = JSONResponse({"detail": f"request body is larger than {limit} bytes"}, status_code=413)
+        await response(scope, receive, send)
+
+
+async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    body_errors = [e for e in exc.errors() if e["loc"] and e["loc"][0] == "body"]
+    for error in body_errors:
+        if error["type"] == "json_invalid":
+            reason = error.get("ctx", {}).get("error", "")
+            return JSONResponse({"detail": f"request body is not valid JSON: {reason}".rstrip(": ")}, 400)
+        if len(error["loc"]) == 1 and error["type"] in BAD_BODY | {"missing"}:
+            return JSONResponse({"detail": "request body must be a JSON object (see /docs for its fields)"}, 400)
+    errors = field_messages(exc.errors())  # type: ignore[arg-type]
+    return JSONResponse({"detail": "invalid input", "errors": errors}, status_code=422)
+
+
+async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
+    return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    if settings.redis_url:
+        worker.configure_celery(settings)
+    elif app.state.start_worker:
+        worker.start_in_process(settings)
+    try:
+        yield
+    finally:
+        worker.stop_in_process()
+
+
+def create_app(*, start_worker: bool = True) -> FastAPI:
+    """The API. Without Redis, ``start_worker`` runs the in-process worker with the app."""
+    app = FastAPI(title="feedback-router", version=__version__, lifespan=_lifespan)
+    app.state.start_worker = start_worker
+    app.add_middleware(BodyLimit)
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
+    for router in (feedback_router, tickets_router, health_router, web_router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,43 @@
+"""Domain errors. Services raise these; the API maps them to HTTP in one handler."""
+
+
+class DomainError(Exception):
+    """Base of all errors a user can cause or fix."""
+
+    status_code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(DomainError):
+    status_code = 422
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class ConfigurationError(DomainError):
+    """Bad settings or files: refused at start with a message naming what to fix."""
+
+    status_code = 500
+
+
+LOCATIONS = ("body", "query", "header", "path")
+
+
+def field_messages(errors: list[dict[str, object]]) -> list[dict[str, str]]:
+    """Pydantic errors as one message per field, named without the request part (body/query/...)."""
+    seen: dict[str, str] = {}
+    for error in errors:
+        loc = [str(p) for p in error["loc"]]  # type: ignore[attr-defined]
+        if loc and loc[0] in LOCATIONS:
+            loc = loc[1:]
+        seen.setdefault(".".join(loc) or "body", str(error["msg"]))
+    return [{"field": field, "message": message} for field, message in seen.items()]

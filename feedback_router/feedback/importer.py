@@ -1,0 +1,138 @@
+"""Import CSV or JSONL files of feedback. Bad lines are reported, never fatal; accepted lines are committed in chunks."""
+
+import csv
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from feedback_router.db import session_scope
+from feedback_router.errors import InvalidInput, field_messages
+from feedback_router.feedback import service
+from feedback_router.feedback.schemas import FeedbackCreate
+
+CHUNK = 500
+CSV_COLUMNS = {
+    "text", "source", "author_handle", "author_display_name", "author_email",
+    "url", "external_id", "created_at", "language", "metadata",
+}  # fmt: skip
+
+
+@dataclass
+class ImportSummary:
+    imported: int = 0
+    duplicates: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+
+def detect_format(path: Path, fmt: str | None) -> str:
+    chosen = (fmt or path.suffix.lstrip(".")).lower()
+    if chosen in ("jsonl", "ndjson"):
+        return "jsonl"
+    if chosen == "csv":
+        return "csv"
+    raise InvalidInput(f"cannot tell the format of {path.name}: name it .csv or .jsonl, or pass --format")
+
+
+def _csv_record(row: dict[str, str]) -> dict[str, Any]:
+    """A CSV row in the API's shape: author_* columns form the author, metadata.* the metadata."""
+    values = {k: v for k, v in row.items() if v not in ("", None)}
+    if any("\udc80" <= ch <= "\udcff" for value in values.values() for ch in value):
+        raise ValueError("not valid UTF-8")  # undecodable bytes arrive as surrogate escapes
+    record: dict[str, Any] = {k: values[k] for k in CSV_COLUMNS - {"metadata"} if k in values and not k.startswith("author_")}
+    author = {k.removeprefix("author_"): values[k] for k in ("author_handle", "author_display_name", "author_email") if k in values}
+    if author:
+        record["author"] = author
+    metadata = json.loads(values["metadata"]) if "metadata" in values else {}
+    metadata.update({k.removeprefix("metadata."): v for k, v in values.items() if k.startswith("metadata.")})
+    if metadata:
+        record["metadata"] = metadata
+    return record
+
+
+def read_csv(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        reader = csv.DictReader(handle)
+        columns = set(reader.fieldnames or [])
+        unknown = sorted(c for c in columns - CSV_COLUMNS if not c.startswith("metadata."))
+        if "text" not in columns:
+            raise InvalidInput(f"{path.name} has no 'text' column (columns: {', '.join(sorted(columns)) or 'none'})")
+        if unknown:
+            raise InvalidInput(f"{path.name}: unknown columns {', '.join(unknown)}; known: {', '.join(sorted(CSV_COLUMNS))}")
+        line = reader.line_num + 1
+        for row in reader:
+            try:
+                if None in row:
+                    raise ValueError(f"{len(row[None]) + len(columns)} cells for {len(columns)} columns")  # type: ignore[index]
+                yield line, _csv_record(row)
+            except (ValueError, json.JSONDecodeError) as exc:
+                yield line, str(exc)
+            line = reader.line_num + 1
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw.decode("utf-8-sig"))
+            except UnicodeDecodeError:
+                yield number, "not valid UTF-8"
+                continue
+            except json.JSONDecodeError as exc:
+                yield number, f"not valid JSON: {exc.msg}"
+                continue
+            yield number, record if isinstance(record, dict) else "each line must be a JSON object"
+
+
+def count_lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(1 for _ in handle)
+
+
+def import_file(
+    *,
+    database_url: str,
+    path: Path,
+    fmt: str | None = None,
+    default_source: str | None = None,
+    on_progress: Callable[[int], None] = lambda line: None,
+    on_commit: Callable[[], None] = lambda: None,
+) -> ImportSummary:
+    """Validate each line like the API does and store the good ones, CHUNK per transaction."""
+    reader = read_csv if detect_format(path, fmt) == "csv" else read_jsonl
+    summary = ImportSummary()
+    pending: list[tuple[int, FeedbackCreate]] = []
+
+    def flush() -> None:
+        with session_scope(database_url) as session:
+            for _, feedback_in in pending:
+                _, created = service.create(session=session, feedback_in=feedback_in)
+                summary.imported += created
+                summary.duplicates += not created
+        pending.clear()
+        on_commit()
+
+    for line, record in reader(path):
+        on_progress(line)
+        if isinstance(record, str):
+            summary.rejected.append((line, record))
+            continue
+        if default_source and "source" not in record:
+            record["source"] = default_source
+        try:
+            pending.append((line, FeedbackCreate.model_validate(record)))
+        except ValidationError as exc:
+            reason = "; ".join(f"{e['field']}: {e['message']}" for e in field_messages(exc.errors()))  # type: ignore[arg-type]
+            summary.rejected.append((line, reason))
+        if len(pending) >= CHUNK:
+            flush()
+    if pending:
+        flush()
+    return summary
+
+

@@ -1,0 +1,89 @@
+"""Feedback items and their processing jobs (the outbox)."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from feedback_router.db import Base, UTCDateTime, utcnow
+
+
+class Source(StrEnum):
+    api = "api"
+    forum = "forum"
+    twitter = "twitter"
+    facebook = "facebook"
+    instagram = "instagram"
+    youtube = "youtube"
+    linkedin = "linkedin"
+    email = "email"
+    slack = "slack"
+    app_review = "app_review"
+    other = "other"
+
+
+class FeedbackStatus(StrEnum):
+    received = "received"
+    processed = "processed"
+    failed = "failed"
+
+
+class JobStatus(StrEnum):
+    pending = "pending"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_feedback_source_external_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(32), index=True)
+    author_handle: Mapped[str | None] = mapped_column(String(200))
+    author_display_name: Mapped[str | None] = mapped_column(String(200))
+    author_email: Mapped[str | None] = mapped_column(String(320))
+    url: Mapped[str | None] = mapped_column(String(2048))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    language: Mapped[str | None] = mapped_column(String(16))
+    meta: Mapped[dict[str, str]] = mapped_column("metadata", JSON, default=dict)
+
+    status: Mapped[str] = mapped_column(String(16), default=FeedbackStatus.received, index=True)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # What the pipeline understood.
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
+    kind: Mapped[str | None] = mapped_column(String(32), index=True)
+    kind_confidence: Mapped[float | None] = mapped_column(Float)
+    kind_scores: Mapped[dict[str, float] | None] = mapped_column(JSON)
+    kind_evidence: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    model_version: Mapped[str | None] = mapped_column(String(100))
+
+    # Where it went and why.
+    team: Mapped[str | None] = mapped_column(String(32), index=True)
+    route_rule: Mapped[str | None] = mapped_column(String(100))
+    route_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ProcessingJob(Base):
+    """Outbox row, committed with its feedback item; a worker claims it with a lease."""
+
+    __tablename__ = "processing_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id", ondelete="CASCADE"), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.pending, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    lease_token: Mapped[str | None] = mapped_column(String(64))
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

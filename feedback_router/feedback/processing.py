@@ -1,0 +1,152 @@
+"""Processing of waiting feedback: claim jobs, embed and classify in a batch, route, open tickets.
+
+The same functions run in Celery tasks and in the in-process worker thread. A claimed job
+carries a lease; a worker that dies leaves it to be claimed again when the lease runs out,
+and a job is finished only by the lease holder, so an item ends with exactly one ticket.
+"""
+
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from classifiers import Classification, FeedbackClassifier
+from feedback_router.config import Settings
+from feedback_router.db import session_scope, utcnow
+from feedback_router.feedback.models import Feedback, FeedbackStatus, JobStatus, ProcessingJob
+from feedback_router.routing.rules import TRIAGE, RoutingConfig, decide
+from feedback_router.tickets.service import open_board_ticket
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Claim:
+    job_id: int
+    feedback_id: int
+    attempts: int
+    token: str
+
+
+def claim_due(*, session: Session, limit: int, lease_seconds: float) -> list[Claim]:
+    """Lease up to ``limit`` due jobs: pending ones, and running ones whose lease ran out."""
+    now = utcnow()
+    due = (
+        select(ProcessingJob.id)
+        .where(
+            or_(
+                and_(ProcessingJob.status == JobStatus.pending, ProcessingJob.available_at <= now),
+                and_(ProcessingJob.status == JobStatus.running, ProcessingJob.leased_until < now),
+            )
+        )
+        .order_by(ProcessingJob.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    token = uuid.uuid4().hex
+    rows = session.execute(
+        update(ProcessingJob)
+        .where(ProcessingJob.id.in_(due.scalar_subquery()))
+        .values(
+            status=JobStatus.running,
+            lease_token=token,
+            leased_until=now + timedelta(seconds=lease_seconds),
+            attempts=ProcessingJob.attempts + 1,
+            updated_at=now,
+        )
+        .returning(ProcessingJob.id, ProcessingJob.feedback_id, ProcessingJob.attempts)
+    ).all()
+    return [Claim(job_id=r[0], feedback_id=r[1], attempts=r[2], token=token) for r in rows]
+
+
+def _holds_lease(session: Session, claim: Claim) -> ProcessingJob | None:
+    return session.scalar(
+        select(ProcessingJob).where(
+            ProcessingJob.id == claim.job_id,
+            ProcessingJob.lease_token == claim.token,
+            ProcessingJob.status == JobStatus.running,
+        )
+    )
+
+
+def _apply(session: Session, claim: Claim, result: Classification, routing: RoutingConfig) -> None:
+    job = _holds_lease(session, claim)
+    if job is None:
+        log.warning("lease lost before commit; another worker owns the job", extra={"feedback_id": claim.feedback_id})
+        return
+    item = session.get(Feedback, claim.feedback_id)
+    if item is None:  # deleted meanwhile: nothing to do
+        job.status = JobStatus.done
+        return
+    item.embedding = np.asarray(result.embedding, dtype=np.float32).tobytes()
+    item.kind = result.kind
+    item.kind_confidence = result.confidence
+    item.kind_scores = result.scores
+    item.kind_evidence = result.evidence
+    item.model_version = result.model_version
+    decision = decide(routing, kind=result.kind, confidence=result.confidence, source=item.source)
+    item.team, item.route_rule, item.route_reason = decision.team, decision.rule, decision.reason
+    if decision.team != TRIAGE:
+        open_board_ticket(session=session, item=item, decision=decision)
+    item.status = FeedbackStatus.processed
+    item.failure_reason = None
+    item.processed_at = utcnow()
+    job.status = JobStatus.done
+    job.lease_token = None
+    job.last_error = None
+
+
+def record_failure(*, settings: Settings, claim: Claim, error: str) -> None:
+    """Schedule a retry with exponential backoff and jitter, or give up after max_attempts."""
+    with session_scope(settings.database_url) as session:
+        job = _holds_lease(session, claim)
+        item = session.get(Feedback, claim.feedback_id)
+        if job is None or item is None:
+            return
+        job.last_error = error
+        job.lease_token = None
+        item.status = FeedbackStatus.failed
+        if claim.attempts >= settings.max_attempts:
+            job.status = JobStatus.failed
+            item.failure_reason = f"gave up after {claim.attempts} attempts: {error}"
+        else:
+            delay = settings.retry_base_seconds * 2 ** (claim.attempts - 1) * random.uniform(0.5, 1.5)
+            job.status = JobStatus.pending
+            job.available_at = utcnow() + timedelta(seconds=delay)
+            item.failure_reason = f"attempt {claim.attempts} of {settings.max_attempts} failed, retrying: {error}"
+        log.warning("processing failed: %s", error, extra={"feedback_id": claim.feedback_id})
+
+
+def process_pending(*, settings: Settings, classifier: FeedbackClassifier, routing: RoutingConfig) -> int:
+    """Claim one batch of due jobs and process it. Returns how many jobs were claimed."""
+    with session_scope(settings.database_url) as session:
+        claims = claim_due(session=session, limit=settings.batch_size, lease_seconds=settings.job_lease_seconds)
+    if not claims:
+        return 0
+    try:
+        with session_scope(settings.database_url) as session:
+            ids = [c.feedback_id for c in claims]
+            texts = {i: t for i, t in session.execute(select(Feedback.id, Feedback.text).where(Feedback.id.in_(ids)))}
+        claims = [c for c in claims if c.feedback_id in texts]
+        results = classifier.classify([texts[c.feedback_id] for c in claims])
+    except Exception as exc:  # the batch failed as a whole: release every claim for a retry with backoff
+        for claim in claims:
+            record_failure(settings=settings, claim=claim, error=f"{type(exc).__name__}: {exc}")
+        return len(claims)
+    for claim, result in zip(claims, results, strict=True):
+        try:
+            with session_scope(settings.database_url) as session:
+                _apply(session, claim, result, routing)
+        except Exception as exc:  # one bad item must not stop the batch; it is retried with backoff
+            record_failure(settings=settings, claim=claim, error=f"{type(exc).__name__}: {exc}")
+    return len(claims)
+
+
+def pending_count(*, session: Session) -> int:
+    waiting = ProcessingJob.status.in_([JobStatus.pending, JobStatus.running])
+    return session.scalar(select(func.count()).select_from(ProcessingJob).where(waiting)) or 0

@@ -1,0 +1,95 @@
+"""/v1/feedback: capture and read."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Query, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from feedback_router.auth.deps import get_session, require
+from feedback_router.auth.models import Role
+from feedback_router.config import get_settings
+from feedback_router.errors import InvalidInput, field_messages
+from feedback_router.feedback import service
+from feedback_router.feedback.schemas import (
+    BatchItemResult,
+    BatchResult,
+    FeedbackAccepted,
+    FeedbackCreate,
+    FeedbackPage,
+    FeedbackRead,
+    FieldError,
+)
+from feedback_router.worker import notify
+
+router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=FeedbackAccepted,
+    responses={200: {"description": "Already stored: the existing id", "model": FeedbackAccepted}},
+    dependencies=[Depends(require(Role.forwarder))],
+)
+def submit(
+    feedback_in: FeedbackCreate,
+    response: Response,
+    session: Session = Depends(get_session),
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> FeedbackAccepted:
+    """Store one item; processing happens later in a worker."""
+    item, created = service.create(session=session, feedback_in=feedback_in, idempotency_key=idempotency_key)
+    session.commit()
+    if created:
+        notify(get_settings())
+    else:
+        response.status_code = 200
+    return FeedbackAccepted(id=item.id, status=item.status)
+
+
+@router.post("/batch", response_model=BatchResult, dependencies=[Depends(require(Role.forwarder))])
+def submit_batch(
+    items: Annotated[list[Any], Body(embed=True)],
+    session: Session = Depends(get_session),
+) -> BatchResult:
+    """Store up to 1,000 items; each is accepted, a duplicate, or rejected with its reasons."""
+    limit = get_settings().max_batch_items
+    if len(items) > limit:
+        raise InvalidInput(f"a batch takes at most {limit} items, this one has {len(items)}")
+    results: list[BatchItemResult] = []
+    for index, raw in enumerate(items):
+        try:
+            feedback_in = FeedbackCreate.model_validate(raw)
+        except ValidationError as exc:
+            results.append(BatchItemResult(index=index, status="rejected", errors=[FieldError(**e) for e in field_messages(exc.errors())]))
+            continue
+        item, created = service.create(session=session, feedback_in=feedback_in)
+        results.append(BatchItemResult(index=index, status="accepted" if created else "duplicate", id=item.id))
+    session.commit()
+    counts = {s: sum(r.status == s for r in results) for s in ("accepted", "duplicate", "rejected")}
+    if counts["accepted"]:
+        notify(get_settings())
+    return BatchResult(
+        accepted=counts["accepted"], duplicates=counts["duplicate"], rejected=counts["rejected"], results=results
+    )
+
+
+@router.get("/{feedback_id}", response_model=FeedbackRead, dependencies=[Depends(require(Role.manager))])
+def read(feedback_id: int, session: Session = Depends(get_session)) -> FeedbackRead:
+    return service.read_many(session, [service.get(session=session, feedback_id=feedback_id)])[0]
+
+
+@router.get("", response_model=FeedbackPage, dependencies=[Depends(require(Role.manager))])
+def list_feedback(
+    session: Session = Depends(get_session),
+    kind: str | None = None,
+    team: str | None = None,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> FeedbackPage:
+    items, next_cursor = service.list_page(
+        session=session, kind=kind, team=team, status=status, limit=limit, cursor=cursor
+    )
+    return FeedbackPage(items=service.read_many(session, items), next_cursor=next_cursor)

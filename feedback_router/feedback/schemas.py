@@ -1,0 +1,110 @@
+"""Feedback in and out of the API."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+
+from feedback_router.feedback.models import Source
+
+MAX_TEXT = 10_000
+
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class Author(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    handle: Short
+    display_name: Short | None = None
+    email: EmailStr | None = None
+
+
+class FeedbackCreate(BaseModel):
+    """One piece of feedback as a member wrote it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
+    source: Source = Source.api
+    author: Author | None = None
+    url: AnyHttpUrl | None = None
+    external_id: Short | None = None
+    created_at: datetime | None = None
+    language: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})?$")] | None = None
+    metadata: dict[str, Annotated[str, StringConstraints(max_length=2000)]] = Field(
+        default_factory=dict, max_length=50
+    )
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _flat_strings(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(item, str):
+                    raise ValueError(f"metadata must be a flat object of strings; '{key}' is not a string")
+        return value
+
+
+class FeedbackAccepted(BaseModel):
+    id: int
+    status: str
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class BatchItemResult(BaseModel):
+    index: int
+    status: str  # accepted | duplicate | rejected
+    id: int | None = None
+    errors: list[FieldError] = []
+
+
+class BatchResult(BaseModel):
+    accepted: int
+    duplicates: int
+    rejected: int
+    results: list[BatchItemResult]
+
+
+class TicketSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    sink: str
+    team: str
+    title: str
+    status: str
+
+
+class FeedbackRead(BaseModel):
+    id: int
+    text: str
+    source: str
+    author: Author | None
+    url: str | None
+    external_id: str | None
+    created_at: datetime | None
+    received_at: datetime
+    language: str | None
+    metadata: dict[str, str]
+    status: str
+    failure_reason: str | None
+    kind: str | None
+    kind_confidence: float | None
+    kind_scores: dict[str, float] | None
+    kind_evidence: list[dict[str, Any]] | None
+    model_version: str | None
+    team: str | None
+    route_rule: str | None
+    route_reason: str | None
+    processed_at: datetime | None
+    tickets: list[TicketSummary]
+
+
+class FeedbackPage(BaseModel):
+    items: list[FeedbackRead]
+    next_cursor: str | None

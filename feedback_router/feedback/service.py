@@ -1,0 +1,162 @@
+"""Capture and read feedback. Capture never runs a model: it stores the item and its job."""
+
+import base64
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from feedback_router.errors import InvalidInput, NotFound
+from feedback_router.feedback.models import Feedback, FeedbackStatus, ProcessingJob
+from feedback_router.feedback.schemas import Author, FeedbackCreate, FeedbackRead, TicketSummary
+from feedback_router.tickets.models import Ticket
+
+log = logging.getLogger(__name__)
+
+
+def _find_existing(session: Session, feedback_in: FeedbackCreate, idempotency_key: str | None) -> Feedback | None:
+    if idempotency_key:
+        found = session.scalar(select(Feedback).where(Feedback.idempotency_key == idempotency_key))
+        if found is not None:
+            return found
+    if feedback_in.external_id:
+        return session.scalar(
+            select(Feedback).where(
+                Feedback.source == feedback_in.source.value, Feedback.external_id == feedback_in.external_id
+            )
+        )
+    return None
+
+
+def create(
+    *, session: Session, feedback_in: FeedbackCreate, idempotency_key: str | None = None
+) -> tuple[Feedback, bool]:
+    """Store an item and its processing job in the caller's transaction.
+
+    Returns the item and whether it is new; a repeat of (source, external_id) or of the
+    idempotency key returns the stored item instead of a second row.
+    """
+    existing = _find_existing(session, feedback_in, idempotency_key)
+    if existing is not None:
+        return existing, False
+    author = feedback_in.author
+    item = Feedback(
+        text=feedback_in.text,
+        source=feedback_in.source.value,
+        author_handle=author.handle if author else None,
+        author_display_name=author.display_name if author else None,
+        author_email=author.email if author else None,
+        url=str(feedback_in.url) if feedback_in.url else None,
+        external_id=feedback_in.external_id,
+        idempotency_key=idempotency_key,
+        created_at=feedback_in.created_at,
+        language=feedback_in.language.lower() if feedback_in.language else None,
+        meta=feedback_in.metadata,
+        status=FeedbackStatus.received,
+    )
+    try:
+        # A savepoint, so that losing a race to a concurrent duplicate keeps the rest of a batch.
+        with session.begin_nested():
+            session.add(item)
+            session.flush()
+            session.add(ProcessingJob(feedback_id=item.id))
+            session.flush()
+    except IntegrityError:
+        existing = _find_existing(session, feedback_in, idempotency_key)
+        if existing is None:
+            raise
+        return existing, False
+    log.info("feedback accepted", extra={"feedback_id": item.id})
+    return item, True
+
+
+def get(*, session: Session, feedback_id: int) -> Feedback:
+    item = session.get(Feedback, feedback_id)
+    if item is None:
+        raise NotFound(f"feedback {feedback_id} does not exist")
+    return item
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(str(last_id).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return int(base64.urlsafe_b64decode(padded.encode()).decode())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("cursor is not one this API returned") from exc
+
+
+def list_page(
+    *,
+    session: Session,
+    kind: str | None = None,
+    team: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[Sequence[Feedback], str | None]:
+    """Newest first; the cursor is the last id seen."""
+    query = select(Feedback).order_by(Feedback.id.desc()).limit(limit + 1)
+    if kind:
+        query = query.where(Feedback.kind == kind)
+    if team:
+        query = query.where(Feedback.team == team)
+    if status:
+        query = query.where(Feedback.status == status)
+    if cursor:
+        query = query.where(Feedback.id < decode_cursor(cursor))
+    rows = session.scalars(query).all()
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def tickets_by_feedback(session: Session, ids: Sequence[int]) -> dict[int, list[Ticket]]:
+    found: dict[int, list[Ticket]] = {i: [] for i in ids}
+    if ids:
+        for ticket in session.scalars(select(Ticket).where(Ticket.feedback_id.in_(ids)).order_by(Ticket.id)):
+            found[ticket.feedback_id].append(ticket)
+    return found
+
+
+def to_read(item: Feedback, tickets: Sequence[Ticket]) -> FeedbackRead:
+    author = (
+        Author(handle=item.author_handle, display_name=item.author_display_name, email=item.author_email)
+        if item.author_handle
+        else None
+    )
+    return FeedbackRead(
+        id=item.id,
+        text=item.text,
+        source=item.source,
+        author=author,
+        url=item.url,
+        external_id=item.external_id,
+        created_at=item.created_at,
+        received_at=item.received_at,
+        language=item.language,
+        metadata=item.meta or {},
+        status=item.status,
+        failure_reason=item.failure_reason,
+        kind=item.kind,
+        kind_confidence=item.kind_confidence,
+        kind_scores=item.kind_scores,
+        kind_evidence=item.kind_evidence,
+        model_version=item.model_version,
+        team=item.team,
+        route_rule=item.route_rule,
+        route_reason=item.route_reason,
+        processed_at=item.processed_at,
+        tickets=[TicketSummary.model_validate(t) for t in tickets],
+    )
+
+
+def read_many(session: Session, items: Sequence[Feedback]) -> list[FeedbackRead]:
+    tickets = tickets_by_feedback(session, [i.id for i in items])
+    return [to_read(i, tickets[i.id]) for i in items]
+
+

@@ -1,0 +1,7 @@
+"""Imports every model module so that the metadata is complete (migrations, tests)."""
+
+
+def load_all() -> None:
+    from feedback_router.auth import models as _auth  # noqa: F401
+    from feedback_router.feedback import models as _feedback  # noqa: F401
+    from feedback_router.tickets import models as _tickets  # noqa: F401
