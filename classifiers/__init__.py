@@ -2,7 +2,7 @@
 
 from classifiers.embedding import ModelNotFoundError, resolve_model_path
 from classifiers.kind import KINDS, KindClassifier
-from classifiers.pipeline import Classification, FeedbackClassifier, build_pipeline
+from classifiers.pipeline import Classification, FeedbackClassifier, build_pipeline, load_pipeline
 
 __all__ = [
     "KINDS",
@@ -11,5 +11,6 @@ __all__ = [
     "KindClassifier",
     "ModelNotFoundError",
     "build_pipeline",
+    "load_pipeline",
     "resolve_model_path",
 ]

@@ -82,7 +82,11 @@ class KindClassifier:
             document.meta["kind_confidence"] = round(float(row[best]), 4)
             document.meta["kind_scores"] = {k: round(float(p), 4) for k, p in zip(labels, row, strict=True)}
             document.meta["kind_evidence"] = [
-                {"text": self._seed[i]["text"], "kind": self._seed[i]["kind"], "similarity": round(float(sims[i]), 4)}
+                {
+                    "text": self._seed[i]["text"],
+                    "kind": self._seed[i]["kind"],
+                    "similarity": round(float(sims[i]), 4),
+                }
                 for i in nearest
             ]
             document.meta["model_version"] = self.version

@@ -27,6 +27,11 @@ def build_pipeline(model: str | None = None, batch_size: int = 64) -> Pipeline:
     return pipeline
 
 
+def load_pipeline(yaml_text: str) -> Pipeline:
+    """A pipeline from the YAML that ``Pipeline.dumps()`` wrote; our own components are trusted."""
+    return Pipeline.loads(yaml_text, allowed_modules=["classifiers.kind"])
+
+
 @dataclass(frozen=True)
 class Classification:
     kind: str

@@ -69,7 +69,9 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResp
             reason = error.get("ctx", {}).get("error", "")
             return JSONResponse({"detail": f"request body is not valid JSON: {reason}".rstrip(": ")}, 400)
         if len(error["loc"]) == 1 and error["type"] in BAD_BODY | {"missing"}:
-            return JSONResponse({"detail": "request body must be a JSON object (see /docs for its fields)"}, 400)
+            return JSONResponse(
+                {"detail": "request body must be a JSON object (see /docs for its fields)"}, 400
+            )
     errors = field_messages(exc.errors())  # type: ignore[arg-type]
     return JSONResponse({"detail": "invalid input", "errors": errors}, status_code=422)
 

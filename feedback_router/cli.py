@@ -35,7 +35,9 @@ def _settings() -> Settings:
     try:
         return get_settings()
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        raise fail(f"invalid FEEDBACK_ROUTER_* setting: {exc}".splitlines()[0] + " (see README, Settings)") from exc
+        raise fail(
+            f"invalid FEEDBACK_ROUTER_* setting: {exc}".splitlines()[0] + " (see README, Settings)"
+        ) from exc
 
 
 def _migrate(settings: Settings) -> None:
@@ -83,7 +85,9 @@ def serve(
 
             resolve_model_path(settings.embedding_model)
         else:
-            worker.get_processor(settings)  # load the model now: a missing model stops the start, not the first item
+            worker.get_processor(
+                settings
+            )  # load the model now: a missing model stops the start, not the first item
     except ModelNotFoundError as exc:
         raise fail(str(exc)) from exc
     _print_first_admin_key(settings)
@@ -106,14 +110,21 @@ def worker(
         runtime.get_processor(settings)
     except ModelNotFoundError as exc:
         raise fail(str(exc)) from exc
-    argv = ["worker", f"--concurrency={concurrency}", "--loglevel=INFO", "--pool=solo" if concurrency == 1 else "--pool=prefork"]
+    argv = [
+        "worker",
+        f"--concurrency={concurrency}",
+        "--loglevel=INFO",
+        "--pool=solo" if concurrency == 1 else "--pool=prefork",
+    ]
     runtime.configure_celery(settings).worker_main(argv + (["--beat"] if beat else []))
 
 
 @app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(help="CSV or JSONL file; a 'text' column/field is required")],
-    fmt: Annotated[str | None, typer.Option("--format", help="csv or jsonl (default: from the file name)")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="csv or jsonl (default: from the file name)")
+    ] = None,
     source: Annotated[str | None, typer.Option(help="Source for lines that name none (default: api)")] = None,
 ) -> None:
     """Import feedback; bad lines are listed with their reasons, good ones are kept."""
@@ -125,7 +136,13 @@ def import_(
         raise fail(f"{file} is not a file")
     if settings.auto_migrate:
         _migrate(settings)
-    columns = [TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TextColumn("lines"), TimeRemainingColumn()]
+    columns = [
+        TextColumn("importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("lines"),
+        TimeRemainingColumn(),
+    ]
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task("import", total=count_lines(file))
         try:
@@ -139,7 +156,9 @@ def import_(
             )
         except DomainError as exc:
             raise fail(exc.message) from exc
-    typer.echo(f"imported {summary.imported}, duplicates {summary.duplicates}, rejected {len(summary.rejected)}")
+    typer.echo(
+        f"imported {summary.imported}, duplicates {summary.duplicates}, rejected {len(summary.rejected)}"
+    )
     for line, reason in summary.rejected:
         typer.echo(f"  line {line}: {reason}")
     if summary.rejected:
@@ -165,7 +184,9 @@ def _texts(lines: Iterator[str]) -> Iterator[str]:
 
 @app.command()
 def classify(
-    file: Annotated[str, typer.Argument(help="Text file, one text per line (or JSONL with 'text'); '-' is stdin")],
+    file: Annotated[
+        str, typer.Argument(help="Text file, one text per line (or JSONL with 'text'); '-' is stdin")
+    ],
 ) -> None:
     """Print the labels and the routing decision of each text as JSONL."""
     settings = _settings()
@@ -184,7 +205,9 @@ def classify(
                 batch.append(text)
             if batch and (text is None or len(batch) >= settings.batch_size):
                 for item, result in zip(batch, classifier.classify(batch), strict=True):
-                    decision = rules.decide(routing, kind=result.kind, confidence=result.confidence, source="other")
+                    decision = rules.decide(
+                        routing, kind=result.kind, confidence=result.confidence, source="other"
+                    )
                     print(json.dumps({
                         "text": item, "kind": result.kind, "confidence": result.confidence,
                         "scores": result.scores, "team": decision.team, "rule": decision.rule,

@@ -32,7 +32,9 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=64, ge=1, description="Items embedded together by a worker")
     poll_interval: float = Field(default=2.0, gt=0, description="Seconds between outbox sweeps")
     job_lease_seconds: float = Field(default=300.0, gt=0, description="A claimed job is retaken after this")
-    max_attempts: int = Field(default=5, ge=1, description="Processing attempts before an item fails for good")
+    max_attempts: int = Field(
+        default=5, ge=1, description="Processing attempts before an item fails for good"
+    )
     retry_base_seconds: float = Field(default=5.0, ge=0)
 
 

@@ -44,4 +44,6 @@ def healthz() -> JSONResponse:
         except Exception as exc:  # a health check reports every failure, it never raises
             checks[name] = f"error: {exc}"
             healthy = False
-    return JSONResponse({"status": "ok" if healthy else "degraded", "checks": checks}, status_code=200 if healthy else 503)
+    return JSONResponse(
+        {"status": "ok" if healthy else "degraded", "checks": checks}, status_code=200 if healthy else 503
+    )

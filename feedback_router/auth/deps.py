@@ -39,7 +39,9 @@ def require(role: Role) -> Callable[..., ApiKey]:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         if ROLE_RANK[Role(key.role)] < ROLE_RANK[role]:
-            raise HTTPException(status_code=403, detail=f"this needs the {role.value} role; the key has {key.role}")
+            raise HTTPException(
+                status_code=403, detail=f"this needs the {role.value} role; the key has {key.role}"
+            )
         return key
 
     return check

@@ -28,7 +28,9 @@ def create(*, session: Session, role: Role, name: str) -> tuple[ApiKey, str]:
 
 
 def authenticate(*, session: Session, secret: str) -> ApiKey | None:
-    return session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(secret), ApiKey.revoked_at.is_(None)))
+    return session.scalar(
+        select(ApiKey).where(ApiKey.key_hash == hash_key(secret), ApiKey.revoked_at.is_(None))
+    )
 
 
 def revoke(*, session: Session, key_id: int) -> None:

@@ -1,4 +1,7 @@
-"""Import CSV or JSONL files of feedback. Bad lines are reported, never fatal; accepted lines are committed in chunks."""
+"""Import CSV or JSONL files of feedback.
+
+Bad lines are reported, never fatal; accepted lines are committed in chunks.
+"""
 
 import csv
 import json
@@ -42,8 +45,14 @@ def _csv_record(row: dict[str, str]) -> dict[str, Any]:
     values = {k: v for k, v in row.items() if v not in ("", None)}
     if any("\udc80" <= ch <= "\udcff" for value in values.values() for ch in value):
         raise ValueError("not valid UTF-8")  # undecodable bytes arrive as surrogate escapes
-    record: dict[str, Any] = {k: values[k] for k in CSV_COLUMNS - {"metadata"} if k in values and not k.startswith("author_")}
-    author = {k.removeprefix("author_"): values[k] for k in ("author_handle", "author_display_name", "author_email") if k in values}
+    record: dict[str, Any] = {
+        k: values[k] for k in CSV_COLUMNS - {"metadata"} if k in values and not k.startswith("author_")
+    }
+    author = {
+        k.removeprefix("author_"): values[k]
+        for k in ("author_handle", "author_display_name", "author_email")
+        if k in values
+    }
     if author:
         record["author"] = author
     metadata = json.loads(values["metadata"]) if "metadata" in values else {}
@@ -59,9 +68,13 @@ def read_csv(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
         columns = set(reader.fieldnames or [])
         unknown = sorted(c for c in columns - CSV_COLUMNS if not c.startswith("metadata."))
         if "text" not in columns:
-            raise InvalidInput(f"{path.name} has no 'text' column (columns: {', '.join(sorted(columns)) or 'none'})")
+            raise InvalidInput(
+                f"{path.name} has no 'text' column (columns: {', '.join(sorted(columns)) or 'none'})"
+            )
         if unknown:
-            raise InvalidInput(f"{path.name}: unknown columns {', '.join(unknown)}; known: {', '.join(sorted(CSV_COLUMNS))}")
+            raise InvalidInput(
+                f"{path.name}: unknown columns {', '.join(unknown)}; known: {', '.join(sorted(CSV_COLUMNS))}"
+            )
         line = reader.line_num + 1
         for row in reader:
             try:
@@ -134,5 +147,3 @@ def import_file(
     if pending:
         flush()
     return summary
-
-

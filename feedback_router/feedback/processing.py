@@ -77,7 +77,9 @@ def _holds_lease(session: Session, claim: Claim) -> ProcessingJob | None:
 def _apply(session: Session, claim: Claim, result: Classification, routing: RoutingConfig) -> None:
     job = _holds_lease(session, claim)
     if job is None:
-        log.warning("lease lost before commit; another worker owns the job", extra={"feedback_id": claim.feedback_id})
+        log.warning(
+            "lease lost before commit; another worker owns the job", extra={"feedback_id": claim.feedback_id}
+        )
         return
     item = session.get(Feedback, claim.feedback_id)
     if item is None:  # deleted meanwhile: nothing to do
@@ -118,20 +120,27 @@ def record_failure(*, settings: Settings, claim: Claim, error: str) -> None:
             delay = settings.retry_base_seconds * 2 ** (claim.attempts - 1) * random.uniform(0.5, 1.5)
             job.status = JobStatus.pending
             job.available_at = utcnow() + timedelta(seconds=delay)
-            item.failure_reason = f"attempt {claim.attempts} of {settings.max_attempts} failed, retrying: {error}"
+            item.failure_reason = (
+                f"attempt {claim.attempts} of {settings.max_attempts} failed, retrying: {error}"
+            )
         log.warning("processing failed: %s", error, extra={"feedback_id": claim.feedback_id})
 
 
 def process_pending(*, settings: Settings, classifier: FeedbackClassifier, routing: RoutingConfig) -> int:
     """Claim one batch of due jobs and process it. Returns how many jobs were claimed."""
     with session_scope(settings.database_url) as session:
-        claims = claim_due(session=session, limit=settings.batch_size, lease_seconds=settings.job_lease_seconds)
+        claims = claim_due(
+            session=session, limit=settings.batch_size, lease_seconds=settings.job_lease_seconds
+        )
     if not claims:
         return 0
     try:
         with session_scope(settings.database_url) as session:
             ids = [c.feedback_id for c in claims]
-            texts = {i: t for i, t in session.execute(select(Feedback.id, Feedback.text).where(Feedback.id.in_(ids)))}
+            texts = {
+                i: t
+                for i, t in session.execute(select(Feedback.id, Feedback.text).where(Feedback.id.in_(ids)))
+            }
         claims = [c for c in claims if c.feedback_id in texts]
         results = classifier.classify([texts[c.feedback_id] for c in claims])
     except Exception as exc:  # the batch failed as a whole: release every claim for a retry with backoff

@@ -62,16 +62,27 @@ def submit_batch(
         try:
             feedback_in = FeedbackCreate.model_validate(raw)
         except ValidationError as exc:
-            results.append(BatchItemResult(index=index, status="rejected", errors=[FieldError(**e) for e in field_messages(exc.errors())]))
+            results.append(
+                BatchItemResult(
+                    index=index,
+                    status="rejected",
+                    errors=[FieldError(**e) for e in field_messages(exc.errors())],
+                )
+            )
             continue
         item, created = service.create(session=session, feedback_in=feedback_in)
-        results.append(BatchItemResult(index=index, status="accepted" if created else "duplicate", id=item.id))
+        results.append(
+            BatchItemResult(index=index, status="accepted" if created else "duplicate", id=item.id)
+        )
     session.commit()
     counts = {s: sum(r.status == s for r in results) for s in ("accepted", "duplicate", "rejected")}
     if counts["accepted"]:
         notify(get_settings())
     return BatchResult(
-        accepted=counts["accepted"], duplicates=counts["duplicate"], rejected=counts["rejected"], results=results
+        accepted=counts["accepted"],
+        duplicates=counts["duplicate"],
+        rejected=counts["rejected"],
+        results=results,
     )
 
 

@@ -16,7 +16,9 @@ from feedback_router.tickets.models import Ticket
 log = logging.getLogger(__name__)
 
 
-def _find_existing(session: Session, feedback_in: FeedbackCreate, idempotency_key: str | None) -> Feedback | None:
+def _find_existing(
+    session: Session, feedback_in: FeedbackCreate, idempotency_key: str | None
+) -> Feedback | None:
     if idempotency_key:
         found = session.scalar(select(Feedback).where(Feedback.idempotency_key == idempotency_key))
         if found is not None:
@@ -158,5 +160,3 @@ def to_read(item: Feedback, tickets: Sequence[Ticket]) -> FeedbackRead:
 def read_many(session: Session, items: Sequence[Feedback]) -> list[FeedbackRead]:
     tickets = tickets_by_feedback(session, [i.id for i in items])
     return [to_read(i, tickets[i.id]) for i in items]
-
-

@@ -125,5 +125,6 @@ def decide(config: RoutingConfig, *, kind: str, confidence: float, source: str) 
     return RouteDecision(
         team=config.default_team,
         rule=None,
-        reason=f"no rule matched kind {kind} (confidence {confidence:.2f}); default team {config.default_team}",
+        reason=f"no rule matched kind {kind} (confidence {confidence:.2f}); "
+        f"default team {config.default_team}",
     )

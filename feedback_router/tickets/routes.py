@@ -19,4 +19,6 @@ def list_tickets(
     team: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[TicketRead]:
-    return [TicketRead.model_validate(t) for t in service.list_tickets(session=session, team=team, limit=limit)]
+    return [
+        TicketRead.model_validate(t) for t in service.list_tickets(session=session, team=team, limit=limit)
+    ]

@@ -22,7 +22,8 @@ td,th{{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align
 
 LOGIN = """<p>Sign in with a manager or admin API key.</p>
 <form method="post" action="/login"><label for="key">API key</label>
-<input id="key" name="key" type="password" autocomplete="off" required> <button>Sign in</button></form>{error}"""
+<input id="key" name="key" type="password" autocomplete="off" required>
+<button>Sign in</button></form>{error}"""
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -30,7 +31,9 @@ def home(request: Request, session: Session = Depends(get_session)) -> HTMLRespo
     try:
         require(Role.manager)(request, session)
     except HTTPException as exc:
-        error = f'<p role="alert">{escape(str(exc.detail))}</p>' if request.cookies.get(SESSION_COOKIE) else ""
+        error = (
+            f'<p role="alert">{escape(str(exc.detail))}</p>' if request.cookies.get(SESSION_COOKIE) else ""
+        )
         return HTMLResponse(PAGE.format(body=LOGIN.format(error=error)), status_code=exc.status_code)
     items, _ = service.list_page(session=session, limit=100)
     rows = []
@@ -45,16 +48,24 @@ def home(request: Request, session: Session = Depends(get_session)) -> HTMLRespo
         "<table><thead><tr><th>#</th><th>Feedback</th><th>Source</th><th>Kind</th><th>Team</th>"
         f"<th>Ticket</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
         if rows
-        else '<p class="muted">No feedback yet. POST some to /v1/feedback (see <a href="/docs">/docs</a>).</p>'
+        else '<p class="muted">No feedback yet. POST some to /v1/feedback '
+        '(see <a href="/docs">/docs</a>).</p>'
     )
     return HTMLResponse(PAGE.format(body=table))
 
 
 @router.post("/login")
-def login(key: Annotated[str, Form()], session: Session = Depends(get_session)) -> RedirectResponse:
+def login(
+    request: Request, key: Annotated[str, Form()], session: Session = Depends(get_session)
+) -> RedirectResponse:
     response = RedirectResponse("/", status_code=303)
-    if keys.authenticate(session=session, secret=key.strip()) is not None:
-        response.set_cookie(SESSION_COOKIE, key.strip(), httponly=True, samesite="strict", max_age=8 * 3600)
-    else:
-        response.set_cookie(SESSION_COOKIE, "invalid", httponly=True, samesite="strict", max_age=60)
+    valid = keys.authenticate(session=session, secret=key.strip()) is not None
+    response.set_cookie(
+        SESSION_COOKIE,
+        key.strip() if valid else "invalid",  # "invalid" makes the page say why sign-in failed
+        max_age=8 * 3600 if valid else 60,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
     return response
