@@ -1,14 +1,14 @@
 """Where the embedding model comes from. Nothing here downloads: models are local paths."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from haystack_integrations.components.embedders.sentence_transformers import (
-    SentenceTransformersDocumentEmbedder,
-)
+from classifiers.errors import ModelNotFoundError
 
-
-class ModelNotFoundError(RuntimeError):
-    """The configured embedding model is not a usable local model folder."""
+if TYPE_CHECKING:
+    from haystack_integrations.components.embedders.sentence_transformers import (
+        SentenceTransformersDocumentEmbedder,
+    )
 
 
 def packaged_model_path() -> str:
@@ -39,8 +39,12 @@ def resolve_model_path(model: str | None) -> str:
     return str(path.resolve())
 
 
-def make_embedder(model_path: str, batch_size: int = 64) -> SentenceTransformersDocumentEmbedder:
+def make_embedder(model_path: str, batch_size: int = 64) -> "SentenceTransformersDocumentEmbedder":
     """A Haystack document embedder for a local model; embeddings are L2-normalised."""
+    from haystack_integrations.components.embedders.sentence_transformers import (
+        SentenceTransformersDocumentEmbedder,
+    )
+
     return SentenceTransformersDocumentEmbedder(
         model=model_path,
         batch_size=batch_size,

@@ -10,8 +10,8 @@ from haystack import Document, component
 from sklearn.linear_model import LogisticRegression
 
 from classifiers.embedding import make_embedder
+from classifiers.labels import KINDS
 
-KINDS = ("praise", "criticism", "question", "bug_report", "feature_request", "abuse", "other")
 SEED_FILE = Path(__file__).parent / "data" / "seed_kinds.jsonl"
 EVIDENCE_COUNT = 3
 

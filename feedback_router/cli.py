@@ -11,12 +11,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.exc import OperationalError
 
-from classifiers import FeedbackClassifier, ModelNotFoundError
+from classifiers import ModelNotFoundError, resolve_model_path
 from feedback_router.auth import service as keys
 from feedback_router.auth.models import Role
 from feedback_router.config import Settings, get_settings
 from feedback_router.db import session_scope
 from feedback_router.errors import DomainError
+from feedback_router.feedback.models import Source
 from feedback_router.logging import configure_logging
 from feedback_router.routing import rules
 
@@ -27,7 +28,8 @@ err = Console(stderr=True)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"error: {message}", markup=False, highlight=False)
+    # soft_wrap: rich would break a long message (and the paths in it) at 80 columns off a terminal.
+    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -81,8 +83,6 @@ def serve(
         _migrate(settings)
     try:
         if settings.redis_url:
-            from classifiers import resolve_model_path
-
             resolve_model_path(settings.embedding_model)
         else:
             worker.get_processor(
@@ -125,7 +125,9 @@ def import_(
     fmt: Annotated[
         str | None, typer.Option("--format", help="csv or jsonl (default: from the file name)")
     ] = None,
-    source: Annotated[str | None, typer.Option(help="Source for lines that name none (default: api)")] = None,
+    source: Annotated[
+        Source | None, typer.Option(help="Source for lines that name none (default: api)")
+    ] = None,
 ) -> None:
     """Import feedback; bad lines are listed with their reasons, good ones are kept."""
     from feedback_router import worker as runtime
@@ -150,7 +152,7 @@ def import_(
                 database_url=settings.database_url,
                 path=file,
                 fmt=fmt,
-                default_source=source,
+                default_source=source.value if source else None,
                 on_progress=lambda line: progress.update(task, completed=line),
                 on_commit=lambda: runtime.notify(settings),
             )
@@ -194,6 +196,8 @@ def classify(
     if file != "-" and not Path(file).is_file():
         raise fail(f"{file} is not a file")
     try:
+        from classifiers import FeedbackClassifier
+
         classifier = FeedbackClassifier.from_model(settings.embedding_model, settings.batch_size)
     except ModelNotFoundError as exc:
         raise fail(str(exc)) from exc

@@ -55,7 +55,12 @@ def _csv_record(row: dict[str, str]) -> dict[str, Any]:
     }
     if author:
         record["author"] = author
-    metadata = json.loads(values["metadata"]) if "metadata" in values else {}
+    try:
+        metadata = json.loads(values.get("metadata", "{}"))
+    except json.JSONDecodeError as exc:  # its own message would name a position inside the cell
+        raise ValueError(f"metadata is not valid JSON: {exc.msg}") from exc
+    if not isinstance(metadata, dict):
+        raise ValueError("metadata must be a JSON object")
     metadata.update({k.removeprefix("metadata."): v for k, v in values.items() if k.startswith("metadata.")})
     if metadata:
         record["metadata"] = metadata
@@ -64,8 +69,11 @@ def _csv_record(row: dict[str, str]) -> dict[str, Any]:
 
 def read_csv(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
     with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
-        reader = csv.DictReader(handle)
-        columns = set(reader.fieldnames or [])
+        # csv.reader, not DictReader: DictReader skips blank lines unseen, which shifts the line
+        # number of the row after them.
+        reader = csv.reader(handle)
+        header = next(reader, [])
+        columns = set(header)
         unknown = sorted(c for c in columns - CSV_COLUMNS if not c.startswith("metadata."))
         if "text" not in columns:
             raise InvalidInput(
@@ -76,13 +84,14 @@ def read_csv(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
                 f"{path.name}: unknown columns {', '.join(unknown)}; known: {', '.join(sorted(CSV_COLUMNS))}"
             )
         line = reader.line_num + 1
-        for row in reader:
-            try:
-                if None in row:
-                    raise ValueError(f"{len(row[None]) + len(columns)} cells for {len(columns)} columns")  # type: ignore[index]
-                yield line, _csv_record(row)
-            except (ValueError, json.JSONDecodeError) as exc:
-                yield line, str(exc)
+        for cells in reader:
+            if cells:  # a blank line holds no row
+                try:
+                    if len(cells) > len(header):
+                        raise ValueError(f"{len(cells)} cells for {len(header)} columns")
+                    yield line, _csv_record(dict(zip(header, cells, strict=False)))
+                except ValueError as exc:
+                    yield line, str(exc)
             line = reader.line_num + 1
 
 

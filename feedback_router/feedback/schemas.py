@@ -3,7 +3,16 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    UrlConstraints,
+    field_validator,
+)
 
 from feedback_router.feedback.models import Source
 
@@ -28,7 +37,7 @@ class FeedbackCreate(BaseModel):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
     source: Source = Source.api
     author: Author | None = None
-    url: AnyHttpUrl | None = None
+    url: Annotated[AnyHttpUrl, UrlConstraints(max_length=2048)] | None = None
     external_id: Short | None = None
     created_at: datetime | None = None
     language: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})?$")] | None = None

@@ -70,7 +70,7 @@ def create(
         if existing is None:
             raise
         return existing, False
-    log.info("feedback accepted", extra={"feedback_id": item.id})
+    log.debug("feedback accepted", extra={"feedback_id": item.id})
     return item, True
 
 

@@ -5,10 +5,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from classifiers import KINDS
 from feedback_router.errors import ConfigurationError
+from feedback_router.feedback.models import Source
 
 DEFAULT_FILE = Path(__file__).with_name("default_routes.yaml")
 TRIAGE = "triage"
@@ -30,12 +39,13 @@ class Condition(BaseModel):
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
-    @field_validator("kind")
+    @field_validator("kind", "source")
     @classmethod
-    def _known_kinds(cls, value: list[str] | None) -> list[str] | None:
-        for kind in value or []:
-            if kind not in KINDS:
-                raise ValueError(f"unknown kind '{kind}'; known kinds: {', '.join(KINDS)}")
+    def _known_values(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        known = KINDS if info.field_name == "kind" else [s.value for s in Source]
+        for item in value or []:
+            if item not in known:
+                raise ValueError(f"unknown {info.field_name} '{item}'; known: {', '.join(known)}")
         return value
 
 

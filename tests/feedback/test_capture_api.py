@@ -77,6 +77,7 @@ def test_same_idempotency_key_returns_existing_id_with_200(api, auth, settings):
         ({"author": {"display_name": "no handle"}}, "author.handle"),
         ({"author": {"handle": "a", "email": "not-an-email"}}, "author.email"),
         ({"url": "not a url"}, "url"),
+        ({"url": "https://example.org/" + "p" * 2048}, "url"),
         ({"created_at": "yesterday"}, "created_at"),
         ({"language": "english!"}, "language"),
         ({"metadata": {"nested": {"no": "objects"}}}, "metadata"),

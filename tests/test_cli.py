@@ -1,0 +1,273 @@
+"""The feedback-router command: classify, migrate, apikey, --help, and the refusals at start."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect
+from typer.testing import CliRunner
+
+from classifiers import KINDS
+from feedback_router.cli import app
+from feedback_router.config import get_settings
+
+runner = CliRunner()
+
+BUG = "The app crashes with an error every time I tap the export button on Android 14."
+QUESTION = "How do I change the email address on my account?"
+INSULT = "Shut up, you stupid moron."
+
+
+@pytest.fixture
+def no_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Settings for commands that need no shared test database: a fresh SQLite file of their own."""
+    for name in list(os.environ):
+        if name.startswith("FEEDBACK_ROUTER_"):
+            monkeypatch.delenv(name)
+    db = tmp_path / "own.db"
+    monkeypatch.setenv("FEEDBACK_ROUTER_DATABASE_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("FEEDBACK_ROUTER_AUTO_MIGRATE", "false")
+    get_settings.cache_clear()
+    yield db
+    get_settings.cache_clear()
+
+
+def error_line(result) -> str:  # type: ignore[no-untyped-def]
+    """A refusal: exit code 2, exactly one line on stderr, no traceback."""
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+# --- classify -------------------------------------------------------------------------------
+
+
+def classified(stdout: str) -> list[dict]:  # type: ignore[type-arg]
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def check_labels(line: dict, text: str, kind: str, team: str, rule: str) -> None:  # type: ignore[type-arg]
+    assert (line["text"], line["kind"], line["team"], line["rule"]) == (text, kind, team, rule)
+    assert set(line["scores"]) == set(KINDS)
+    assert sum(line["scores"].values()) == pytest.approx(1, abs=0.01)
+    assert line["confidence"] == line["scores"][kind] == max(line["scores"].values())
+    assert f"rule '{rule}' matched" in line["reason"]
+    assert line["evidence"] and all({"text", "kind", "similarity"} <= set(e) for e in line["evidence"])
+    assert line["model_version"].startswith("kind-")
+
+
+@pytest.mark.slow
+def test_classify_file_prints_one_json_line_per_text(no_database, tmp_path):
+    path = tmp_path / "texts.txt"
+    path.write_text(
+        f"{BUG}\n\n"
+        + json.dumps({"text": QUESTION, "id": 17})  # a JSON object: its text is classified
+        + "\n   \n"
+        + f"{INSULT}\n",
+        encoding="utf-8",
+    )
+
+    result = runner.invoke(app, ["classify", str(path)])
+
+    assert result.exit_code == 0, result.output
+    lines = classified(result.stdout)
+    assert len(lines) == 3  # blank lines are skipped
+    check_labels(lines[0], BUG, "bug_report", "product", "product-issues")
+    check_labels(lines[1], QUESTION, "question", "support", "questions-to-support")
+    check_labels(lines[2], INSULT, "abuse", "moderation", "abuse-to-moderation")
+
+
+@pytest.mark.slow
+def test_classify_reads_stdin(no_database):
+    result = runner.invoke(app, ["classify", "-"], input=f"{QUESTION}\n\n{BUG}\n")
+
+    assert result.exit_code == 0, result.output
+    lines = classified(result.stdout)
+    assert [(line["text"], line["kind"], line["team"]) for line in lines] == [
+        (QUESTION, "question", "support"),
+        (BUG, "bug_report", "product"),
+    ]
+
+
+def test_classify_missing_file_exits_2(no_database, tmp_path):
+    assert "is not a file" in error_line(runner.invoke(app, ["classify", str(tmp_path / "none.txt")]))
+
+
+# --- migrate --------------------------------------------------------------------------------
+
+
+def test_migrate_says_up_to_date_and_is_safe_twice(settings):
+    for _ in range(2):
+        result = runner.invoke(app, ["migrate"])
+        assert result.exit_code == 0, result.output
+        assert result.stdout == "database is up to date\n"
+
+
+def test_migrate_creates_the_schema_in_an_empty_database(no_database):
+    for _ in range(2):
+        result = runner.invoke(app, ["migrate"])
+        assert result.exit_code == 0, result.output
+        assert result.stdout == "database is up to date\n"
+    engine = create_engine(f"sqlite:///{no_database}")
+    assert {"feedback", "processing_jobs", "api_keys", "tickets"} <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+# --- apikey ---------------------------------------------------------------------------------
+
+
+def create_key(role: str = "manager", name: str = "ops laptop") -> str:
+    result = runner.invoke(app, ["apikey", "create", "--role", role, "--name", name])
+    assert result.exit_code == 0, result.output
+    assert "it is not shown again" in result.stderr
+    secret = result.stdout.strip()
+    assert secret.startswith("fr_") and "\n" not in secret
+    return secret
+
+
+def listed() -> list[list[str]]:
+    result = runner.invoke(app, ["apikey", "list"])
+    assert result.exit_code == 0, result.output
+    return [line.split("\t") for line in result.stdout.splitlines()]
+
+
+def test_apikey_create_prints_a_key_that_works_against_the_api(api):
+    headers = {"Authorization": f"Bearer {create_key('manager')}"}
+
+    assert api.get("/v1/feedback", headers=headers).status_code == 200  # manager may read
+    assert api.post("/v1/feedback", json={"text": "via the new key"}, headers=headers).status_code == 202
+
+
+def test_apikey_list_never_prints_the_secret(settings):
+    secret = create_key("manager", "ops laptop")
+
+    result = runner.invoke(app, ["apikey", "list"])
+
+    assert result.exit_code == 0
+    assert secret not in result.output and secret[10:] not in result.output
+    key_id, role, prefix, state, name = listed()[0]
+    assert (role, state, name) == ("manager", "active", "ops laptop")
+    assert prefix == secret[:10] + "…" and int(key_id) > 0
+
+
+def test_apikey_revoke_makes_the_key_401(api):
+    headers = {"Authorization": f"Bearer {create_key('admin', 'temp')}"}
+    assert api.get("/v1/tickets", headers=headers).status_code == 200
+    key_id = listed()[0][0]
+
+    result = runner.invoke(app, ["apikey", "revoke", key_id])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"key {key_id} revoked\n"
+    assert api.get("/v1/tickets", headers=headers).status_code == 401
+    assert listed()[0][3] == "revoked"
+
+
+def test_apikey_revoke_of_an_unknown_id_exits_2(settings):
+    assert error_line(runner.invoke(app, ["apikey", "revoke", "999"])) == "error: API key 999 does not exist"
+
+
+# --- help -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (["serve"], "Start the API"),
+        (["worker"], "Start a Celery worker"),
+        (["import"], "Import feedback"),
+        (["classify"], "Print the labels"),
+        (["migrate"], "Create or upgrade the database schema"),
+        (["apikey"], "revoke"),
+        (["apikey", "create"], "--role"),
+        (["apikey", "list"], "never their secrets"),
+        (["apikey", "revoke"], "Id from 'apikey list'"),
+        ([], "classify"),
+    ],
+)
+def test_help_works_for_each_command(no_database, command, expected):
+    result = runner.invoke(app, [*command, "--help"])
+
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.stdout and expected in result.stdout
+    assert not no_database.exists()  # help touches no database
+
+
+# --- refusals at start ----------------------------------------------------------------------
+
+
+def console_script() -> str:
+    """The installed feedback-router command of this virtual environment."""
+    beside = Path(sys.executable).with_name("feedback-router")
+    found = str(beside) if beside.exists() else shutil.which("feedback-router")
+    assert found, "the feedback-router console script is not installed (pip install -e .)"
+    return found
+
+
+def run_serve(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    """`feedback-router serve` in its own process, as an operator starts it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBACK_ROUTER_")}
+    env.update(
+        FEEDBACK_ROUTER_DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}",
+        FEEDBACK_ROUTER_AUTO_MIGRATE="false",
+        FEEDBACK_ROUTER_PORT="9",  # never reached: a refusal comes before listening
+        HF_HOME=str(tmp_path / "hf-home"),  # a download would land here
+        COLUMNS="80",  # a narrow console must not break the error line
+    )
+    env.update({f"FEEDBACK_ROUTER_{name.upper()}": value for name, value in settings.items()})
+    return subprocess.run(
+        [console_script(), "serve"], env=env, capture_output=True, text=True, timeout=90, check=False
+    )
+
+
+def refusal(process: subprocess.CompletedProcess[str]) -> str:
+    assert process.returncode == 2, process.stderr
+    assert "Traceback" not in process.stderr
+    lines = process.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), process.stderr
+    return lines[0]
+
+
+@pytest.mark.slow
+def test_serve_refuses_a_missing_model_without_loading_or_downloading(tmp_path):
+    process = run_serve(tmp_path, embedding_model="/nonexistent")
+
+    line = refusal(process)
+    assert "/nonexistent" in line and "does not exist" in line
+    assert process.stdout == ""  # no admin key printed: nothing started
+    assert not (tmp_path / "hf-home").exists()
+    assert not (tmp_path / "serve.db").exists()
+
+
+@pytest.mark.slow
+def test_serve_refuses_an_invalid_routing_file_naming_file_and_line(tmp_path):
+    routes = tmp_path / "a-rather-long-folder-name-for-the-routing-rules" / "routes.yaml"
+    routes.parent.mkdir()
+    routes.write_text(
+        "version: 1\n"
+        "rules:\n"
+        "  - name: abuse\n"
+        "    when: {kind: abuse}\n"
+        "    team: moderation\n"
+        "  - name: complaints\n"
+        "    when: {kind: complaint}\n"
+        "    team: product\n",
+        encoding="utf-8",
+    )
+
+    line = refusal(run_serve(tmp_path, routing_file=str(routes)))
+
+    assert line.startswith(f"error: {routes}:7: rules.1.when.kind: ")
+    assert "unknown kind 'complaint'" in line
+
+
+def test_worker_without_redis_exits_2_with_a_clear_line(no_database):
+    line = error_line(runner.invoke(app, ["worker"]))
+
+    assert "FEEDBACK_ROUTER_REDIS_URL is not set" in line
