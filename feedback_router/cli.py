@@ -2,6 +2,7 @@
 
 import json
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -110,13 +111,17 @@ def worker(
         runtime.get_processor(settings)
     except ModelNotFoundError as exc:
         raise fail(str(exc)) from exc
+    schedule_dir = tempfile.TemporaryDirectory(prefix="feedback-router-beat-")  # removed at exit
     argv = [
         "worker",
         f"--concurrency={concurrency}",
         "--loglevel=INFO",
         "--pool=solo" if concurrency == 1 else "--pool=prefork",
     ]
-    runtime.configure_celery(settings).worker_main(argv + (["--beat"] if beat else []))
+    if beat:
+        argv += ["--beat", f"--schedule={schedule_dir.name}/schedule"]
+    with schedule_dir:
+        runtime.configure_celery(settings).worker_main(argv)
 
 
 @app.command("import")

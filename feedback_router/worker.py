@@ -7,11 +7,13 @@ calls ``notify()`` after its commit; a periodic sweep picks up whatever a notifi
 
 import logging
 import threading
+import time
 from functools import lru_cache
 from pathlib import Path
 
 from celery import Celery, signals
 from kombu.exceptions import OperationalError as BrokerError
+from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
 from classifiers import FeedbackClassifier
 from feedback_router.config import Settings, get_settings
@@ -21,6 +23,8 @@ from feedback_router.routing import rules
 log = logging.getLogger(__name__)
 
 PROCESS_TASK = "feedback_router.process_pending"
+BATCHES_PER_TASK = 50  # a task yields after this, so that a long backlog never pins one task
+QUEUE_BACKOFF_SECONDS = 30.0
 
 
 class Processor:
@@ -30,10 +34,14 @@ class Processor:
         self.routing = rules.load(routing_file)
         self.classifier = FeedbackClassifier.from_model(embedding_model, batch_size)
 
-    def drain(self, settings: Settings, max_batches: int = 1_000_000) -> int:
-        """Process batches until none is due; returns the number of jobs claimed."""
+    def drain(
+        self, settings: Settings, max_batches: int = 1_000_000, stop: threading.Event | None = None
+    ) -> int:
+        """Process batches until none is due (or ``stop`` is set); returns the number of jobs claimed."""
         total = 0
         for _ in range(max_batches):
+            if stop is not None and stop.is_set():
+                break
             claimed = process_pending(settings=settings, classifier=self.classifier, routing=self.routing)
             if not claimed:
                 break
@@ -53,9 +61,16 @@ def get_processor(settings: Settings) -> Processor:
 # --- Celery -------------------------------------------------------------------------------
 
 celery_app = Celery("feedback_router")
+_queue_down_until: dict[str, float] = {}  # broker URL -> until when notify() leaves it alone
 
 
 def configure_celery(settings: Settings) -> Celery:
+    if celery_app.conf.broker_url != settings.redis_url:
+        # Celery caches its connection and producer pools on first use; without dropping them
+        # a new broker URL would be ignored and tasks sent to the old one.
+        celery_app.close()
+        del celery_app.amqp
+    _queue_down_until.clear()  # a fresh configuration tries the queue again at once
     celery_app.conf.update(
         broker_url=settings.redis_url,
         task_acks_late=True,
@@ -77,7 +92,7 @@ def configure_celery(settings: Settings) -> Celery:
 
 @celery_app.task(
     name=PROCESS_TASK,
-    autoretry_for=(ConnectionError, TimeoutError),
+    autoretry_for=(ConnectionError, TimeoutError, DatabaseUnavailable),
     retry_backoff=True,
     retry_jitter=True,
     max_retries=10,
@@ -85,7 +100,10 @@ def configure_celery(settings: Settings) -> Celery:
 def process_pending_task() -> int:
     """Drain due jobs; many triggers for one batch are harmless, the claim decides."""
     settings = get_settings()
-    return get_processor(settings).drain(settings, max_batches=50)
+    claimed = get_processor(settings).drain(settings, max_batches=BATCHES_PER_TASK)
+    if claimed >= BATCHES_PER_TASK * settings.batch_size:  # more may wait: hand over to a fresh task
+        celery_app.send_task(PROCESS_TASK)
+    return claimed
 
 
 @signals.worker_ready.connect
@@ -110,7 +128,7 @@ class InProcessWorker(threading.Thread):
     def run(self) -> None:
         while not self.stopping.is_set():
             try:
-                self.processor.drain(self.settings)
+                self.processor.drain(self.settings, stop=self.stopping)
             except Exception:  # the database may be briefly unavailable; the next sweep retries
                 log.exception("in-process worker sweep failed")
             self.wake.wait(self.settings.poll_interval)
@@ -140,11 +158,20 @@ def stop_in_process() -> None:
 
 
 def notify(settings: Settings) -> None:
-    """Tell a worker that work is waiting. Never fails the caller: the sweep is the safety net."""
+    """Tell a worker that work is waiting. Never fails the caller: the sweep is the safety net.
+
+    After a failure the queue is left alone for a while, so that captures stay fast while
+    Redis is down instead of each waiting for a connection timeout.
+    """
     if settings.redis_url:
+        if time.monotonic() < _queue_down_until.get(settings.redis_url, 0.0):
+            return
         try:
+            if celery_app.conf.broker_url != settings.redis_url:  # e.g. the import command
+                configure_celery(settings)
             celery_app.send_task(PROCESS_TASK, retry=False)
         except (BrokerError, ConnectionError, TimeoutError, OSError) as exc:
+            _queue_down_until[settings.redis_url] = time.monotonic() + QUEUE_BACKOFF_SECONDS
             log.warning("could not reach the queue (%s); the outbox sweep will pick the item up", exc)
     elif _in_process is not None:
         _in_process.wake.set()

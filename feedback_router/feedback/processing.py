@@ -64,6 +64,36 @@ def claim_due(*, session: Session, limit: int, lease_seconds: float) -> list[Cla
     return [Claim(job_id=r[0], feedback_id=r[1], attempts=r[2], token=token) for r in rows]
 
 
+def fail_abandoned(*, session: Session, max_attempts: int) -> int:
+    """Give up on jobs whose worker vanished on each of their attempts.
+
+    An item that kills its worker (out of memory, say) would otherwise be retaken forever and
+    hold up the rest of every batch it lands in.
+    """
+    now = utcnow()
+    lost = and_(
+        ProcessingJob.status == JobStatus.running,
+        ProcessingJob.leased_until < now,
+        ProcessingJob.attempts >= max_attempts,
+    )
+    ids = session.scalars(select(ProcessingJob.feedback_id).where(lost)).all()
+    if not ids:
+        return 0
+    reason = f"gave up after {max_attempts} attempts: its worker stopped while processing it each time"
+    session.execute(
+        update(ProcessingJob)
+        .where(lost)
+        .values(status=JobStatus.failed, lease_token=None, last_error=reason, updated_at=now)
+    )
+    session.execute(
+        update(Feedback)
+        .where(Feedback.id.in_(ids))
+        .values(status=FeedbackStatus.failed, failure_reason=reason)
+    )
+    log.error("gave up on %d items whose worker kept stopping", len(ids))
+    return len(ids)
+
+
 def _holds_lease(session: Session, claim: Claim) -> ProcessingJob | None:
     return session.scalar(
         select(ProcessingJob).where(
@@ -129,6 +159,7 @@ def record_failure(*, settings: Settings, claim: Claim, error: str) -> None:
 def process_pending(*, settings: Settings, classifier: FeedbackClassifier, routing: RoutingConfig) -> int:
     """Claim one batch of due jobs and process it. Returns how many jobs were claimed."""
     with session_scope(settings.database_url) as session:
+        fail_abandoned(session=session, max_attempts=settings.max_attempts)
         claims = claim_due(
             session=session, limit=settings.batch_size, lease_seconds=settings.job_lease_seconds
         )
