@@ -24,7 +24,9 @@ from feedback_router.db import get_engine, session_scope  # noqa: E402
 from feedback_router.migrate import upgrade  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-POSTGRES_ADMIN_URL = os.environ.get("FR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "FR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 REDIS_URL = os.environ.get("FR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TABLES = ("tickets", "processing_jobs", "feedback", "api_keys")
 
@@ -102,7 +104,12 @@ def configure(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[ob
     for name in list(os.environ):
         if name.startswith("FEEDBACK_ROUTER_"):
             monkeypatch.delenv(name)
-    base = {"database_url": database_url, "poll_interval": 0.2, "retry_base_seconds": 0.05, "auto_migrate": False}
+    base = {
+        "database_url": database_url,
+        "poll_interval": 0.2,
+        "retry_base_seconds": 0.05,
+        "auto_migrate": False,
+    }
 
     def apply(**values: object) -> Settings:
         return _configure(monkeypatch, **{**base, **values})

@@ -9,7 +9,12 @@ from feedback_router.db import session_scope
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("post", "/v1/feedback"), ("post", "/v1/feedback/batch"), ("get", "/v1/feedback"), ("get", "/v1/tickets")],
+    [
+        ("post", "/v1/feedback"),
+        ("post", "/v1/feedback/batch"),
+        ("get", "/v1/feedback"),
+        ("get", "/v1/tickets"),
+    ],
 )
 @pytest.mark.parametrize("header", [None, "Bearer fr_wrong", "Basic abc", "Bearer "])
 def test_missing_or_wrong_key_gets_401(api, method, path, header):
