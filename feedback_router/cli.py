@@ -97,10 +97,13 @@ def serve(
 
 @app.command()
 def worker(
-    concurrency: Annotated[int, typer.Option(help="Worker processes")] = 1,
     beat: Annotated[bool, typer.Option(help="Also run the periodic outbox sweep")] = True,
 ) -> None:
-    """Start a Celery worker on FEEDBACK_ROUTER_REDIS_URL; run as many as you like."""
+    """Start a Celery worker on FEEDBACK_ROUTER_REDIS_URL; run as many as you like.
+
+    Each worker is one process (the model's thread pool does not survive a fork): for more
+    throughput start more workers, on this machine or others.
+    """
     from feedback_router import worker as runtime
 
     settings = _settings()
@@ -111,16 +114,10 @@ def worker(
         runtime.get_processor(settings)
     except ModelNotFoundError as exc:
         raise fail(str(exc)) from exc
-    schedule_dir = tempfile.TemporaryDirectory(prefix="feedback-router-beat-")  # removed at exit
-    argv = [
-        "worker",
-        f"--concurrency={concurrency}",
-        "--loglevel=INFO",
-        "--pool=solo" if concurrency == 1 else "--pool=prefork",
-    ]
-    if beat:
-        argv += ["--beat", f"--schedule={schedule_dir.name}/schedule"]
-    with schedule_dir:
+    argv = ["worker", "--pool=solo", "--loglevel=INFO"]
+    with tempfile.TemporaryDirectory(prefix="feedback-router-beat-") as schedule_dir:  # removed at exit
+        if beat:
+            argv += ["--beat", f"--schedule={schedule_dir}/schedule"]
         runtime.configure_celery(settings).worker_main(argv)
 
 

@@ -15,7 +15,6 @@ from celery import Celery, signals
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
-from classifiers import FeedbackClassifier
 from feedback_router.config import Settings, get_settings
 from feedback_router.feedback.processing import process_pending
 from feedback_router.routing import rules
@@ -31,6 +30,8 @@ class Processor:
     """The loaded model and routing rules, shared by every batch in this process."""
 
     def __init__(self, *, embedding_model: str | None, batch_size: int, routing_file: Path | None) -> None:
+        from classifiers import FeedbackClassifier  # the model libraries load only where a worker runs
+
         self.routing = rules.load(routing_file)
         self.classifier = FeedbackClassifier.from_model(embedding_model, batch_size)
 
@@ -80,6 +81,7 @@ def configure_celery(settings: Settings) -> Celery:
         accept_content=["json"],
         result_backend=None,
         task_ignore_result=True,
+        worker_hijack_root_logger=False,  # keep configure_logging(): ours at INFO, libraries at WARNING
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=2,
         broker_transport_options={"socket_connect_timeout": 2, "socket_timeout": 5},

@@ -10,12 +10,15 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from classifiers import Classification, FeedbackClassifier
+if TYPE_CHECKING:
+    from classifiers.pipeline import Classification, FeedbackClassifier
+
 from feedback_router.config import Settings
 from feedback_router.db import session_scope, utcnow
 from feedback_router.feedback.models import Feedback, FeedbackStatus, JobStatus, ProcessingJob
@@ -104,7 +107,7 @@ def _holds_lease(session: Session, claim: Claim) -> ProcessingJob | None:
     )
 
 
-def _apply(session: Session, claim: Claim, result: Classification, routing: RoutingConfig) -> None:
+def _apply(session: Session, claim: Claim, result: "Classification", routing: RoutingConfig) -> None:
     job = _holds_lease(session, claim)
     if job is None:
         log.warning(
@@ -156,7 +159,7 @@ def record_failure(*, settings: Settings, claim: Claim, error: str) -> None:
         log.warning("processing failed: %s", error, extra={"feedback_id": claim.feedback_id})
 
 
-def process_pending(*, settings: Settings, classifier: FeedbackClassifier, routing: RoutingConfig) -> int:
+def process_pending(*, settings: Settings, classifier: "FeedbackClassifier", routing: RoutingConfig) -> int:
     """Claim one batch of due jobs and process it. Returns how many jobs were claimed."""
     with session_scope(settings.database_url) as session:
         fail_abandoned(session=session, max_attempts=settings.max_attempts)
