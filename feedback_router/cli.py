@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy import make_url
 from sqlalchemy.exc import OperationalError
 
 from classifiers import ModelNotFoundError, resolve_model_path
@@ -46,10 +47,7 @@ def _settings() -> Settings:
 def _migrate(settings: Settings) -> None:
     from feedback_router.migrate import upgrade
 
-    try:
-        upgrade(settings.database_url)
-    except OperationalError as exc:
-        raise fail(f"cannot reach the database {settings.database_url!r}: {exc.orig}") from exc
+    upgrade(settings.database_url)
 
 
 def _check_rules(settings: Settings) -> rules.RoutingConfig:
@@ -273,3 +271,14 @@ def apikey_revoke(key_id: Annotated[int, typer.Argument(help="Id from 'apikey li
 @app.callback()
 def _logging(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging")] = False) -> None:
     configure_logging(verbose=verbose)
+
+
+def main() -> None:
+    """Console entry point: an unreachable database is one line and exit 2, not a traceback."""
+    try:
+        app()
+    except OperationalError as exc:
+        url = make_url(get_settings().database_url).render_as_string(hide_password=True)
+        first_line = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        err.print(f"error: cannot reach the database {url}: {first_line}", markup=False, soft_wrap=True)
+        sys.exit(2)

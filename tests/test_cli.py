@@ -210,8 +210,8 @@ def console_script() -> str:
     return found
 
 
-def run_serve(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
-    """`feedback-router serve` in its own process, as an operator starts it."""
+def run_serve(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    """`feedback-router serve` (or another command) in its own process, as an operator starts it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBACK_ROUTER_")}
     env.update(
         FEEDBACK_ROUTER_DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}",
@@ -222,7 +222,12 @@ def run_serve(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[st
     )
     env.update({f"FEEDBACK_ROUTER_{name.upper()}": value for name, value in settings.items()})
     return subprocess.run(
-        [console_script(), "serve"], env=env, capture_output=True, text=True, timeout=90, check=False
+        [console_script(), *(args or ("serve",))],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
     )
 
 
@@ -271,3 +276,14 @@ def test_worker_without_redis_exits_2_with_a_clear_line(no_database):
     line = error_line(runner.invoke(app, ["worker"]))
 
     assert "FEEDBACK_ROUTER_REDIS_URL is not set" in line
+
+
+@pytest.mark.parametrize("command", [("serve",), ("migrate",), ("apikey", "list")])
+def test_unreachable_database_is_one_line_without_the_password(tmp_path, command):
+    process = run_serve(
+        tmp_path, *command, database_url="postgresql+psycopg://fr:hunter2@127.0.0.1:1/nowhere"
+    )
+
+    line = refusal(process)
+    assert line.startswith("error: cannot reach the database postgresql+psycopg://fr:***@127.0.0.1:1/nowhere")
+    assert "hunter2" not in process.stderr + process.stdout
