@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from classifiers import KINDS
 from feedback_router.cli import app
 from feedback_router.config import get_settings
+from tests.cli_helpers import error_line
 
 runner = CliRunner()
 
@@ -34,15 +35,6 @@ def no_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     get_settings.cache_clear()
     yield db
     get_settings.cache_clear()
-
-
-def error_line(result) -> str:  # type: ignore[no-untyped-def]
-    """A refusal: exit code 2, exactly one line on stderr, no traceback."""
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 # --- classify -------------------------------------------------------------------------------

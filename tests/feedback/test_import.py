@@ -13,6 +13,7 @@ from feedback_router.db import session_scope
 from feedback_router.feedback import service
 from feedback_router.feedback.models import Feedback, JobStatus, ProcessingJob
 from feedback_router.feedback.schemas import FeedbackCreate
+from tests.cli_helpers import error_line
 
 runner = CliRunner()
 
@@ -80,15 +81,6 @@ def summary_of(output: str) -> tuple[str, dict[int, str]]:
         assert match, f"unexpected output line {line!r}"
         rejected[int(match[1])] = match[2]
     return lines[0], rejected
-
-
-def error_line(result) -> str:  # type: ignore[no-untyped-def]
-    """The refusal: exit code 2 and exactly one line on stderr."""
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 @pytest.mark.parametrize("name", ["feedback.csv", "feedback.jsonl"])
