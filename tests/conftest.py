@@ -28,7 +28,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "FR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("FR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-TABLES = ("tickets", "processing_jobs", "feedback", "api_keys")
+TABLES = ("feedback_labels", "model_versions", "tickets", "processing_jobs", "feedback", "api_keys")
 
 
 def unavailable(service: str, reason: object) -> None:

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from feedback_router.db import Base, UTCDateTime, utcnow
@@ -66,6 +66,26 @@ class Feedback(Base):
     kind_scores: Mapped[dict[str, float] | None] = mapped_column(JSON)
     kind_evidence: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     model_version: Mapped[str | None] = mapped_column(String(100))
+    sentiment: Mapped[str | None] = mapped_column(String(16), index=True)
+    sentiment_confidence: Mapped[float | None] = mapped_column(Float)
+    abuse: Mapped[bool | None] = mapped_column(Boolean, index=True)
+    abuse_confidence: Mapped[float | None] = mapped_column(Float)
+    urgency: Mapped[str | None] = mapped_column(String(16), index=True)
+    urgency_signals: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    language_confidence: Mapped[float | None] = mapped_column(Float)
+    topic: Mapped[str | None] = mapped_column(String(64), index=True)
+    topic_confidence: Mapped[float | None] = mapped_column(Float)
+    # Nearest labelled examples behind the sentiment, abuse and topic labels, per task.
+    evidence: Mapped[dict[str, list[dict[str, Any]]] | None] = mapped_column(JSON)
+    # Labels a manager set by hand: {"kind": "bug_report", ...}; they win over the model's.
+    corrected: Mapped[dict[str, str] | None] = mapped_column(JSON)
+
+    # A part of a mixed message: the original item and the part's span in its text.
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("feedback.id", ondelete="CASCADE", name="fk_feedback_parent_id"), index=True
+    )
+    span_start: Mapped[int | None] = mapped_column(Integer)
+    span_end: Mapped[int | None] = mapped_column(Integer)
 
     # Where it went and why.
     team: Mapped[str | None] = mapped_column(String(32), index=True)
@@ -87,3 +107,17 @@ class ProcessingJob(Base):
     leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class FeedbackLabel(Base):
+    """A manager's correction of one label; it becomes a training example."""
+
+    __tablename__ = "feedback_labels"
+    __table_args__ = (UniqueConstraint("feedback_id", "task", name="uq_feedback_label_task"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id", ondelete="CASCADE"), index=True)
+    task: Mapped[str] = mapped_column(String(16))  # kind | sentiment | abuse | topic
+    value: Mapped[str] = mapped_column(String(64))
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

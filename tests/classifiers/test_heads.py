@@ -1,0 +1,88 @@
+"""Heads on embeddings: training, scores, evidence and the byte round trip of a model version."""
+
+import numpy as np
+import pytest
+
+from classifiers.heads import HeadConfig, HeadSet, train_head, train_heads
+
+
+def clusters(labels: list[str], per_label: int = 20, dim: int = 16, seed: int = 0):
+    """Unit vectors around one random centre per label."""
+    rng = np.random.default_rng(seed)
+    centres = {label: rng.normal(size=dim) for label in labels}
+    vectors, names = [], []
+    for label in labels:
+        points = centres[label] + 0.3 * rng.normal(size=(per_label, dim))
+        vectors.append(points)
+        names += [label] * per_label
+    stacked = np.vstack(vectors)
+    return stacked / np.linalg.norm(stacked, axis=1, keepdims=True), names, centres
+
+
+def test_softmax_head_separates_clusters_and_scores_sum_to_one():
+    vectors, labels, _ = clusters(["a", "b", "c"])
+    head = train_head(vectors, labels)
+    scores = head.scores(vectors)
+    assert np.allclose(scores.sum(axis=1), 1, atol=1e-5)
+    assert [head.classes[i] for i in scores.argmax(axis=1)] == labels
+
+
+def test_binary_head_is_a_softmax_pair():
+    vectors, labels, _ = clusters(["ok", "abusive"])
+    head = train_head(vectors, labels)
+    assert head.coef.shape[0] == 2 and head.classes == ["abusive", "ok"]
+    assert [head.classes[i] for i in head.scores(vectors).argmax(axis=1)] == labels
+
+
+def test_ovr_scores_are_independent_so_two_can_be_high():
+    vectors, labels, centres = clusters(["praise", "bug_report", "question"])
+    head = train_head(vectors, labels, HeadConfig(mode="ovr"))
+    mixed = centres["praise"] / np.linalg.norm(centres["praise"]) + centres["bug_report"] / np.linalg.norm(
+        centres["bug_report"]
+    )
+    scores = dict(zip(head.classes, head.scores((mixed / np.linalg.norm(mixed))[None, :])[0], strict=True))
+    assert scores["question"] < min(scores["praise"], scores["bug_report"])
+    assert sum(scores.values()) > 1  # not a distribution: each score stands on its own
+
+
+def test_a_head_needs_two_labels():
+    vectors, labels, _ = clusters(["only"])
+    with pytest.raises(ValueError, match="at least two labels"):
+        train_head(vectors, labels)
+
+
+def fake_embed(lookup: dict[str, np.ndarray]):
+    return lambda texts: np.stack([lookup[t] for t in texts])
+
+
+def test_head_set_predicts_with_nearest_examples_and_survives_bytes():
+    vectors, labels, _ = clusters(["negative", "neutral", "positive"], per_label=10)
+    texts = [f"{label} example {i}" for i, label in enumerate(labels)]
+    embed = fake_embed(dict(zip(texts, vectors, strict=True)))
+    heads = train_heads(
+        {"sentiment": list(zip(texts, labels, strict=True))},
+        embed,
+        embedding_model="test-model",
+        configs={"sentiment": HeadConfig(balanced=True)},
+    )
+    [prediction] = heads.predict("sentiment", vectors[:1])
+    assert prediction.label == "negative"
+    assert prediction.evidence[0]["text"] == texts[0]  # the example itself is nearest
+    sims = [e["similarity"] for e in prediction.evidence]
+    assert sims == sorted(sims, reverse=True) and len(sims) == 3
+
+    restored = HeadSet.from_bytes(heads.to_bytes())
+    assert restored.version == heads.version and restored.embedding_model == "test-model"
+    assert restored.info == {"examples": {"sentiment": 30}}
+    assert restored.predict("sentiment", vectors[:5]) == heads.predict("sentiment", vectors[:5])
+
+
+def test_version_changes_with_the_examples_and_not_otherwise():
+    vectors, labels, _ = clusters(["x", "y"], per_label=5)
+    texts = [f"t{i}" for i in range(len(labels))]
+    embed = fake_embed(dict(zip(texts, vectors, strict=True)))
+    pairs = list(zip(texts, labels, strict=True))
+    first = train_heads({"abuse": pairs}, embed, embedding_model="m", configs={})
+    again = train_heads({"abuse": pairs}, embed, embedding_model="m", configs={})
+    fewer = train_heads({"abuse": pairs[1:]}, embed, embedding_model="m", configs={})
+    assert first.version == again.version != fewer.version
