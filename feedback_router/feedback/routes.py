@@ -7,10 +7,10 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from feedback_router.auth.deps import get_session, require
-from feedback_router.auth.models import Role
+from feedback_router.auth.models import ApiKey, Role
 from feedback_router.config import get_settings
 from feedback_router.errors import InvalidInput, field_messages
-from feedback_router.feedback import service
+from feedback_router.feedback import labels, service
 from feedback_router.feedback.schemas import (
     BatchItemResult,
     BatchResult,
@@ -19,10 +19,13 @@ from feedback_router.feedback.schemas import (
     FeedbackPage,
     FeedbackRead,
     FieldError,
+    LabelsIn,
 )
+from feedback_router.routing import rules
 from feedback_router.worker import notify
 
 router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
+require_manager = require(Role.manager)
 
 
 @router.post(
@@ -84,6 +87,25 @@ def submit_batch(
         rejected=counts["rejected"],
         results=results,
     )
+
+
+@router.post("/{feedback_id}/labels", response_model=FeedbackRead)
+def correct_labels(
+    feedback_id: int,
+    labels_in: LabelsIn,
+    session: Session = Depends(get_session),
+    key: ApiKey = Depends(require_manager),
+) -> FeedbackRead:
+    """Correct kind, sentiment, abuse or topic; the correction is kept as a training example."""
+    item = service.get(session=session, feedback_id=feedback_id)
+    labels.correct(
+        session=session,
+        item=item,
+        labels_in=labels_in,
+        api_key_id=key.id,
+        routing=rules.load_cached(get_settings().routing_file),
+    )
+    return service.read_many(session, [item])[0]
 
 
 @router.get("/{feedback_id}", response_model=FeedbackRead, dependencies=[Depends(require(Role.manager))])

@@ -1,7 +1,7 @@
 """Feedback in and out of the API."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AnyHttpUrl,
@@ -12,8 +12,10 @@ from pydantic import (
     StringConstraints,
     UrlConstraints,
     field_validator,
+    model_validator,
 )
 
+from classifiers.labels import KINDS, SENTIMENTS
 from feedback_router.feedback.models import Source
 
 MAX_TEXT = 10_000
@@ -53,6 +55,29 @@ class FeedbackCreate(BaseModel):
                 if not isinstance(item, str):
                     raise ValueError(f"metadata must be a flat object of strings; '{key}' is not a string")
         return value
+
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+
+
+class LabelsIn(BaseModel):
+    """A manager's correction: any of the labels, each optional; topic null means "no topic"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal[KINDS] | None = None  # type: ignore[valid-type]
+    sentiment: Literal[SENTIMENTS] | None = None  # type: ignore[valid-type]
+    abuse: bool | None = None
+    topic: Slug | None = None
+
+    @model_validator(mode="after")
+    def _something_given(self) -> "LabelsIn":
+        if not self.model_fields_set:
+            raise ValueError("give at least one of kind, sentiment, abuse, topic")
+        for name in self.model_fields_set - {"topic"}:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
 
 
 class FeedbackAccepted(BaseModel):
@@ -107,6 +132,20 @@ class FeedbackRead(BaseModel):
     kind_scores: dict[str, float] | None
     kind_evidence: list[dict[str, Any]] | None
     model_version: str | None
+    sentiment: str | None
+    sentiment_confidence: float | None
+    abuse: bool | None
+    abuse_confidence: float | None
+    urgency: str | None
+    urgency_signals: list[dict[str, str]] | None
+    language_confidence: float | None
+    topic: str | None
+    topic_confidence: float | None
+    evidence: dict[str, list[dict[str, Any]]] | None
+    corrected: dict[str, str] | None
+    parent_id: int | None
+    span: tuple[int, int] | None
+    parts: list[int]
     team: str | None
     route_rule: str | None
     route_reason: str | None

@@ -125,7 +125,7 @@ def tickets_by_feedback(session: Session, ids: Sequence[int]) -> dict[int, list[
     return found
 
 
-def to_read(item: Feedback, tickets: Sequence[Ticket]) -> FeedbackRead:
+def to_read(item: Feedback, tickets: Sequence[Ticket], parts: list[int]) -> FeedbackRead:
     author = (
         Author(handle=item.author_handle, display_name=item.author_display_name, email=item.author_email)
         if item.author_handle
@@ -149,6 +149,20 @@ def to_read(item: Feedback, tickets: Sequence[Ticket]) -> FeedbackRead:
         kind_scores=item.kind_scores,
         kind_evidence=item.kind_evidence,
         model_version=item.model_version,
+        sentiment=item.sentiment,
+        sentiment_confidence=item.sentiment_confidence,
+        abuse=item.abuse,
+        abuse_confidence=item.abuse_confidence,
+        urgency=item.urgency,
+        urgency_signals=item.urgency_signals,
+        language_confidence=item.language_confidence,
+        topic=item.topic,
+        topic_confidence=item.topic_confidence,
+        evidence=item.evidence,
+        corrected=item.corrected,
+        parent_id=item.parent_id,
+        span=(item.span_start, item.span_end) if item.span_start is not None else None,
+        parts=parts,
         team=item.team,
         route_rule=item.route_rule,
         route_reason=item.route_reason,
@@ -158,5 +172,12 @@ def to_read(item: Feedback, tickets: Sequence[Ticket]) -> FeedbackRead:
 
 
 def read_many(session: Session, items: Sequence[Feedback]) -> list[FeedbackRead]:
-    tickets = tickets_by_feedback(session, [i.id for i in items])
-    return [to_read(i, tickets[i.id]) for i in items]
+    ids = [i.id for i in items]
+    tickets = tickets_by_feedback(session, ids)
+    parts: dict[int, list[int]] = {i: [] for i in ids}
+    if ids:
+        for part_id, parent_id in session.execute(
+            select(Feedback.id, Feedback.parent_id).where(Feedback.parent_id.in_(ids)).order_by(Feedback.id)
+        ):
+            parts[parent_id].append(part_id)
+    return [to_read(i, tickets[i.id], parts[i.id]) for i in items]

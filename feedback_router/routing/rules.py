@@ -1,6 +1,7 @@
 """Routing rules from YAML: validated with line numbers, evaluated first match wins."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -116,6 +117,12 @@ def load(path: Path | None) -> RoutingConfig:
     except OSError as exc:
         raise ConfigurationError(f"routing file {path} cannot be read: {exc.strerror}") from exc
     return parse(text, str(path))
+
+
+@lru_cache(maxsize=8)
+def load_cached(path: Path | None) -> RoutingConfig:
+    """The rules for the API process; workers hold their own copy."""
+    return load(path)
 
 
 def decide(config: RoutingConfig, *, kind: str, confidence: float, source: str) -> RouteDecision:

@@ -1,0 +1,54 @@
+"""Managers' corrections of labels. A correction wins over the model and becomes training data."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from feedback_router.feedback.models import Feedback, FeedbackLabel
+from feedback_router.feedback.schemas import LabelsIn
+from feedback_router.routing.rules import TRIAGE, RoutingConfig, decide
+from feedback_router.tickets.service import open_board_ticket
+
+
+def correct(
+    *, session: Session, item: Feedback, labels_in: LabelsIn, api_key_id: int | None, routing: RoutingConfig
+) -> None:
+    """Store each given label and apply it to the item; a corrected kind routes the item again.
+
+    A ticket already opened stays (it may be worked on); an item that waited in triage gets the
+    ticket of its new team.
+    """
+    given = labels_in.model_dump(exclude_unset=True)
+    for task, value in given.items():
+        stored = "abusive" if value is True else "ok" if value is False else value
+        row = session.scalar(
+            select(FeedbackLabel).where(FeedbackLabel.feedback_id == item.id, FeedbackLabel.task == task)
+        )
+        if row is None:
+            session.add(FeedbackLabel(feedback_id=item.id, task=task, value=stored, api_key_id=api_key_id))
+        else:
+            row.value, row.api_key_id = stored, api_key_id
+        setattr(item, task, value)
+        confidence = f"{task}_confidence"
+        if hasattr(item, confidence):
+            setattr(item, confidence, 1.0)
+    item.corrected = {**(item.corrected or {}), **{k: str(v) for k, v in given.items()}}
+    if "kind" in given:
+        decision = decide(routing, kind=item.kind or "other", confidence=1.0, source=item.source)
+        item.team, item.route_rule = decision.team, decision.rule
+        item.route_reason = f"kind corrected by a manager to {item.kind}; " + decision.reason
+        if decision.team != TRIAGE:
+            open_board_ticket(session=session, item=item, decision=decision)
+    session.flush()
+
+
+def training_examples(*, session: Session) -> dict[str, list[tuple[str, str]]]:
+    """Every correction as (text, label) per task: the community's own training data."""
+    rows = session.execute(
+        select(FeedbackLabel.task, Feedback.text, FeedbackLabel.value)
+        .join(Feedback, Feedback.id == FeedbackLabel.feedback_id)
+        .order_by(FeedbackLabel.id)
+    )
+    examples: dict[str, list[tuple[str, str]]] = {}
+    for task, text, value in rows:
+        examples.setdefault(task, []).append((text, value))
+    return examples
