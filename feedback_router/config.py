@@ -21,6 +21,7 @@ class Settings(BaseSettings):
         default=None, description="Local sentence-transformers model path; default is the packaged model"
     )
     routing_file: Path | None = Field(default=None, description="Routing YAML; default is the packaged one")
+    topics_file: Path | None = Field(default=None, description="Topic taxonomy YAML; no topics without one")
     host: str = "127.0.0.1"
     port: int = 8000
     auto_migrate: bool = Field(default=True, description="Apply migrations when the service starts")

@@ -15,7 +15,9 @@ from celery import Celery, signals
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
+from feedback_router import model_versions
 from feedback_router.config import Settings, get_settings
+from feedback_router.db import session_scope
 from feedback_router.feedback.processing import process_pending
 from feedback_router.routing import rules
 
@@ -29,16 +31,52 @@ QUEUE_BACKOFF_SECONDS = 30.0
 class Processor:
     """The loaded model and routing rules, shared by every batch in this process."""
 
-    def __init__(self, *, embedding_model: str | None, batch_size: int, routing_file: Path | None) -> None:
+    def __init__(
+        self,
+        *,
+        embedding_model: str | None,
+        batch_size: int,
+        routing_file: Path | None,
+        topics_file: Path | None,
+    ) -> None:
         from classifiers import FeedbackClassifier  # the model libraries load only where a worker runs
 
         self.routing = rules.load(routing_file)
-        self.classifier = FeedbackClassifier.from_model(embedding_model, batch_size)
+        self.classifier = FeedbackClassifier.from_model(
+            embedding_model, batch_size, str(topics_file) if topics_file else None
+        )
+        self.version_id: int | None = None
+        self.base_heads = self.classifier.labeler.heads  # trained from the seed sets at warm-up
+
+    def refresh(self, settings: Settings) -> None:
+        """Switch to the active model version when `feedback-router train` made a new one."""
+        from classifiers.heads import HeadSet
+
+        with session_scope(settings.database_url) as session:
+            active = model_versions.active_id(session=session)
+            if active == self.version_id:
+                return
+            if active is None:  # no trained version (any more): back to the seed-trained heads
+                assert self.base_heads is not None
+                self.classifier.set_heads(self.base_heads)
+                self.version_id = None
+                return
+            row = model_versions.get(session=session, version_id=active)
+            assert row is not None
+            heads = HeadSet.from_bytes(row.heads)
+        try:
+            self.classifier.set_heads(heads)
+        except ValueError as exc:  # trained for another embedding model: keep working with ours
+            log.error("not switching to model version %s: %s", heads.version, exc)
+        else:
+            log.info("switched to model version %s", heads.version)
+        self.version_id = active
 
     def drain(
         self, settings: Settings, max_batches: int = 1_000_000, stop: threading.Event | None = None
     ) -> int:
         """Process batches until none is due (or ``stop`` is set); returns the number of jobs claimed."""
+        self.refresh(settings)
         total = 0
         for _ in range(max_batches):
             if stop is not None and stop.is_set():
@@ -51,12 +89,21 @@ class Processor:
 
 
 @lru_cache
-def _processor(embedding_model: str | None, batch_size: int, routing_file: Path | None) -> Processor:
-    return Processor(embedding_model=embedding_model, batch_size=batch_size, routing_file=routing_file)
+def _processor(
+    embedding_model: str | None, batch_size: int, routing_file: Path | None, topics_file: Path | None
+) -> Processor:
+    return Processor(
+        embedding_model=embedding_model,
+        batch_size=batch_size,
+        routing_file=routing_file,
+        topics_file=topics_file,
+    )
 
 
 def get_processor(settings: Settings) -> Processor:
-    return _processor(settings.embedding_model, settings.batch_size, settings.routing_file)
+    return _processor(
+        settings.embedding_model, settings.batch_size, settings.routing_file, settings.topics_file
+    )
 
 
 # --- Celery -------------------------------------------------------------------------------

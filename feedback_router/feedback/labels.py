@@ -3,6 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from classifiers.labels import NO_TOPIC
 from feedback_router.feedback.models import Feedback, FeedbackLabel
 from feedback_router.feedback.schemas import LabelsIn
 from feedback_router.routing.rules import TRIAGE, RoutingConfig, decide
@@ -19,7 +20,8 @@ def correct(
     """
     given = labels_in.model_dump(exclude_unset=True)
     for task, value in given.items():
-        stored = "abusive" if value is True else "ok" if value is False else value
+        # abuse is stored with the head's labels; a topic of null ("no topic") is a label too
+        stored = {True: "abusive", False: "ok", None: NO_TOPIC}.get(value, value)
         row = session.scalar(
             select(FeedbackLabel).where(FeedbackLabel.feedback_id == item.id, FeedbackLabel.task == task)
         )

@@ -107,6 +107,65 @@ def _holds_lease(session: Session, claim: Claim) -> ProcessingJob | None:
     )
 
 
+def _label(item: Feedback, result: "Classification") -> None:
+    """Copy the model's labels onto the item, except those a manager corrected."""
+    item.embedding = np.asarray(result.embedding, dtype=np.float32).tobytes()
+    item.kind, item.kind_confidence = result.kind, result.confidence
+    item.kind_scores, item.kind_evidence = result.scores, result.evidence
+    item.sentiment, item.sentiment_confidence = result.sentiment, result.sentiment_confidence
+    item.abuse, item.abuse_confidence = result.abuse, result.abuse_confidence
+    item.topic, item.topic_confidence = result.topic, result.topic_confidence
+    item.urgency, item.urgency_signals = result.urgency, result.urgency_signals
+    if not item.language:  # a language the author gave stands
+        item.language = result.language
+    item.language_confidence = result.language_confidence
+    item.evidence = result.other_evidence
+    item.model_version = result.model_version
+    for task, value in (item.corrected or {}).items():
+        setattr(item, task, value == "True" if task == "abuse" else value)
+
+
+def _route(session: Session, item: Feedback, routing: RoutingConfig) -> None:
+    decision = decide(
+        routing, kind=item.kind or "other", confidence=item.kind_confidence or 0.0, source=item.source
+    )
+    item.team, item.route_rule, item.route_reason = decision.team, decision.rule, decision.reason
+    if decision.team != TRIAGE:
+        open_board_ticket(session=session, item=item, decision=decision)
+
+
+def _split(session: Session, item: Feedback, result: "Classification", routing: RoutingConfig) -> None:
+    """A mixed message: each part becomes an item of its own, routed on its own, linked to it."""
+    existing = session.scalars(select(Feedback).where(Feedback.parent_id == item.id)).all()
+    parts = existing or [
+        Feedback(
+            text=item.text[part.start : part.end],
+            source=item.source,
+            author_handle=item.author_handle,
+            author_display_name=item.author_display_name,
+            author_email=item.author_email,
+            url=item.url,
+            created_at=item.created_at,
+            language=item.language,
+            meta=item.meta,
+            parent_id=item.id,
+            span_start=part.start,
+            span_end=part.end,
+        )
+        for part in result.parts
+    ]
+    for row, part in zip(parts, result.parts, strict=False):
+        session.add(row)
+        _label(row, part.labels)
+        session.flush()
+        _route(session, row, routing)
+        row.status, row.processed_at = FeedbackStatus.processed, utcnow()
+    item.team, item.route_rule = None, None
+    item.route_reason = "mixed message, split into parts routed on their own: " + ", ".join(
+        f"#{row.id} {row.kind} → {row.team}" for row in parts
+    )
+
+
 def _apply(session: Session, claim: Claim, result: "Classification", routing: RoutingConfig) -> None:
     job = _holds_lease(session, claim)
     if job is None:
@@ -118,16 +177,11 @@ def _apply(session: Session, claim: Claim, result: "Classification", routing: Ro
     if item is None:  # deleted meanwhile: nothing to do
         job.status = JobStatus.done
         return
-    item.embedding = np.asarray(result.embedding, dtype=np.float32).tobytes()
-    item.kind = result.kind
-    item.kind_confidence = result.confidence
-    item.kind_scores = result.scores
-    item.kind_evidence = result.evidence
-    item.model_version = result.model_version
-    decision = decide(routing, kind=result.kind, confidence=result.confidence, source=item.source)
-    item.team, item.route_rule, item.route_reason = decision.team, decision.rule, decision.reason
-    if decision.team != TRIAGE:
-        open_board_ticket(session=session, item=item, decision=decision)
+    _label(item, result)
+    if result.parts and "kind" not in (item.corrected or {}):
+        _split(session, item, result, routing)
+    else:
+        _route(session, item, routing)
     item.status = FeedbackStatus.processed
     item.failure_reason = None
     item.processed_at = utcnow()
@@ -171,12 +225,14 @@ def process_pending(*, settings: Settings, classifier: "FeedbackClassifier", rou
     try:
         with session_scope(settings.database_url) as session:
             ids = [c.feedback_id for c in claims]
-            texts = {
-                i: t
-                for i, t in session.execute(select(Feedback.id, Feedback.text).where(Feedback.id.in_(ids)))
-            }
+            rows = session.execute(
+                select(Feedback.id, Feedback.text, Feedback.language).where(Feedback.id.in_(ids))
+            )
+            texts = {i: (text, language) for i, text, language in rows}
         claims = [c for c in claims if c.feedback_id in texts]
-        results = classifier.classify([texts[c.feedback_id] for c in claims])
+        results = classifier.classify(
+            [texts[c.feedback_id][0] for c in claims], [texts[c.feedback_id][1] for c in claims]
+        )
     except Exception as exc:  # the batch failed as a whole: release every claim for a retry with backoff
         for claim in claims:
             record_failure(settings=settings, claim=claim, error=f"{type(exc).__name__}: {exc}")

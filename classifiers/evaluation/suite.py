@@ -1,0 +1,448 @@
+"""The benchmark suite: each task's protocol, its published baselines and the project's bar.
+
+Every task embeds with a model through the on-disk cache, trains a head from ``make_head`` on
+the training split (never on test data) and scores the test split with the metric the
+published results use. Scores are reported on the scale of the published figures: percent for
+banking77, TweetEval and GermEval, fractions for CLAP.
+
+To try a better head, pass ``make_head=`` to ``run_suite`` (or change ``make_head``): it gets
+the task name and returns an unfitted scikit-learn classifier.
+"""
+
+import fnmatch
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+from classifiers.embedding import MODELS, resolve_model
+from classifiers.evaluation import datasets, metrics
+from classifiers.evaluation.cache import EmbeddingCache, ModelStats, ProgressCallback
+
+FEW_SHOT_PER_CLASS = 8
+FEW_SHOT_SEEDS = (0, 1, 2, 3, 4)
+CV_FOLDS = 5
+CV_SEED = 0
+
+HeadFactory = Callable[[str], ClassifierMixin]
+
+
+def make_head(task: str) -> ClassifierMixin:
+    """The classifier trained on frozen embeddings for a task.
+
+    Args:
+        task: the task's name (see ``TASKS``), so a head can differ per task.
+
+    Returns:
+        An unfitted scikit-learn classifier; a plain logistic regression for every task for now.
+    """
+    return LogisticRegression(max_iter=2000)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One benchmark task: what is measured, how, and what it is compared with."""
+
+    name: str
+    dataset: str
+    metric: str
+    protocol: str
+    bar: float  # the project's own target, on the task's scale
+    scale: float = 100.0  # 100: percent, 1: fraction, as the published figures are given
+    published: float | None = None
+    published_source: str = ""
+    best: float | None = None
+    best_source: str = ""
+    splits: tuple[str, ...] = ()  # the dataset splits it reads, see _SPLITS
+
+
+_DEVINE = "Devine et al. (EMSE 2023): fine-tuned DistilBERT, mean of 5 random 80/20 splits"
+_TIMELMS = "TimeLMs-2021 (TweetEval leaderboard)"
+_CLAP_CV = (
+    f"{CV_FOLDS}-fold stratified cross-validation on all reviews (seed {CV_SEED}), mean F1 of the folds"
+)
+
+TASKS: tuple[Task, ...] = (
+    Task(
+        name="banking77-full",
+        dataset="banking77",
+        metric="accuracy",
+        protocol="train on the train split, accuracy on the test split",
+        bar=93.5,
+        published_source="none checked: Casanueva et al. (2020) report about 93 for fine-tuned models",
+        splits=("banking77/train", "banking77/test"),
+    ),
+    Task(
+        name="banking77-fewshot",
+        dataset="banking77",
+        metric="accuracy",
+        protocol=f"{FEW_SHOT_PER_CLASS} train questions per intent drawn with seeds "
+        f"{FEW_SHOT_SEEDS[0]}..{FEW_SHOT_SEEDS[-1]}, mean accuracy on test",
+        bar=83.0,
+        published=80.04,
+        published_source="MTEB Banking77Classification, all-MiniLM-L6-v2 + logistic regression",
+        splits=("banking77/train", "banking77/test"),
+    ),
+    Task(
+        name="clap-bug",
+        dataset="clap_app_reviews",
+        metric="F1 BUG",
+        protocol=_CLAP_CV,
+        bar=0.89,
+        scale=1.0,
+        published=0.856,
+        published_source=_DEVINE,
+        splits=("clap",),
+    ),
+    Task(
+        name="clap-feature",
+        dataset="clap_app_reviews",
+        metric="F1 FEATURE",
+        protocol=_CLAP_CV,
+        bar=0.72,
+        scale=1.0,
+        published=0.653,
+        published_source=_DEVINE,
+        splits=("clap",),
+    ),
+    Task(
+        name="clap-default-bug",
+        dataset="clap_app_reviews",
+        metric="F1 BUG",
+        protocol="the shipped kind classifier (seed set only, no CLAP training) on all reviews: "
+        "bug_report against BUG",
+        bar=0.80,
+        scale=1.0,
+        splits=("clap",),
+    ),
+    Task(
+        name="clap-default-feature",
+        dataset="clap_app_reviews",
+        metric="F1 FEATURE",
+        protocol="the shipped kind classifier (seed set only, no CLAP training) on all reviews: "
+        "feature_request against FEATURE",
+        bar=0.50,
+        scale=1.0,
+        splits=("clap",),
+    ),
+    Task(
+        name="tweeteval-sentiment",
+        dataset="tweeteval",
+        metric="macro recall",
+        protocol="train on the validation split (the train file is missing), macro recall on test",
+        bar=62.9,
+        published=62.9,
+        published_source="FastText (TweetEval leaderboard; trained on 45,615 tweets)",
+        best=73.7,
+        best_source=_TIMELMS,
+        splits=("tweeteval/sentiment/val", "tweeteval/sentiment/test"),
+    ),
+    Task(
+        name="tweeteval-offensive",
+        dataset="tweeteval",
+        metric="macro F1",
+        protocol="train on the train split, macro F1 on test",
+        bar=75.0,
+        published=73.4,
+        published_source="FastText (TweetEval leaderboard)",
+        best=82.2,
+        best_source=_TIMELMS,
+        splits=("tweeteval/offensive/train", "tweeteval/offensive/test"),
+    ),
+    Task(
+        name="germeval-coarse",
+        dataset="germeval2018",
+        metric="Average-F",
+        protocol="train on the train split, OFFENSE vs OTHER on test; F1 of macro precision and macro recall",
+        bar=72.0,
+        published=69.15,
+        published_source="median of the 51 GermEval 2018 task 1 runs",
+        best=76.77,
+        best_source="TUWienKBS coarse_1 (GermEval 2018 task 1 winner)",
+        splits=("germeval2018/train", "germeval2018/test"),
+    ),
+)
+TASKS_BY_NAME = {task.name: task for task in TASKS}
+
+_SPLITS: dict[str, Callable[[Path], datasets.Split]] = {
+    "banking77/train": lambda root: datasets.load_banking77(root, "train"),
+    "banking77/test": lambda root: datasets.load_banking77(root, "test"),
+    "clap": datasets.load_clap,
+    "tweeteval/sentiment/val": lambda root: datasets.load_tweeteval(root, "sentiment", "val"),
+    "tweeteval/sentiment/test": lambda root: datasets.load_tweeteval(root, "sentiment", "test"),
+    "tweeteval/offensive/train": lambda root: datasets.load_tweeteval(root, "offensive", "train"),
+    "tweeteval/offensive/test": lambda root: datasets.load_tweeteval(root, "offensive", "test"),
+    "germeval2018/train": lambda root: datasets.load_germeval(root, "train"),
+    "germeval2018/test": lambda root: datasets.load_germeval(root, "test"),
+}
+
+
+def select_tasks(patterns: Iterable[str] | None = None) -> list[Task]:
+    """Tasks by exact name or shell pattern (``clap-*``), in suite order; all when none given.
+
+    Raises:
+        ValueError: a pattern matches no task; the message lists the task names.
+    """
+    patterns = list(patterns or [])
+    if not patterns:
+        return list(TASKS)
+    for pattern in patterns:
+        if not any(fnmatch.fnmatchcase(task.name, pattern) for task in TASKS):
+            raise ValueError(f"no task matches {pattern!r}; tasks: {', '.join(TASKS_BY_NAME)}")
+    return [task for task in TASKS if any(fnmatch.fnmatchcase(task.name, p) for p in patterns)]
+
+
+@dataclass
+class TaskResult:
+    """One task's score with one model, on the task's scale."""
+
+    task: Task
+    model: str
+    model_id: str
+    score: float
+    seconds: float
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def met(self) -> bool:
+        return self.score >= self.task.bar
+
+    def to_json(self) -> dict[str, Any]:
+        task = self.task
+        digits = 2 if task.scale == 100 else 4
+        return {
+            "task": task.name,
+            "dataset": task.dataset,
+            "metric": task.metric,
+            "protocol": task.protocol,
+            "model": self.model,
+            "model_id": self.model_id,
+            "score": round(self.score, digits),
+            "scale": "percent" if task.scale == 100 else "fraction",
+            "published": task.published,
+            "published_source": task.published_source or None,
+            "best_published": task.best,
+            "best_published_source": task.best_source or None,
+            "bar": task.bar,
+            "met": self.met,
+            "seconds": round(self.seconds, 2),
+            "details": self.details,
+        }
+
+
+@dataclass
+class SuiteReport:
+    """All results of one run, with the embedding statistics per model."""
+
+    datasets_dir: str
+    started_at: str
+    wall_seconds: float
+    results: list[TaskResult]
+    models: dict[str, ModelStats]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "datasets": self.datasets_dir,
+            "started_at": self.started_at,
+            "wall_seconds": round(self.wall_seconds, 2),
+            "models": {
+                name: {
+                    "model_id": stats.model_id,
+                    "texts_requested": stats.requested,
+                    "texts_cached": stats.cached,
+                    "texts_embedded": stats.embedded,
+                    "embed_seconds": round(stats.embed_seconds, 2),
+                    "load_seconds": round(stats.load_seconds, 2),
+                    "texts_per_second": round(stats.texts_per_second, 1) if stats.texts_per_second else None,
+                }
+                for name, stats in self.models.items()
+            },
+            "results": [result.to_json() for result in self.results],
+        }
+
+
+def _binary_details(gold: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
+    true_positive = int(np.sum(gold & predicted))
+    return {
+        "gold_positive": int(gold.sum()),
+        "predicted_positive": int(predicted.sum()),
+        "precision": round(true_positive / predicted.sum(), 4) if predicted.sum() else 0.0,
+        "recall": round(true_positive / gold.sum(), 4) if gold.sum() else 0.0,
+    }
+
+
+class _Run:
+    """The data, embeddings and heads of one suite run."""
+
+    def __init__(self, root: Path, cache: EmbeddingCache, head: HeadFactory, on_progress: Any) -> None:
+        self.root = root
+        self.cache = cache
+        self.head = head
+        self.on_progress = on_progress
+        self.splits: dict[str, datasets.Split] = {}
+        self._kinds: dict[str, list[str]] = {}
+
+    def load(self, tasks: Sequence[Task]) -> None:
+        """Read every file the tasks need before anything is embedded: a missing one fails fast."""
+        for task in tasks:
+            for split in task.splits:
+                if split not in self.splits:
+                    self.splits[split] = _SPLITS[split](self.root)
+
+    def vectors(self, model: str, split: str) -> np.ndarray:
+        return self.cache.embed(model, self.splits[split].texts, label=split, on_progress=self.on_progress)
+
+    def labels(self, split: str) -> np.ndarray:
+        return np.asarray(self.splits[split].labels, dtype=object)
+
+    def train_test(self, task: Task, model: str, score: Callable[[Any, Any], float]) -> tuple[float, dict]:
+        train, test = task.splits
+        head = self.head(task.name)
+        head.fit(self.vectors(model, train), self.labels(train))
+        predicted = head.predict(self.vectors(model, test))
+        details = {"train": len(self.splits[train]), "test": len(self.splits[test])}
+        return score(list(self.labels(test)), list(predicted)), details
+
+    def few_shot(self, task: Task, model: str) -> tuple[float, dict]:
+        train, test = task.splits
+        x_train, y_train = self.vectors(model, train), self.labels(train)
+        x_test, y_test = self.vectors(model, test), list(self.labels(test))
+        scores = []
+        for seed in FEW_SHOT_SEEDS:
+            rng = np.random.default_rng(seed)
+            chosen = np.concatenate(
+                [
+                    rng.choice(np.flatnonzero(y_train == label), size=FEW_SHOT_PER_CLASS, replace=False)
+                    if np.sum(y_train == label) > FEW_SHOT_PER_CLASS
+                    else np.flatnonzero(y_train == label)
+                    for label in sorted(set(y_train))
+                ]
+            )
+            head = self.head(task.name)
+            head.fit(x_train[chosen], y_train[chosen])
+            scores.append(metrics.accuracy(y_test, list(head.predict(x_test))))
+        details = {
+            "per_seed": [round(s * task.scale, 2) for s in scores],
+            "std": round(float(np.std(scores)) * task.scale, 2),
+            "train_per_class": FEW_SHOT_PER_CLASS,
+            "test": len(y_test),
+        }
+        return float(np.mean(scores)), details
+
+    def cross_validated(self, task: Task, model: str, positive: str) -> tuple[float, dict]:
+        [split] = task.splits
+        x, y = self.vectors(model, split), self.labels(split) == positive
+        folds = StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=CV_SEED)
+        scores, predicted = [], np.zeros_like(y)
+        for train, test in folds.split(x, y):
+            head = self.head(task.name)
+            head.fit(x[train], y[train])
+            predicted[test] = head.predict(x[test])
+            scores.append(metrics.binary_f1(list(y[test]), list(predicted[test])))
+        details = {"per_fold": [round(s, 4) for s in scores], **_binary_details(y, predicted)}
+        return float(np.mean(scores)), details
+
+    def shipped_kinds(self, model: str) -> list[str]:
+        """The shipped kind head's labels for the CLAP reviews; its seed set embedded via the cache."""
+        if model not in self._kinds:
+            from classifiers.heads import train_head
+            from classifiers.training import HEAD_CONFIGS, seed_examples
+
+            seed = seed_examples()["kind"]
+            seed_vectors = self.cache.embed(
+                model, [text for text, _ in seed], label="kind seed set", on_progress=self.on_progress
+            )
+            head = train_head(seed_vectors, [label for _, label in seed], HEAD_CONFIGS["kind"])
+            scores = head.scores(np.asarray(self.vectors(model, "clap"), dtype=np.float32))
+            self._kinds[model] = [head.classes[i] for i in scores.argmax(axis=1)]
+        return self._kinds[model]
+
+    def shipped(self, model: str, kind: str, category: str) -> tuple[float, dict]:
+        gold = self.labels("clap") == category
+        predicted = np.asarray(self.shipped_kinds(model)) == kind
+        return metrics.binary_f1(list(gold), list(predicted)), _binary_details(gold, predicted)
+
+
+_PROTOCOLS: dict[str, Callable[[_Run, Task, str], tuple[float, dict]]] = {
+    "banking77-full": lambda run, task, model: run.train_test(task, model, metrics.accuracy),
+    "banking77-fewshot": _Run.few_shot,
+    "clap-bug": lambda run, task, model: run.cross_validated(task, model, "BUG"),
+    "clap-feature": lambda run, task, model: run.cross_validated(task, model, "FEATURE"),
+    "clap-default-bug": lambda run, task, model: run.shipped(model, "bug_report", "BUG"),
+    "clap-default-feature": lambda run, task, model: run.shipped(model, "feature_request", "FEATURE"),
+    "tweeteval-sentiment": lambda run, task, model: run.train_test(task, model, metrics.macro_recall),
+    "tweeteval-offensive": lambda run, task, model: run.train_test(task, model, metrics.macro_f1),
+    "germeval-coarse": lambda run, task, model: run.train_test(task, model, metrics.average_f),
+}
+
+
+def run_suite(
+    datasets_dir: Path | str,
+    *,
+    models: Sequence[str] | None = None,
+    tasks: Iterable[str] | None = None,
+    cache: EmbeddingCache | None = None,
+    make_head: HeadFactory = make_head,
+    on_progress: ProgressCallback | None = None,
+    on_task: Callable[[Task, str], None] | None = None,
+) -> SuiteReport:
+    """Run the selected tasks with each model.
+
+    Args:
+        datasets_dir: the folder with ``banking77/``, ``clap_app_reviews/``, ``tweeteval/`` and
+            ``germeval2018/`` (see ``classifiers.evaluation.datasets``).
+        models: model names or local folders; every name in ``MODELS`` when None.
+        tasks: task names or shell patterns; every task when None.
+        cache: where embeddings are kept; the default cache folder when None.
+        make_head: the head for a task name (see ``make_head``).
+        on_progress: embedding progress, for a progress bar.
+        on_task: called as each (task, model) starts.
+
+    Returns:
+        The scores, in model then task order, with the embedding statistics.
+
+    Raises:
+        DatasetError: a file the selected tasks need is missing or malformed (before any embedding).
+        ModelNotFoundError: a model is not a known name or a model folder (idem).
+        ValueError: a task pattern matches nothing.
+    """
+    started, started_at = time.perf_counter(), datetime.now(UTC).isoformat(timespec="seconds")
+    selected = select_tasks(tasks)
+    names = [resolve_model(model).name for model in (models or list(MODELS))]
+    names = list(dict.fromkeys(names))
+    if not Path(datasets_dir).is_dir():
+        raise datasets.DatasetError(f"datasets folder {datasets_dir} does not exist")
+    cache = cache if cache is not None else EmbeddingCache()
+    run = _Run(Path(datasets_dir), cache, make_head, on_progress)
+    run.load(selected)
+    results = []
+    for model in names:
+        for task in selected:
+            if on_task:
+                on_task(task, model)
+            task_started = time.perf_counter()
+            score, details = _PROTOCOLS[task.name](run, task, model)
+            results.append(
+                TaskResult(
+                    task=task,
+                    model=model,
+                    model_id=cache.stats[model].model_id,
+                    score=score * task.scale,
+                    seconds=time.perf_counter() - task_started,
+                    details=details,
+                )
+            )
+    return SuiteReport(
+        datasets_dir=str(datasets_dir),
+        started_at=started_at,
+        wall_seconds=time.perf_counter() - started,
+        results=results,
+        models={name: cache.stats[name] for name in names if name in cache.stats},
+    )

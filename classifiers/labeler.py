@@ -1,0 +1,110 @@
+"""The labels of a piece of feedback: kind, sentiment, abuse and topic, from heads on its embedding."""
+
+from typing import Any
+
+import numpy as np
+from haystack import Document, component
+
+from classifiers.embedding import make_embedder, model_id
+from classifiers.heads import HeadSet
+from classifiers.labels import NO_TOPIC
+from classifiers.topics import load_topics
+from classifiers.training import seed_examples, train
+
+# Below this a topic is not given: "no topic" beats a wrong one.
+TOPIC_MIN_CONFIDENCE = 0.5
+
+
+def embed_texts(embedder: Any, texts: list[str]) -> np.ndarray:
+    """Vectors of texts through a Haystack document embedder."""
+    documents = embedder.run(documents=[Document(content=t) for t in texts])["documents"]
+    return np.array([d.embedding for d in documents], dtype=np.float32)
+
+
+@component
+class FeedbackLabeler:
+    """Sets the labels of embedded documents, each with its confidence and nearest examples.
+
+    At warm-up it trains its heads from the shipped seed sets and the topic taxonomy (seconds);
+    ``set_heads`` swaps in a trained model version (``feedback-router train``) while running.
+
+    Meta it sets: ``kind``, ``kind_confidence``, ``kind_scores`` (independent scores: several may
+    be high), ``kind_evidence``; ``sentiment``, ``sentiment_confidence``; ``abuse`` (bool),
+    ``abuse_confidence``; ``topic`` (None when unsure or without a taxonomy),
+    ``topic_confidence``; ``evidence`` (nearest examples per task); ``model_version``.
+    """
+
+    def __init__(self, model: str, topics_file: str | None = None) -> None:
+        """
+        Args:
+            model: the embedding model of the documents (a name in ``classifiers.embedding.MODELS``
+                or a local model folder); the seed examples are embedded with it.
+            topics_file: the community's topic taxonomy (YAML); without one no topic is given.
+        """
+        self.model = model
+        self.topics_file = topics_file
+        self.heads: HeadSet | None = None
+
+    def base_examples(self) -> dict[str, list[tuple[str, str]]]:
+        """Seed sets plus the taxonomy's examples: what every model version starts from."""
+        examples = seed_examples()
+        if self.topics_file:
+            examples["topic"] = load_topics(self.topics_file).labelled_examples()
+        return examples
+
+    def warm_up(self) -> None:
+        if self.heads is not None:
+            return
+        embedder = make_embedder(self.model)
+        embedder.warm_up()
+        self.heads = train(
+            self.base_examples(),
+            lambda texts: embed_texts(embedder, texts),
+            embedding_model=model_id(self.model),
+        )
+
+    def set_heads(self, heads: HeadSet) -> None:
+        """Use another model version; it must expect this embedding model's vectors."""
+        if heads.embedding_model != model_id(self.model):
+            raise ValueError(
+                f"model version {heads.version} was trained on {heads.embedding_model}, "
+                f"but documents are embedded with {model_id(self.model)}"
+            )
+        self.heads = heads
+
+    @component.output_types(documents=list[Document])
+    def run(self, documents: list[Document]) -> dict[str, Any]:
+        if self.heads is None:
+            raise RuntimeError("FeedbackLabeler.warm_up() must run before run()")
+        if not documents:
+            return {"documents": []}
+        vectors = np.array([d.embedding for d in documents], dtype=np.float32)
+        predictions = {task: self.heads.predict(task, vectors) for task in self.heads.heads}
+        for index, document in enumerate(documents):
+            meta = document.meta
+            kind = predictions["kind"][index]
+            meta.update(
+                kind=kind.label,
+                kind_confidence=kind.confidence,
+                kind_scores=kind.scores,
+                kind_evidence=kind.evidence,
+                model_version=f"heads-{self.heads.version}",
+                evidence={},
+                topic=None,
+                topic_confidence=None,
+            )
+            if "sentiment" in predictions:
+                sentiment = predictions["sentiment"][index]
+                meta.update(sentiment=sentiment.label, sentiment_confidence=sentiment.confidence)
+                meta["evidence"]["sentiment"] = sentiment.evidence
+            if "abuse" in predictions:
+                abuse = predictions["abuse"][index]
+                meta.update(abuse=abuse.label == "abusive", abuse_confidence=abuse.scores["abusive"])
+                meta["evidence"]["abuse"] = abuse.evidence
+            if "topic" in predictions:
+                topic = predictions["topic"][index]
+                meta["topic_confidence"] = topic.confidence
+                confident = topic.confidence >= TOPIC_MIN_CONFIDENCE and topic.label != NO_TOPIC
+                meta["topic"] = topic.label if confident else None
+                meta["evidence"]["topic"] = topic.evidence
+        return {"documents": documents}

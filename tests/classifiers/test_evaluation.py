@@ -1,0 +1,214 @@
+"""The evaluation suite: metrics, dataset loaders, the embedding cache and the protocols.
+
+Everything runs on a tiny datasets folder that the tests write themselves (tests/classifiers/
+fake_datasets.py) and embeds with the multilingual USE model, which loads in about a second.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.dummy import DummyClassifier
+
+from classifiers.evaluation import metrics
+from classifiers.evaluation.cache import EmbeddingCache, EmbedProgress
+from classifiers.evaluation.datasets import (
+    DatasetError,
+    load_banking77,
+    load_clap,
+    load_germeval,
+    load_tweeteval,
+)
+from classifiers.evaluation.suite import TASKS, make_head, run_suite, select_tasks
+from tests.classifiers.fake_datasets import write_fake_datasets
+
+MODEL = "use-multilingual"
+
+
+@pytest.fixture(scope="module")
+def datasets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_fake_datasets(tmp_path_factory.mktemp("datasets"))
+
+
+# --- metrics, against values worked out by hand -----------------------------------------------
+
+GOLD = ["a", "a", "b", "b", "c"]
+PREDICTED = ["a", "b", "b", "b", "a"]
+# per class: a P 1/2 R 1/2; b P 2/3 R 1; c P 0 (never predicted) R 0
+
+
+def test_accuracy_and_macro_recall():
+    assert metrics.accuracy(GOLD, PREDICTED) == pytest.approx(3 / 5)
+    assert metrics.macro_recall(GOLD, PREDICTED) == pytest.approx((1 / 2 + 1 + 0) / 3)
+
+
+def test_macro_f1_averages_the_per_class_f1():
+    assert metrics.macro_f1(GOLD, PREDICTED) == pytest.approx((1 / 2 + 4 / 5 + 0) / 3)  # 0.4333
+
+
+def test_germeval_average_f_is_the_f1_of_macro_precision_and_macro_recall():
+    precision, recall = (1 / 2 + 2 / 3 + 0) / 3, 1 / 2  # 7/18 and 9/18
+    assert metrics.average_f(GOLD, PREDICTED) == pytest.approx(2 * precision * recall / (precision + recall))
+    assert metrics.average_f(GOLD, PREDICTED) == pytest.approx(7 / 16)  # not macro F1's 0.4333
+
+
+def test_binary_f1_is_the_f1_of_the_positive_class():
+    assert metrics.binary_f1([True, True, False, False, True], [True, False, True, False, True]) == (
+        pytest.approx(2 / 3)  # tp 2, 3 gold, 3 predicted
+    )
+    assert metrics.binary_f1([False, False], [False, False]) == 0.0
+    with pytest.raises(ValueError, match="2 gold labels but 1 predictions"):
+        metrics.accuracy(["a", "b"], ["a"])
+
+
+# --- loaders ----------------------------------------------------------------------------------
+
+
+def test_loaders_read_the_real_file_formats(datasets_dir):
+    train = load_banking77(datasets_dir, "train")
+    assert len(train) == 36 and set(train.labels) == {"card_arrival", "exchange_rate", "lost_card"}
+
+    clap = load_clap(datasets_dir)
+    assert len(clap) == 30 and clap.labels.count("BUG") == 10
+    assert clap.texts[0] == 'It says "error 42", then, it crashes\nand closes'  # CSV quoting kept
+
+    sentiment = load_tweeteval(datasets_dir, "sentiment", "val")
+    assert set(sentiment.labels) == {"negative", "neutral", "positive"}  # names from mapping.txt
+    assert sentiment.texts[0].endswith(" ")  # the text as published: only the line end goes
+    assert load_tweeteval(datasets_dir, "offensive", "test").labels.count("offensive") == 4
+
+    germeval = load_germeval(datasets_dir, "train")
+    assert set(germeval.labels) == {"OTHER", "OFFENSE"}
+    assert "\n" in germeval.texts[0] and "|LBR|" not in germeval.texts[0]  # |LBR| is a line break
+    assert set(load_germeval(datasets_dir, "test", task="fine").labels) == {"OTHER", "INSULT"}
+
+
+def test_a_missing_file_is_named(tmp_path, datasets_dir):
+    with pytest.raises(DatasetError, match=r"banking77/test\.csv is missing"):
+        load_banking77(tmp_path, "test")
+    with pytest.raises(DatasetError, match=r"sentiment/train_text\.txt is missing"):
+        load_tweeteval(datasets_dir, "sentiment", "train")  # as in the real folder, there is none
+
+
+def test_malformed_files_are_named_with_the_reason(tmp_path):
+    folder = tmp_path / "tweeteval" / "offensive"
+    folder.mkdir(parents=True)
+    (folder / "mapping.txt").write_text("0\tnot-offensive\n1\toffensive\n", encoding="utf-8")
+    (folder / "test_text.txt").write_text("one\ntwo\n", encoding="utf-8")
+    (folder / "test_labels.txt").write_text("0\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match="has 2 lines but .*test_labels.txt has 1"):
+        load_tweeteval(tmp_path, "offensive", "test")
+    (tmp_path / "germeval2018").mkdir()
+    (tmp_path / "germeval2018" / "germeval2018.test.txt").write_text("no tabs here\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match="germeval2018.test.txt:1: expected text<TAB>coarse<TAB>fine"):
+        load_germeval(tmp_path, "test")
+
+
+# --- the embedding cache ----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_second_run_embeds_nothing_and_returns_the_same_vectors(tmp_path):
+    texts = [f"Feedback number {i} about the export" for i in range(10)] + ["repeated"] * 3
+    progress: list[EmbedProgress] = []
+
+    first = EmbeddingCache(tmp_path, batch_size=4, shard_size=4, max_shards=2)
+    vectors = first.embed(MODEL, texts, label="fake", on_progress=progress.append)
+
+    stats = first.stats[MODEL]
+    assert (stats.requested, stats.cached, stats.embedded) == (13, 0, 11)  # the repeat embedded once
+    assert stats.texts_per_second and stats.load_seconds > 0
+    assert vectors.shape == (13, 512) and vectors.dtype == np.float32
+    assert np.array_equal(vectors[10], vectors[12])
+    assert progress[0].done == 0 and progress[-1].done == progress[-1].total == 11
+    [folder] = tmp_path.iterdir()
+    assert json.loads((folder / "model.json").read_text())["model_id"] == stats.model_id
+    assert len(list(folder.glob("*.keys"))) == 1  # three shards of 4, merged past max_shards
+
+    second = EmbeddingCache(tmp_path)
+    again = second.embed(MODEL, list(reversed(texts)))
+
+    stats = second.stats[MODEL]
+    assert (stats.requested, stats.cached, stats.embedded, stats.load_seconds) == (13, 11, 0, 0)
+    assert stats.texts_per_second is None
+    assert np.array_equal(again, vectors[::-1])
+
+    second.embed(MODEL, ["one new text", texts[0]])
+    assert (second.stats[MODEL].embedded, second.stats[MODEL].cached) == (1, 12)
+
+
+# --- the suite --------------------------------------------------------------------------------
+
+
+def test_tasks_are_selected_by_name_or_pattern():
+    assert [t.name for t in select_tasks(["clap-*", "banking77-full"])] == [
+        "banking77-full",
+        "clap-bug",
+        "clap-feature",
+        "clap-default-bug",
+        "clap-default-feature",
+    ]
+    assert select_tasks(None) == list(TASKS)
+    with pytest.raises(ValueError, match="no task matches 'nope'; tasks: banking77-full"):
+        select_tasks(["nope"])
+
+
+def test_every_task_has_a_bar_and_says_where_its_baselines_come_from():
+    for task in TASKS:
+        assert task.bar > 0 and task.scale in (1, 100) and task.protocol
+        assert task.published is None or task.published_source
+        assert task.best is None or task.best_source
+    assert isinstance(make_head("banking77-full"), type(make_head("clap-bug")))
+
+
+@pytest.mark.slow
+def test_suite_runs_every_protocol_and_a_second_run_embeds_nothing(datasets_dir, tmp_path):
+    report = run_suite(datasets_dir, models=[MODEL], cache=EmbeddingCache(tmp_path))
+
+    assert [r.task.name for r in report.results] == [t.name for t in TASKS]
+    for result in report.results:
+        assert 0 <= result.score <= result.task.scale and result.model == MODEL
+        assert result.met == (result.score >= result.task.bar)
+    scores = {r.task.name: r for r in report.results}
+    assert scores["banking77-full"].score == pytest.approx(100.0)  # three easy intents
+    assert len(scores["banking77-fewshot"].details["per_seed"]) == 5
+    assert len(scores["clap-bug"].details["per_fold"]) == 5
+    assert scores["clap-default-bug"].score > 0.5  # the shipped classifier, seed set only
+    data = json.loads(json.dumps(report.to_json()))
+    assert data["models"][MODEL]["texts_embedded"] > 0 and len(data["results"]) == len(TASKS)
+
+    again = run_suite(datasets_dir, models=[MODEL], cache=EmbeddingCache(tmp_path))
+
+    assert again.models[MODEL].embedded == 0 and again.models[MODEL].cached > 0
+    assert [r.score for r in again.results] == [r.score for r in report.results]
+
+
+@pytest.mark.slow
+def test_a_head_dropped_in_through_make_head_is_used_per_task(datasets_dir, tmp_path):
+    asked: list[str] = []
+
+    def majority(task: str) -> DummyClassifier:
+        asked.append(task)
+        return DummyClassifier(strategy="most_frequent")
+
+    report = run_suite(
+        datasets_dir,
+        models=[MODEL],
+        tasks=["banking77-full", "tweeteval-sentiment", "germeval-coarse"],
+        cache=EmbeddingCache(tmp_path),
+        make_head=majority,
+    )
+
+    assert asked == ["banking77-full", "tweeteval-sentiment", "germeval-coarse"]
+    # one class always: a third of the balanced test sets; GermEval's Average-F is 2*.25*.5/.75
+    assert [round(r.score, 2) for r in report.results] == [33.33, 33.33, 33.33]
+
+
+def test_a_missing_file_fails_before_anything_is_embedded(tmp_path, datasets_dir):
+    cache = EmbeddingCache(tmp_path / "cache")
+    with pytest.raises(DatasetError, match="germeval2018.training.txt is missing"):
+        run_suite(datasets_dir / "banking77", models=[MODEL], tasks=["germeval-*"], cache=cache)
+    with pytest.raises(DatasetError, match="does not exist"):
+        run_suite(tmp_path / "nowhere", models=[MODEL], cache=cache)
+    assert cache.stats == {}

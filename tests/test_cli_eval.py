@@ -1,0 +1,58 @@
+"""`feedback-router eval` on a tiny datasets folder written by the tests."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from feedback_router.cli import app
+from tests.classifiers.fake_datasets import write_fake_datasets
+from tests.cli_helpers import error_line
+
+runner = CliRunner()
+
+
+@pytest.mark.slow
+def test_eval_prints_the_table_and_writes_json(tmp_path):
+    datasets = write_fake_datasets(tmp_path / "datasets")
+    out = tmp_path / "results.json"
+    args = ["eval", "--datasets", str(datasets), "--json", str(out), "--cache-dir", str(tmp_path / "cache")]
+    args += ["--model", "use-multilingual", "--task", "banking77-*", "--task", "germeval-coarse"]
+
+    result = runner.invoke(app, args)
+
+    assert result.exit_code == 0, result.output
+    for heading in ("task", "metric", "model", "ours", "published", "bar", "met?"):
+        assert heading in result.stdout
+    for task in ("banking77-full", "banking77-fewshot", "germeval-coarse"):
+        assert task in result.stdout
+    assert "69.15 (best 76.77)" in result.stdout and "wall time" in result.stdout
+    assert "use-multilingual: embedded " in result.stdout and "texts/s" in result.stdout
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert [r["task"] for r in data["results"]] == ["banking77-full", "banking77-fewshot", "germeval-coarse"]
+    assert data["results"][0]["bar"] == 93.5 and data["results"][2]["published"] == 69.15
+    assert data["models"]["use-multilingual"]["texts_per_second"] > 0
+
+    again = runner.invoke(app, args)  # cached: embeds nothing
+
+    assert again.exit_code == 0, again.output
+    assert "use-multilingual: embedded nothing" in again.stdout
+
+
+def test_eval_without_a_datasets_folder_says_how_to_give_one(tmp_path):
+    assert error_line(runner.invoke(app, ["eval"])) == "error: no datasets folder given: pass --datasets DIR"
+    line = error_line(runner.invoke(app, ["eval", "--datasets", str(tmp_path / "nope")]))
+    assert "does not exist: pass --datasets DIR" in line
+
+
+def test_eval_on_a_folder_without_the_files_names_the_first_missing_one(tmp_path):
+    line = error_line(runner.invoke(app, ["eval", "--datasets", str(tmp_path), "--cache-dir", str(tmp_path)]))
+    assert line == f"error: dataset file {tmp_path}/banking77/train.csv is missing"
+
+
+def test_eval_refuses_unknown_tasks_and_models(tmp_path):
+    datasets = write_fake_datasets(tmp_path / "datasets")
+    line = error_line(runner.invoke(app, ["eval", "--datasets", str(datasets), "--task", "nope"]))
+    assert "no task matches 'nope'" in line
+    line = error_line(runner.invoke(app, ["eval", "--datasets", str(datasets), "--model", "nope"]))
+    assert "all-MiniLM-L6-v2, use-multilingual" in line
