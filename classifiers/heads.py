@@ -99,13 +99,18 @@ class ExampleBank:
 
     texts: list[str]
     labels: list[str]
-    vectors: np.ndarray  # float16: evidence needs ranks, not precision
+    vectors: np.ndarray  # float16 when stored: evidence needs ranks, not precision
+
+    def __post_init__(self) -> None:
+        self._matrix = self.vectors.astype(np.float32).T  # once, not on every batch
 
     def nearest(self, vectors: np.ndarray, count: int = EVIDENCE_COUNT) -> list[list[dict[str, object]]]:
-        similarities = vectors @ self.vectors.astype(np.float32).T
+        similarities = vectors @ self._matrix
+        count = min(count, similarities.shape[1])
+        candidates = np.argpartition(-similarities, count - 1, axis=1)[:, :count]
         found = []
-        for row in similarities:
-            top = np.argsort(-row)[:count]
+        for row, top in zip(similarities, candidates, strict=True):
+            top = top[np.argsort(-row[top])]
             found.append(
                 [
                     {"text": self.texts[i], "label": self.labels[i], "similarity": round(float(row[i]), 4)}
