@@ -10,6 +10,13 @@ from feedback_router.routing.rules import TRIAGE, RoutingConfig, decide
 from feedback_router.tickets.service import open_board_ticket
 
 
+def apply_corrections(item: Feedback) -> None:
+    """Set the labels a manager corrected, with full confidence, over whatever the model said."""
+    for task, value in (item.corrected or {}).items():
+        setattr(item, task, value)
+        setattr(item, f"{task}_confidence", 1.0)
+
+
 def correct(
     *, session: Session, item: Feedback, labels_in: LabelsIn, api_key_id: int | None, routing: RoutingConfig
 ) -> None:
@@ -29,11 +36,8 @@ def correct(
             session.add(FeedbackLabel(feedback_id=item.id, task=task, value=stored, api_key_id=api_key_id))
         else:
             row.value, row.api_key_id = stored, api_key_id
-        setattr(item, task, value)
-        confidence = f"{task}_confidence"
-        if hasattr(item, confidence):
-            setattr(item, confidence, 1.0)
-    item.corrected = {**(item.corrected or {}), **{k: str(v) for k, v in given.items()}}
+    item.corrected = {**(item.corrected or {}), **given}  # JSON keeps true/false and null as they are
+    apply_corrections(item)
     if "kind" in given:
         decision = decide(routing, kind=item.kind or "other", confidence=1.0, source=item.source)
         item.team, item.route_rule = decision.team, decision.rule

@@ -78,7 +78,7 @@ class Feedback(Base):
     # Nearest labelled examples behind the sentiment, abuse and topic labels, per task.
     evidence: Mapped[dict[str, list[dict[str, Any]]] | None] = mapped_column(JSON)
     # Labels a manager set by hand: {"kind": "bug_report", ...}; they win over the model's.
-    corrected: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    corrected: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     # A part of a mixed message: the original item and the part's span in its text.
     parent_id: Mapped[int | None] = mapped_column(

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 from feedback_router.config import Settings
 from feedback_router.db import session_scope, utcnow
+from feedback_router.feedback.labels import apply_corrections
 from feedback_router.feedback.models import Feedback, FeedbackStatus, JobStatus, ProcessingJob
 from feedback_router.routing.rules import TRIAGE, RoutingConfig, decide
 from feedback_router.tickets.service import open_board_ticket
@@ -121,8 +122,7 @@ def _label(item: Feedback, result: "Classification") -> None:
     item.language_confidence = result.language_confidence
     item.evidence = result.other_evidence
     item.model_version = result.model_version
-    for task, value in (item.corrected or {}).items():
-        setattr(item, task, value == "True" if task == "abuse" else value)
+    apply_corrections(item)
 
 
 def _route(session: Session, item: Feedback, routing: RoutingConfig) -> None:

@@ -142,7 +142,7 @@ class FeedbackRead(BaseModel):
     topic: str | None
     topic_confidence: float | None
     evidence: dict[str, list[dict[str, Any]]] | None
-    corrected: dict[str, str] | None
+    corrected: dict[str, Any] | None
     parent_id: int | None
     span: tuple[int, int] | None
     parts: list[int]
