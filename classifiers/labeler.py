@@ -1,5 +1,6 @@
 """The labels of a piece of feedback: kind, sentiment, abuse and topic, from heads on its embedding."""
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -9,7 +10,7 @@ from classifiers.embedding import make_embedder, model_id
 from classifiers.heads import HeadSet
 from classifiers.labels import NO_TOPIC
 from classifiers.topics import load_topics
-from classifiers.training import seed_examples, train
+from classifiers.training import merge, seed_examples, train
 
 # Below this a topic is not given: "no topic" beats a wrong one.
 TOPIC_MIN_CONFIDENCE = 0.5
@@ -52,16 +53,29 @@ class FeedbackLabeler:
             examples["topic"] = load_topics(self.topics_file).labelled_examples()
         return examples
 
-    def warm_up(self) -> None:
-        if self.heads is not None:
-            return
+    def train(
+        self,
+        extra: dict[str, list[tuple[str, str]]] | None = None,
+        on_task: Callable[[str, int], None] = lambda task, count: None,
+    ) -> HeadSet:
+        """Heads trained on the base examples plus ``extra`` (a later label wins for one text).
+
+        Args:
+            extra: more (text, label) pairs per task, e.g. managers' corrections.
+            on_task: progress callback, called with each task and its example count.
+        """
         embedder = make_embedder(self.model)
         embedder.warm_up()
-        self.heads = train(
-            self.base_examples(),
+        return train(
+            merge(self.base_examples(), extra or {}),
             lambda texts: embed_texts(embedder, texts),
             embedding_model=model_id(self.model),
+            on_task=on_task,
         )
+
+    def warm_up(self) -> None:
+        if self.heads is None:
+            self.heads = self.train()
 
     def set_heads(self, heads: HeadSet) -> None:
         """Use another model version; it must expect this embedding model's vectors."""

@@ -379,10 +379,9 @@ def train() -> None:
     The new model version is stored in the database and made active; running workers switch
     to it at their next batch, without a restart.
     """
-    from classifiers.embedding import DEFAULT_MODEL, make_embedder, model_id
-    from classifiers.labeler import FeedbackLabeler, embed_texts
+    from classifiers.embedding import DEFAULT_MODEL, resolve_model
+    from classifiers.labeler import FeedbackLabeler
     from classifiers.training import merge
-    from classifiers.training import train as train_heads
     from feedback_router import model_versions
     from feedback_router.feedback.labels import training_examples
 
@@ -391,17 +390,16 @@ def train() -> None:
         _migrate(settings)
     model = settings.embedding_model or DEFAULT_MODEL
     try:
+        resolve_model(model)
         labeler = FeedbackLabeler(
             model=model, topics_file=str(settings.topics_file) if settings.topics_file else None
         )
         base = labeler.base_examples()
-        embedder = make_embedder(model, settings.batch_size)
-        embedder.warm_up()
     except (ModelNotFoundError, TaxonomyError, ValueError) as exc:
         raise fail(str(exc)) from exc
     with session_scope(settings.database_url) as session:
         community = training_examples(session=session)
-    examples = merge(base, community)
+    examples = merge(base, community)  # for the counts below; the labeler merges the same way
     started = time.monotonic()
     columns = [
         TextColumn("training {task.fields[name]:<10}"),
@@ -415,12 +413,7 @@ def train() -> None:
         def on_task(task: str, count: int) -> None:
             progress.update(bar, advance=1, name=f"{task} ({count})")
 
-        heads = train_heads(
-            examples,
-            lambda texts: embed_texts(embedder, texts),
-            embedding_model=model_id(model),
-            on_task=on_task,
-        )
+        heads = labeler.train(community, on_task=on_task)
     seconds = round(time.monotonic() - started, 1)
     info = {
         "examples": {t: len(p) for t, p in examples.items()},
