@@ -6,8 +6,8 @@ from sqlalchemy.orm import Session
 from classifiers.labels import NO_TOPIC
 from feedback_router.feedback.models import Feedback, FeedbackLabel
 from feedback_router.feedback.schemas import LabelsIn
-from feedback_router.routing.rules import TRIAGE, RoutingConfig, decide
-from feedback_router.tickets.service import open_board_ticket
+from feedback_router.routing.rules import RoutingConfig
+from feedback_router.routing.service import route
 
 
 def apply_corrections(item: Feedback) -> None:
@@ -39,11 +39,9 @@ def correct(
     item.corrected = {**(item.corrected or {}), **given}  # JSON keeps true/false and null as they are
     apply_corrections(item)
     if "kind" in given:
-        decision = decide(routing, kind=item.kind or "other", confidence=1.0, source=item.source)
-        item.team, item.route_rule = decision.team, decision.rule
-        item.route_reason = f"kind corrected by a manager to {item.kind}; " + decision.reason
-        if decision.team != TRIAGE:
-            open_board_ticket(session=session, item=item, decision=decision)
+        route(
+            session=session, item=item, routing=routing, why=f"kind corrected by a manager to {item.kind}; "
+        )
     session.flush()
 
 

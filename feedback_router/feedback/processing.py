@@ -23,8 +23,8 @@ from feedback_router.config import Settings
 from feedback_router.db import session_scope, utcnow
 from feedback_router.feedback.labels import apply_corrections
 from feedback_router.feedback.models import Feedback, FeedbackStatus, JobStatus, ProcessingJob
-from feedback_router.routing.rules import TRIAGE, RoutingConfig, decide
-from feedback_router.tickets.service import open_board_ticket
+from feedback_router.routing.rules import RoutingConfig
+from feedback_router.routing.service import route
 
 log = logging.getLogger(__name__)
 
@@ -125,15 +125,6 @@ def _label(item: Feedback, result: "Classification") -> None:
     apply_corrections(item)
 
 
-def _route(session: Session, item: Feedback, routing: RoutingConfig) -> None:
-    decision = decide(
-        routing, kind=item.kind or "other", confidence=item.kind_confidence or 0.0, source=item.source
-    )
-    item.team, item.route_rule, item.route_reason = decision.team, decision.rule, decision.reason
-    if decision.team != TRIAGE:
-        open_board_ticket(session=session, item=item, decision=decision)
-
-
 def _split(session: Session, item: Feedback, result: "Classification", routing: RoutingConfig) -> None:
     """A mixed message: each part becomes an item of its own, routed on its own, linked to it."""
     existing = session.scalars(select(Feedback).where(Feedback.parent_id == item.id)).all()
@@ -158,7 +149,7 @@ def _split(session: Session, item: Feedback, result: "Classification", routing: 
         session.add(row)
         _label(row, part.labels)
         session.flush()
-        _route(session, row, routing)
+        route(session=session, item=row, routing=routing)
         row.status, row.processed_at = FeedbackStatus.processed, utcnow()
     item.team, item.route_rule = None, None
     item.route_reason = "mixed message, split into parts routed on their own: " + ", ".join(
@@ -181,7 +172,7 @@ def _apply(session: Session, claim: Claim, result: "Classification", routing: Ro
     if result.parts and "kind" not in (item.corrected or {}):
         _split(session, item, result, routing)
     else:
-        _route(session, item, routing)
+        route(session=session, item=item, routing=routing)
     item.status = FeedbackStatus.processed
     item.failure_reason = None
     item.processed_at = utcnow()
