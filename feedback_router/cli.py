@@ -1,4 +1,4 @@
-"""The feedback-router command: serve, worker, import, classify, eval, migrate, apikey."""
+"""The feedback-router command: serve, worker, import, classify, route, routes, eval, migrate, apikey."""
 
 import contextlib
 import json
@@ -26,14 +26,18 @@ from feedback_router.db import session_scope
 from feedback_router.errors import DomainError
 from feedback_router.feedback.models import Source
 from feedback_router.logging import configure_logging
-from feedback_router.routing import rules
+from feedback_router.routing import live, rules
 
 if TYPE_CHECKING:
     from classifiers.evaluation.suite import SuiteReport
+    from classifiers.pipeline import Classification
+    from feedback_router.worker import Processor
 
 app = typer.Typer(help="Route community feedback to the teams that act on it.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
+routes_app = typer.Typer(help="Check routing files.", no_args_is_help=True)
+app.add_typer(routes_app, name="routes")
 err = Console(stderr=True)
 
 
@@ -65,6 +69,15 @@ def _check_rules(settings: Settings) -> rules.RoutingConfig:
         raise fail(exc.message) from exc
 
 
+def _check_sinks(settings: Settings) -> None:
+    """A service that would route to a tool it cannot reach stops at start, saying what is missing."""
+    from feedback_router.tickets.delivery import unconfigured
+
+    problems = unconfigured(routing=_check_rules(settings), settings=settings)
+    if problems:
+        raise fail("; ".join(problems))
+
+
 def _print_first_admin_key(settings: Settings) -> None:
     with session_scope(settings.database_url) as session:
         if keys.count(session=session):
@@ -85,7 +98,7 @@ def serve(
     from feedback_router.app import create_app
 
     settings = _settings()
-    _check_rules(settings)
+    _check_sinks(settings)
     if settings.auto_migrate:
         _migrate(settings)
     try:
@@ -98,6 +111,7 @@ def serve(
     except ModelNotFoundError as exc:
         raise fail(str(exc)) from exc
     _print_first_admin_key(settings)
+    live.reload_on_sighup(settings.routing_file)
     uvicorn.run(create_app(), host=host or settings.host, port=port or settings.port, log_level="info")
 
 
@@ -115,11 +129,12 @@ def worker(
     settings = _settings()
     if not settings.redis_url:
         raise fail("FEEDBACK_ROUTER_REDIS_URL is not set; without Redis, 'serve' runs the worker in-process")
-    _check_rules(settings)
+    _check_sinks(settings)
     try:
         runtime.get_processor(settings)
     except ModelNotFoundError as exc:
         raise fail(str(exc)) from exc
+    runtime.reload_rules_on_sighup_when_ready(settings.routing_file)
     argv = ["worker", "--pool=solo", "--loglevel=INFO"]
     with tempfile.TemporaryDirectory(prefix="feedback-router-beat-") as schedule_dir:  # removed at exit
         if beat:
@@ -203,22 +218,14 @@ def classify(
     Uses the active model version of the database when there is one (see `train`), else the
     heads trained from the shipped seed sets.
     """
-    from feedback_router import worker as runtime
-
     settings = _settings()
-    _check_rules(settings)
+    routing = _check_rules(settings)
     if file != "-" and not Path(file).is_file():
         raise fail(f"{file} is not a file")
-    try:
-        processor = runtime.get_processor(settings)
-    except (ModelNotFoundError, TaxonomyError) as exc:
-        raise fail(str(exc)) from exc
-    with contextlib.suppress(OperationalError):  # no database (yet): the seed-trained heads serve
-        processor.refresh(settings)
-    classifier, routing = processor.classifier, processor.routing
+    classifier = _processor(settings).classifier
 
-    def route(labels: dict[str, Any]) -> dict[str, Any]:
-        decision = rules.decide(routing, kind=labels["kind"], confidence=labels["confidence"], source="other")
+    def route(result: "Classification", text: str) -> dict[str, Any]:
+        decision = rules.decide(routing, rules.Labels.of(result, text=text, source="other"))
         return {"team": decision.team, "rule": decision.rule, "reason": decision.reason}
 
     handle = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115
@@ -230,9 +237,140 @@ def classify(
             if batch and (text is None or len(batch) >= settings.batch_size):
                 for item, result in zip(batch, classifier.classify(batch), strict=True):
                     labels = result.to_dict()
-                    labels["parts"] = [{**part, **route(part)} for part in labels["parts"]]
-                    print(json.dumps({"text": item, **labels, **route(labels)}, ensure_ascii=False))
+                    for part, line in zip(result.parts, labels["parts"], strict=True):
+                        line.update(route(part.labels, item[part.start : part.end]))
+                    print(json.dumps({"text": item, **labels, **route(result, item)}, ensure_ascii=False))
                 batch = []
+
+
+def _processor(settings: Settings) -> "Processor":
+    """The worker's classifier, with the active model version of the database when there is one."""
+    from feedback_router import worker as runtime
+
+    try:
+        processor = runtime.get_processor(settings)
+    except (ModelNotFoundError, TaxonomyError) as exc:
+        raise fail(str(exc)) from exc
+    with contextlib.suppress(OperationalError):  # no database (yet): the seed-trained heads serve
+        processor.refresh(settings)
+    return processor
+
+
+def _explanation_lines(decision: rules.RouteDecision) -> list[str]:
+    labels = decision.labels
+    shown = {**labels.to_dict(), "confidence": f"{labels.confidence:.2f}"}
+    lines = ["labels  " + ", ".join(f"{name} {_plain(value)}" for name, value in shown.items())]
+    for index, trial in enumerate(decision.trials):
+        mark, why = ("✓", ", ".join(trial.held) or "no conditions") if trial.matched else ("✗", trial.failed)
+        lines.append(("rules   " if index == 0 else "        ") + f"{mark} {trial.rule}: {why}")
+    if not decision.trials:
+        lines.append("rules   none")
+    lines.append(f"team    {decision.team}" + (f" (rule {decision.rule})" if decision.rule else ""))
+    lines.append(f"reason  {decision.reason}")
+    lines.append("sinks   " + (", ".join(sink.destination for sink in decision.sinks) or "none"))
+    return lines
+
+
+def _plain(value: object) -> str:
+    if value is None:
+        return "none"
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+@app.command("route")
+def route_(
+    explain: Annotated[str, typer.Option("--explain", metavar="TEXT", help="The text to classify and route")],
+    rules_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--rules", help="Routing file (default: FEEDBACK_ROUTER_ROUTING_FILE or the packaged one)"
+        ),
+    ] = None,
+    source: Annotated[Source, typer.Option(help="The source the text came from")] = Source.api,
+    meta: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--meta", metavar="KEY=VALUE", help="Metadata, e.g. author attributes (vip=true); repeat"
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the explanation as the API returns it")
+    ] = False,
+) -> None:
+    """Classify a text and explain its route: the labels, every rule tried and why, the team and sinks.
+
+    A mixed message is routed part by part, as the service does; each part is explained.
+    """
+    settings = _settings()
+    try:
+        routing = rules.load(rules_file or settings.routing_file)
+    except DomainError as exc:
+        raise fail(exc.message) from exc
+    metadata: dict[str, str] = {}
+    for pair in meta or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise fail(f"--meta takes KEY=VALUE, not '{pair}'")
+        metadata[key] = value
+    text = explain.strip()
+    if not text:
+        raise fail("--explain needs a text")
+    (result,) = _processor(settings).classifier.classify([text])
+
+    def decide(labels: "Classification", span: str) -> rules.RouteDecision:
+        return rules.decide(
+            routing, rules.Labels.of(labels, text=span, source=source.value, metadata=metadata)
+        )
+
+    decision = decide(result, text)
+    parts = [(part, decide(part.labels, text[part.start : part.end])) for part in result.parts]
+    if as_json:
+        whole = {"text": text, **decision.explain().model_dump(mode="json")}
+        whole["parts"] = [
+            {
+                "start": p.start,
+                "end": p.end,
+                "text": text[p.start : p.end],
+                **d.explain().model_dump(mode="json"),
+            }
+            for p, d in parts
+        ]
+        typer.echo(json.dumps(whole, ensure_ascii=False, indent=2))
+        return
+    if not parts:
+        typer.echo("\n".join(_explanation_lines(decision)))
+        return
+    typer.echo(f"mixed message: the service routes each of its {len(parts)} parts on its own")
+    for number, (part, part_decision) in enumerate(parts, start=1):
+        typer.echo(f"\npart {number} (characters {part.start}–{part.end}): {text[part.start : part.end]}")
+        typer.echo("\n".join("  " + line for line in _explanation_lines(part_decision)))
+
+
+@routes_app.command("check")
+def routes_check(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="Routing file (default: FEEDBACK_ROUTER_ROUTING_FILE or the packaged one)"),
+    ] = None,
+) -> None:
+    """Check a routing file: 'N rules, M teams: ok', or one 'file:line: path: reason' per problem.
+
+    The exit code is 0 for a valid file and 2 otherwise.
+    """
+    try:
+        config = rules.load(file or _settings().routing_file)
+    except rules.RoutingFileError as exc:
+        for problem in exc.problems:
+            err.print(problem, markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from exc
+    except DomainError as exc:
+        raise fail(exc.message) from exc
+    count_rules, count_teams = live.counts(config)
+    typer.echo(f"{_count(count_rules, 'rule')}, {_count(count_teams, 'team')}: ok")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _number(value: float | None, scale: float) -> str:
@@ -243,7 +381,7 @@ def _number(value: float | None, scale: float) -> str:
 
 def _report_table(report: "SuiteReport") -> Table:
     table = Table(title="Classifiers against published results")
-    for column in ("task", "metric", "model", "ours", "published", "bar", "met?"):
+    for column in ("task", "metric", "model", "heads", "ours", "published", "bar", "met?"):
         table.add_column(column, justify="right" if column in ("ours", "published", "bar") else "left")
     for result in report.results:
         task = result.task
@@ -254,6 +392,7 @@ def _report_table(report: "SuiteReport") -> Table:
             task.name,
             task.metric,
             Path(result.model).name,  # a model folder by its name: the JSON has the whole path
+            result.heads,
             _number(result.score, task.scale),
             published,
             _number(task.bar, task.scale),
@@ -310,7 +449,7 @@ def eval_(
 
     started = time.perf_counter()
     try:
-        runs = len(select_tasks(tasks)) * len(set(models or MODELS))
+        runs = len(select_tasks(tasks)) * (len(set(models or MODELS)) + 1)  # + the project's recipes
     except ValueError as exc:
         raise fail(str(exc)) from exc
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]

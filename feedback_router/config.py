@@ -1,10 +1,12 @@
 """Settings, read once from the environment (prefix FEEDBACK_ROUTER_)."""
 
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -38,7 +40,64 @@ class Settings(BaseSettings):
     )
     retry_base_seconds: float = Field(default=5.0, ge=0)
 
+    # Where routed items go (the routing file names projects and channels; these say how to reach them).
+    public_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("http://127.0.0.1:8000"), description="This service as people reach it, for links"
+    )
+    jira_url: AnyHttpUrl | None = Field(default=None, description="Jira Cloud or Data Center site")
+    jira_user: str = Field(default="", description="Account e-mail (Cloud); empty: Data Center access token")
+    jira_token: SecretStr | None = None
+    slack_webhook_url: SecretStr | None = Field(default=None, description="Incoming webhook (one channel)")
+    slack_bot_token: SecretStr | None = Field(default=None, description="Bot token for chat.postMessage")
+    slack_api_url: AnyHttpUrl = AnyHttpUrl("https://slack.com/api")
+    delivery_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds per call to Jira, Slack, webhooks"
+    )
+    cluster_teams: Annotated[list[str], NoDecode] = Field(
+        default=["product"], description="Teams whose reports are clustered, comma-separated"
+    )
+    cluster_kinds: Annotated[list[str], NoDecode] = Field(
+        default=["bug_report", "feature_request", "criticism"], description="Kinds that are clustered"
+    )
+    cluster_threshold: float = Field(
+        default=0.6, gt=0, lt=1, description="Cosine similarity to a cluster's centroid to join it"
+    )
+    cluster_min_size: int = Field(default=3, ge=1, description="Items a cluster needs before its own ticket")
+    cluster_sync_seconds: float = Field(
+        default=600.0, ge=0, description="At most one write to a cluster's ticket per this many seconds"
+    )
+    delivery_max_attempts: int = Field(
+        default=8, ge=1, description="Attempts at a delivery that keeps failing for a passing reason"
+    )
+
+    # The community forum: digests are published there as topics.
+    discourse_url: AnyHttpUrl | None = Field(default=None, description="Discourse forum, e.g. https://forum...")
+    discourse_api_key: SecretStr | None = Field(default=None, description="Discourse admin API key")
+    discourse_api_username: str | None = Field(default=None, description="Account that posts (Api-Username)")
+    discourse_digest_category: int | None = Field(
+        default=None, description="Category id for digest topics; unset: the forum's default"
+    )
+    digest_auto_publish: bool = Field(
+        default=False, description="Approve and publish a digest as soon as it is created"
+    )
+    digest_not_started_statuses: Annotated[list[str], NoDecode] = Field(
+        default=["to do", "open", "new", "backlog", "reopened", "zu erledigen", "offen", "neu"],
+        description="Ticket statuses that mean work has not started (any case), comma-separated",
+    )
+
+    @field_validator("cluster_teams", "cluster_kinds", "digest_not_started_statuses", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
 
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def secret_from_env(name: str) -> str | None:
+    """A secret the routing file names by its variable (webhook signing secrets): read only here."""
+    return os.environ.get(name) or None

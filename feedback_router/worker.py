@@ -16,10 +16,12 @@ from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
 from feedback_router import model_versions
+from feedback_router.clusters.sync import link_merged, link_reports, update_clusters
 from feedback_router.config import Settings, get_settings
 from feedback_router.db import session_scope
 from feedback_router.feedback.processing import process_pending
-from feedback_router.routing import rules
+from feedback_router.routing import live
+from feedback_router.tickets.delivery import Outlets, deliver_pending
 
 log = logging.getLogger(__name__)
 
@@ -29,19 +31,15 @@ QUEUE_BACKOFF_SECONDS = 30.0
 
 
 class Processor:
-    """The loaded model and routing rules, shared by every batch in this process."""
+    """The loaded model, shared by every batch in this process.
 
-    def __init__(
-        self,
-        *,
-        embedding_model: str | None,
-        batch_size: int,
-        routing_file: Path | None,
-        topics_file: Path | None,
-    ) -> None:
+    The routing rules are not part of it: each batch takes the rules in force for the settings'
+    routing file (routing.live), so that a reload reaches the next batch.
+    """
+
+    def __init__(self, *, embedding_model: str | None, batch_size: int, topics_file: Path | None) -> None:
         from classifiers import FeedbackClassifier  # the model libraries load only where a worker runs
 
-        self.routing = rules.load(routing_file)
         self.classifier = FeedbackClassifier.from_model(
             embedding_model, batch_size, str(topics_file) if topics_file else None
         )
@@ -75,35 +73,52 @@ class Processor:
     def drain(
         self, settings: Settings, max_batches: int = 1_000_000, stop: threading.Event | None = None
     ) -> int:
-        """Process batches until none is due (or ``stop`` is set); returns the number of jobs claimed."""
+        """Process batches until none is due (or ``stop`` is set), then make the deliveries that are due.
+
+        Returns the number of processing jobs claimed.
+        """
         self.refresh(settings)
         total = 0
         for _ in range(max_batches):
             if stop is not None and stop.is_set():
                 break
-            claimed = process_pending(settings=settings, classifier=self.classifier, routing=self.routing)
+            claimed = process_pending(
+                settings=settings, classifier=self.classifier, routing=live.current(settings.routing_file)
+            )
             if not claimed:
                 break
             total += claimed
+        deliver(settings, max_batches, stop)
         return total
 
 
+def deliver(settings: Settings, max_batches: int = 1_000_000, stop: threading.Event | None = None) -> int:
+    """Make the due deliveries to Jira, Slack and webhooks; returns how many were attempted."""
+    outlets = Outlets(settings)
+    total = 0
+    try:
+        for _ in range(max_batches):
+            if stop is not None and stop.is_set():
+                break
+            attempted = deliver_pending(settings=settings, outlets=outlets)
+            if not attempted:
+                break
+            total += attempted
+        link_reports(settings=settings, outlets=outlets)
+        link_merged(settings=settings, outlets=outlets)
+        update_clusters(settings=settings, outlets=outlets)
+    finally:
+        outlets.close()
+    return total
+
+
 @lru_cache
-def _processor(
-    embedding_model: str | None, batch_size: int, routing_file: Path | None, topics_file: Path | None
-) -> Processor:
-    return Processor(
-        embedding_model=embedding_model,
-        batch_size=batch_size,
-        routing_file=routing_file,
-        topics_file=topics_file,
-    )
+def _processor(embedding_model: str | None, batch_size: int, topics_file: Path | None) -> Processor:
+    return Processor(embedding_model=embedding_model, batch_size=batch_size, topics_file=topics_file)
 
 
 def get_processor(settings: Settings) -> Processor:
-    return _processor(
-        settings.embedding_model, settings.batch_size, settings.routing_file, settings.topics_file
-    )
+    return _processor(settings.embedding_model, settings.batch_size, settings.topics_file)
 
 
 # --- Celery -------------------------------------------------------------------------------
@@ -159,6 +174,20 @@ def process_pending_task() -> int:
 def _sweep_on_start(**_: object) -> None:
     # Items accepted while no worker ran are picked up as soon as one starts.
     celery_app.send_task(PROCESS_TASK)
+
+
+def reload_rules_on_sighup_when_ready(routing_file: Path | None) -> None:
+    """Make SIGHUP reload the routing rules in this Celery worker process, once it is ready.
+
+    Celery makes SIGHUP restart the worker (reloading the model too); ours replaces that handler
+    after Celery installed it. Only the `worker` command asks for it: a worker running in a
+    thread (the tests') cannot set signal handlers.
+    """
+
+    def reload_on_sighup(**_: object) -> None:
+        live.reload_on_sighup(routing_file)
+
+    signals.worker_ready.connect(reload_on_sighup, weak=False)
 
 
 # --- In-process worker ----------------------------------------------------------------------

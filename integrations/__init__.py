@@ -1,5 +1,15 @@
 """Adapters to the outside world (Jira, Slack, Discourse, webhooks) behind small interfaces.
 
-No database and no classifiers here. The built-in board needs our database, so it lives in
-``feedback_router.tickets``; external sinks arrive with the ticketing work.
+- :mod:`integrations.base`: the interfaces (``TicketSink``, ``TicketStatusSource``, ``Notifier``,
+  ``CommunityPublisher``) and their pydantic models.
+- :mod:`integrations.errors`: what failed and what to do next (retry, look up first, give up).
+- :mod:`integrations.redact`: personal data out of texts before they leave.
+- one subpackage per outside system: :mod:`integrations.jira`, :mod:`integrations.slack`,
+  :mod:`integrations.discourse`, :mod:`integrations.webhook`; each has a pydantic config
+  (``config_class``) and closes its connections on ``close()`` or at the end of a ``with`` block.
+  Where the system also calls us (Jira and Discourse webhooks), its package checks the signature
+  and parses the delivery.
+
+No database and no classifiers here: the service imports this package, never the other way round.
+The built-in board needs our database, so it lives in ``feedback_router.tickets``.
 """

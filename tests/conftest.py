@@ -22,13 +22,25 @@ from feedback_router.auth.models import Role  # noqa: E402
 from feedback_router.config import Settings, get_settings  # noqa: E402
 from feedback_router.db import get_engine, session_scope  # noqa: E402
 from feedback_router.migrate import upgrade  # noqa: E402
+from tests.fakes.fixtures import *  # noqa: E402, F403  (local Jira, Slack and webhook servers)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_ADMIN_URL = os.environ.get(
     "FR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("FR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-TABLES = ("feedback_labels", "model_versions", "tickets", "processing_jobs", "feedback", "api_keys")
+TABLES = (
+    "digests",
+    "webhook_receipts",
+    "author_notices",
+    "feedback_labels",
+    "model_versions",
+    "tickets",
+    "processing_jobs",
+    "feedback",
+    "clusters",
+    "api_keys",
+)
 
 
 def unavailable(service: str, reason: object) -> None:

@@ -181,6 +181,8 @@ def test_apikey_revoke_of_an_unknown_id_exits_2(settings):
         (["worker"], "Start a Celery worker"),
         (["import"], "Import feedback"),
         (["classify"], "Print every label"),
+        (["route"], "explain its route"),
+        (["routes", "check"], "Check a routing file"),
         (["migrate"], "Create or upgrade the database schema"),
         (["apikey"], "revoke"),
         (["apikey", "create"], "--role"),
@@ -268,6 +270,24 @@ def test_serve_refuses_an_invalid_routing_file_naming_file_and_line(tmp_path):
 
     assert line.startswith(f"error: {routes}:7: rules.1.when.kind: ")
     assert "unknown kind 'complaint'" in line
+
+
+@pytest.mark.slow
+def test_serve_refuses_sinks_it_cannot_reach_and_says_what_to_set(tmp_path):
+    routes = tmp_path / "routes.yaml"
+    routes.write_text(
+        "version: 2\n"
+        "teams:\n"
+        "  product: {sinks: [{type: jira, project: FR}, {type: slack, channel: '#bugs'}]}\n"
+        "  support: {sinks: [{type: jira, project: SUP}]}\n"
+        "rules: [{name: bugs, when: {kind: bug_report}, team: product}]\n",
+        encoding="utf-8",
+    )
+
+    line = refusal(run_serve(tmp_path, routing_file=str(routes)))
+
+    assert "team product, support sends to Jira: set FEEDBACK_ROUTER_JIRA_URL" in line
+    assert "team product sends to Slack: set FEEDBACK_ROUTER_SLACK_BOT_TOKEN" in line
 
 
 def test_worker_without_redis_exits_2_with_a_clear_line(no_database):

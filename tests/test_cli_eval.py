@@ -22,21 +22,27 @@ def test_eval_prints_the_table_and_writes_json(tmp_path):
     result = runner.invoke(app, args)
 
     assert result.exit_code == 0, result.output
-    for heading in ("task", "metric", "model", "ours", "published", "bar", "met?"):
+    for heading in ("task", "metric", "model", "heads", "ours", "published", "bar", "met?"):
         assert heading in result.stdout
     for task in ("banking77-full", "banking77-fewshot", "germeval-coarse"):
         assert task in result.stdout
     assert "69.15 (best 76.77)" in result.stdout and "wall time" in result.stdout
     assert "use-multilingual: embedded " in result.stdout and "texts/s" in result.stdout
     data = json.loads(out.read_text(encoding="utf-8"))
-    assert [r["task"] for r in data["results"]] == ["banking77-full", "banking77-fewshot", "germeval-coarse"]
+    tasks = ["banking77-full", "banking77-fewshot", "germeval-coarse"]
+    assert [(r["task"], r["model"]) for r in data["results"]] == [
+        *((task, "use-multilingual") for task in tasks),
+        *((task, "project") for task in tasks),
+    ]
     assert data["results"][0]["bar"] == 93.5 and data["results"][2]["published"] == 69.15
+    assert data["results"][0]["heads"] == "plain LR" and data["results"][3]["heads"] == "LR(cat, C=10)"
     assert data["models"]["use-multilingual"]["texts_per_second"] > 0
 
     again = runner.invoke(app, args)  # cached: embeds nothing
 
     assert again.exit_code == 0, again.output
     assert "use-multilingual: embedded nothing" in again.stdout
+    assert "all-MiniLM-L6-v2: embedded nothing" in again.stdout  # the recipes read both models
 
 
 def test_eval_without_a_datasets_folder_says_how_to_give_one(tmp_path):

@@ -22,9 +22,17 @@ from sklearn.base import ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from classifiers.embedding import MODELS, resolve_model
+from classifiers.embedding import DEFAULT_MODEL, MODELS, resolve_model
 from classifiers.evaluation import datasets, metrics
 from classifiers.evaluation.cache import EmbeddingCache, ModelStats, ProgressCallback
+from classifiers.evaluation.recipes import (
+    RECIPES,
+    VIEW_MODELS,
+    Features,
+    Metric,
+    RecipeHead,
+    clean_tweet,
+)
 
 FEW_SHOT_PER_CLASS = 8
 FEW_SHOT_SEEDS = (0, 1, 2, 3, 4)
@@ -209,6 +217,7 @@ class TaskResult:
     score: float
     seconds: float
     details: dict[str, Any] = field(default_factory=dict)
+    heads: str = "plain LR"
 
     @property
     def met(self) -> bool:
@@ -224,6 +233,7 @@ class TaskResult:
             "protocol": task.protocol,
             "model": self.model,
             "model_id": self.model_id,
+            "heads": self.heads,
             "score": round(self.score, digits),
             "scale": "percent" if task.scale == 100 else "fraction",
             "published": task.published,
@@ -278,6 +288,57 @@ def _binary_details(gold: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
     }
 
 
+class _Plain:
+    """A model's vectors under the plain head of ``make_head``: the floor."""
+
+    def __init__(self, run: "_Run", model: str) -> None:
+        self.run, self.model = run, model
+
+    def features(self, split: str) -> np.ndarray:
+        return self.run.vectors(self.model, split)
+
+    def head(self, task: Task) -> Any:
+        return self.run.head(task.name)
+
+
+class _Project:
+    """The project's recipe for each task, over both packaged models and TF-IDF."""
+
+    def __init__(self, run: "_Run", task: Task) -> None:
+        self.run, self.task = run, task
+
+    def features(self, split: str) -> Features:
+        recipe = RECIPES[self.task.name]
+        texts = self.run.splits[split].texts
+        label = split
+        if recipe.tweets:
+            texts = [clean_tweet(text, recipe.language) for text in texts]
+            label += " (tweets cleaned up)"
+        views: Features = {}
+        for view in recipe.embedding_views:
+            vectors = self.run.cache.embed(
+                VIEW_MODELS[view], texts, label=label, on_progress=self.run.on_progress
+            )
+            views[view] = vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
+        if "tfidf" in recipe.views:
+            views["tfidf"] = np.asarray(texts, dtype=object)
+        if "cat" in recipe.views:
+            views["cat"] = np.hstack([views["minilm"], views["use"]])
+        return views
+
+    def head(self, task: Task) -> RecipeHead:
+        return RecipeHead(RECIPES[task.name], _METRICS[task.name])
+
+
+Learner = _Plain | _Project
+
+
+def _take(features: Any, rows: np.ndarray) -> Any:
+    if isinstance(features, dict):
+        return {view: values[rows] for view, values in features.items()}
+    return features[rows]
+
+
 class _Run:
     """The data, embeddings and heads of one suite run."""
 
@@ -302,22 +363,22 @@ class _Run:
     def labels(self, split: str) -> np.ndarray:
         return np.asarray(self.splits[split].labels, dtype=object)
 
-    def train_test(self, task: Task, model: str, score: Callable[[Any, Any], float]) -> tuple[float, dict]:
+    def train_test(self, task: Task, learner: Learner) -> tuple[float, dict]:
         train, test = task.splits
-        head = self.head(task.name)
-        head.fit(self.vectors(model, train), self.labels(train))
-        predicted = head.predict(self.vectors(model, test))
-        details = {"train": len(self.splits[train]), "test": len(self.splits[test])}
-        return score(list(self.labels(test)), list(predicted)), details
+        head = learner.head(task)
+        head.fit(learner.features(train), self.labels(train))
+        predicted = head.predict(learner.features(test))
+        details = {"train": len(self.splits[train]), "test": len(self.splits[test]), **_chosen(head)}
+        return _METRICS[task.name](list(self.labels(test)), list(predicted)), details
 
-    def few_shot(self, task: Task, model: str) -> tuple[float, dict]:
+    def few_shot(self, task: Task, learner: Learner) -> tuple[float, dict]:
         train, test = task.splits
-        x_train, y_train = self.vectors(model, train), self.labels(train)
-        x_test, y_test = self.vectors(model, test), list(self.labels(test))
-        scores = []
+        x_train, y_train = learner.features(train), self.labels(train)
+        x_test, y_test = learner.features(test), list(self.labels(test))
+        scores, chosen = [], []
         for seed in FEW_SHOT_SEEDS:
             rng = np.random.default_rng(seed)
-            chosen = np.concatenate(
+            rows = np.concatenate(
                 [
                     rng.choice(np.flatnonzero(y_train == label), size=FEW_SHOT_PER_CLASS, replace=False)
                     if np.sum(y_train == label) > FEW_SHOT_PER_CLASS
@@ -325,28 +386,34 @@ class _Run:
                     for label in sorted(set(y_train))
                 ]
             )
-            head = self.head(task.name)
-            head.fit(x_train[chosen], y_train[chosen])
+            head = learner.head(task)
+            head.fit(_take(x_train, rows), y_train[rows])
             scores.append(metrics.accuracy(y_test, list(head.predict(x_test))))
+            chosen.append(_chosen(head))
         details = {
             "per_seed": [round(s * task.scale, 2) for s in scores],
             "std": round(float(np.std(scores)) * task.scale, 2),
             "train_per_class": FEW_SHOT_PER_CLASS,
             "test": len(y_test),
         }
+        if any(chosen):
+            details["chosen_per_seed"] = chosen
         return float(np.mean(scores)), details
 
-    def cross_validated(self, task: Task, model: str, positive: str) -> tuple[float, dict]:
+    def cross_validated(self, task: Task, learner: Learner, positive: str) -> tuple[float, dict]:
         [split] = task.splits
-        x, y = self.vectors(model, split), self.labels(split) == positive
+        x, y = learner.features(split), self.labels(split) == positive
         folds = StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=CV_SEED)
-        scores, predicted = [], np.zeros_like(y)
-        for train, test in folds.split(x, y):
-            head = self.head(task.name)
-            head.fit(x[train], y[train])
-            predicted[test] = head.predict(x[test])
+        scores, predicted, chosen = [], np.zeros_like(y), []
+        for train, test in folds.split(np.zeros(len(y)), y):
+            head = learner.head(task)
+            head.fit(_take(x, train), y[train])
+            predicted[test] = head.predict(_take(x, test))
             scores.append(metrics.binary_f1(list(y[test]), list(predicted[test])))
+            chosen.append(_chosen(head))
         details = {"per_fold": [round(s, 4) for s in scores], **_binary_details(y, predicted)}
+        if any(chosen):
+            details["chosen_per_fold"] = chosen
         return float(np.mean(scores)), details
 
     def shipped_kinds(self, model: str) -> list[str]:
@@ -364,23 +431,43 @@ class _Run:
             self._kinds[model] = [head.classes[i] for i in scores.argmax(axis=1)]
         return self._kinds[model]
 
-    def shipped(self, model: str, kind: str, category: str) -> tuple[float, dict]:
+    def shipped(self, learner: Learner, kind: str, category: str) -> tuple[float, dict]:
+        """The shipped classifier has no recipe: the project's row is the default model's."""
+        model = learner.model if isinstance(learner, _Plain) else DEFAULT_MODEL
         gold = self.labels("clap") == category
         predicted = np.asarray(self.shipped_kinds(model)) == kind
         return metrics.binary_f1(list(gold), list(predicted)), _binary_details(gold, predicted)
 
 
-_PROTOCOLS: dict[str, Callable[[_Run, Task, str], tuple[float, dict]]] = {
-    "banking77-full": lambda run, task, model: run.train_test(task, model, metrics.accuracy),
-    "banking77-fewshot": _Run.few_shot,
-    "clap-bug": lambda run, task, model: run.cross_validated(task, model, "BUG"),
-    "clap-feature": lambda run, task, model: run.cross_validated(task, model, "FEATURE"),
-    "clap-default-bug": lambda run, task, model: run.shipped(model, "bug_report", "BUG"),
-    "clap-default-feature": lambda run, task, model: run.shipped(model, "feature_request", "FEATURE"),
-    "tweeteval-sentiment": lambda run, task, model: run.train_test(task, model, metrics.macro_recall),
-    "tweeteval-offensive": lambda run, task, model: run.train_test(task, model, metrics.macro_f1),
-    "germeval-coarse": lambda run, task, model: run.train_test(task, model, metrics.average_f),
+def _chosen(head: Any) -> dict[str, Any]:
+    """What a recipe chose by cross-validation on the training data."""
+    return dict(getattr(head, "chosen", {}))
+
+
+_METRICS: dict[str, Metric] = {
+    "banking77-full": metrics.accuracy,
+    "banking77-fewshot": metrics.accuracy,
+    "clap-bug": metrics.binary_f1,
+    "clap-feature": metrics.binary_f1,
+    "tweeteval-sentiment": metrics.macro_recall,
+    "tweeteval-offensive": metrics.macro_f1,
+    "germeval-coarse": metrics.average_f,
 }
+
+_PROTOCOLS: dict[str, Callable[[_Run, Task, Learner], tuple[float, dict]]] = {
+    "banking77-full": _Run.train_test,
+    "banking77-fewshot": _Run.few_shot,
+    "clap-bug": lambda run, task, learner: run.cross_validated(task, learner, "BUG"),
+    "clap-feature": lambda run, task, learner: run.cross_validated(task, learner, "FEATURE"),
+    "clap-default-bug": lambda run, task, learner: run.shipped(learner, "bug_report", "BUG"),
+    "clap-default-feature": lambda run, task, learner: run.shipped(learner, "feature_request", "FEATURE"),
+    "tweeteval-sentiment": _Run.train_test,
+    "tweeteval-offensive": _Run.train_test,
+    "germeval-coarse": _Run.train_test,
+}
+
+
+PROJECT = "project"  # the model column of the project's recipe rows
 
 
 def run_suite(
@@ -390,23 +477,26 @@ def run_suite(
     tasks: Iterable[str] | None = None,
     cache: EmbeddingCache | None = None,
     make_head: HeadFactory = make_head,
+    project: bool = True,
     on_progress: ProgressCallback | None = None,
     on_task: Callable[[Task, str], None] | None = None,
 ) -> SuiteReport:
-    """Run the selected tasks with each model.
+    """Run the selected tasks with each model's plain head, then with the project's recipes.
 
     Args:
         datasets_dir: the folder with ``banking77/``, ``clap_app_reviews/``, ``tweeteval/`` and
             ``germeval2018/`` (see ``classifiers.evaluation.datasets``).
-        models: model names or local folders; every name in ``MODELS`` when None.
+        models: model names or local folders for the plain rows; every name in ``MODELS`` when None.
         tasks: task names or shell patterns; every task when None.
         cache: where embeddings are kept; the default cache folder when None.
-        make_head: the head for a task name (see ``make_head``).
+        make_head: the plain head for a task name (see ``make_head``).
+        project: also score the project's recipe for each task (``recipes.RECIPES``), model
+            ``PROJECT``; they read both packaged models whatever ``models`` says.
         on_progress: embedding progress, for a progress bar.
-        on_task: called as each (task, model) starts.
+        on_task: called as each (task, model) starts; the model is ``PROJECT`` for a recipe.
 
     Returns:
-        The scores, in model then task order, with the embedding statistics.
+        The scores, in model then task order with the recipe rows last, and the embedding statistics.
 
     Raises:
         DatasetError: a file the selected tasks need is missing or malformed (before any embedding).
@@ -422,27 +512,40 @@ def run_suite(
     cache = cache if cache is not None else EmbeddingCache()
     run = _Run(Path(datasets_dir), cache, make_head, on_progress)
     run.load(selected)
+    plan: list[tuple[Task, str, Learner]] = [
+        (task, model, _Plain(run, model)) for model in names for task in selected
+    ]
+    if project:
+        plan += [(task, PROJECT, _Project(run, task)) for task in selected]
     results = []
-    for model in names:
-        for task in selected:
-            if on_task:
-                on_task(task, model)
-            task_started = time.perf_counter()
-            score, details = _PROTOCOLS[task.name](run, task, model)
-            results.append(
-                TaskResult(
-                    task=task,
-                    model=model,
-                    model_id=cache.stats[model].model_id,
-                    score=score * task.scale,
-                    seconds=time.perf_counter() - task_started,
-                    details=details,
-                )
+    for task, model, learner in plan:
+        if on_task:
+            on_task(task, model)
+        task_started = time.perf_counter()
+        score, details = _PROTOCOLS[task.name](run, task, learner)
+        if model == PROJECT:
+            recipe = RECIPES.get(task.name)
+            heads = recipe.describe() if recipe else f"the shipped classifier with {DEFAULT_MODEL}"
+            used = [VIEW_MODELS[view] for view in recipe.embedding_views] if recipe else []
+            model_id = " + ".join(cache.stats[m].model_id for m in used or [DEFAULT_MODEL])
+        else:
+            heads, model_id = "plain LR", cache.stats[model].model_id
+        results.append(
+            TaskResult(
+                task=task,
+                model=model,
+                model_id=model_id,
+                score=score * task.scale,
+                seconds=time.perf_counter() - task_started,
+                details=details,
+                heads=heads,
             )
+        )
+    used_models = [*names, *(m for m in VIEW_MODELS.values() if project and m not in names)]
     return SuiteReport(
         datasets_dir=str(datasets_dir),
         started_at=started_at,
         wall_seconds=time.perf_counter() - started,
         results=results,
-        models={name: cache.stats[name] for name in names if name in cache.stats},
+        models={name: cache.stats[name] for name in used_models if name in cache.stats},
     )

@@ -3,11 +3,14 @@
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from classifiers.labels import NO_TOPIC
+from classifiers.labels import NO_TOPIC, TASKS
+from feedback_router.auth.models import ApiKey
 from feedback_router.feedback.models import Feedback, FeedbackLabel
 from feedback_router.feedback.schemas import LabelsIn
-from feedback_router.routing.rules import RoutingConfig
-from feedback_router.routing.service import route
+from feedback_router.routing.rules import RouteDecision, RoutingConfig
+from feedback_router.routing.service import route, route_by_hand
+
+TEAM = "team"  # the task of a manager's choice of team; kept, not yet trained on
 
 
 def apply_corrections(item: Feedback) -> None:
@@ -28,14 +31,9 @@ def correct(
     given = labels_in.model_dump(exclude_unset=True)
     for task, value in given.items():
         # abuse is stored with the head's labels; a topic of null ("no topic") is a label too
-        stored = {True: "abusive", False: "ok", None: NO_TOPIC}.get(value, value)
-        row = session.scalar(
-            select(FeedbackLabel).where(FeedbackLabel.feedback_id == item.id, FeedbackLabel.task == task)
+        _store(
+            session, item, task, {True: "abusive", False: "ok", None: NO_TOPIC}.get(value, value), api_key_id
         )
-        if row is None:
-            session.add(FeedbackLabel(feedback_id=item.id, task=task, value=stored, api_key_id=api_key_id))
-        else:
-            row.value, row.api_key_id = stored, api_key_id
     item.corrected = {**(item.corrected or {}), **given}  # JSON keeps true/false and null as they are
     apply_corrections(item)
     if "kind" in given:
@@ -45,11 +43,40 @@ def correct(
     session.flush()
 
 
+def route_to_team(
+    *, session: Session, item: Feedback, team: str, note: str | None, key: ApiKey, routing: RoutingConfig
+) -> RouteDecision:
+    """A manager sends an item to a team: routed like any item, and kept as a labelled example.
+
+    The rules no longer move the item (see routing.service.route); a later choice replaces it.
+    """
+    reason = f"routed by hand by key {key.name}" + (f": {note}" if note else "")
+    decision = route_by_hand(session=session, item=item, routing=routing, team=team, reason=reason)
+    _store(session, item, TEAM, team, key.id)
+    session.flush()
+    return decision
+
+
+def _store(session: Session, item: Feedback, task: str, value: str, api_key_id: int | None) -> None:
+    """One label per item and task: a second correction replaces the first."""
+    row = session.scalar(
+        select(FeedbackLabel).where(FeedbackLabel.feedback_id == item.id, FeedbackLabel.task == task)
+    )
+    if row is None:
+        session.add(FeedbackLabel(feedback_id=item.id, task=task, value=value, api_key_id=api_key_id))
+    else:
+        row.value, row.api_key_id = value, api_key_id
+
+
 def training_examples(*, session: Session) -> dict[str, list[tuple[str, str]]]:
-    """Every correction as (text, label) per task: the community's own training data."""
+    """Every correction as (text, label) per task that has a head: the community's own training data.
+
+    Managers' team choices are kept as examples too, but no head learns from them (yet).
+    """
     rows = session.execute(
         select(FeedbackLabel.task, Feedback.text, FeedbackLabel.value)
         .join(Feedback, Feedback.id == FeedbackLabel.feedback_id)
+        .where(FeedbackLabel.task.in_(TASKS))
         .order_by(FeedbackLabel.id)
     )
     examples: dict[str, list[tuple[str, str]]] = {}

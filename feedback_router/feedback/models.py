@@ -87,10 +87,18 @@ class Feedback(Base):
     span_start: Mapped[int | None] = mapped_column(Integer)
     span_end: Mapped[int | None] = mapped_column(Integer)
 
+    # The cluster of similar reports it belongs to (product reports only), and how close it is.
+    cluster_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clusters.id", ondelete="SET NULL", name="fk_feedback_cluster_id"), index=True
+    )
+    cluster_similarity: Mapped[float | None] = mapped_column(Float)
+
     # Where it went and why.
     team: Mapped[str | None] = mapped_column(String(32), index=True)
     route_rule: Mapped[str | None] = mapped_column(String(100))
     route_reason: Mapped[str | None] = mapped_column(Text)
+    # Labels, every rule tried and why it failed or matched, and the team's sinks (RouteExplanation).
+    route_explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ProcessingJob(Base):
@@ -117,7 +125,7 @@ class FeedbackLabel(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id", ondelete="CASCADE"), index=True)
-    task: Mapped[str] = mapped_column(String(16))  # kind | sentiment | abuse | topic
+    task: Mapped[str] = mapped_column(String(16))  # kind | sentiment | abuse | topic | team
     value: Mapped[str] = mapped_column(String(64))
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

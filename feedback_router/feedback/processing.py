@@ -23,7 +23,7 @@ from feedback_router.config import Settings
 from feedback_router.db import session_scope, utcnow
 from feedback_router.feedback.labels import apply_corrections
 from feedback_router.feedback.models import Feedback, FeedbackStatus, JobStatus, ProcessingJob
-from feedback_router.routing.rules import RoutingConfig
+from feedback_router.routing.rules import MANUAL, RoutingConfig
 from feedback_router.routing.service import route
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ def _split(session: Session, item: Feedback, result: "Classification", routing: 
         session.flush()
         route(session=session, item=row, routing=routing)
         row.status, row.processed_at = FeedbackStatus.processed, utcnow()
-    item.team, item.route_rule = None, None
+    item.team, item.route_rule, item.route_explanation = None, None, None
     item.route_reason = "mixed message, split into parts routed on their own: " + ", ".join(
         f"#{row.id} {row.kind} → {row.team}" for row in parts
     )
@@ -169,7 +169,8 @@ def _apply(session: Session, claim: Claim, result: "Classification", routing: Ro
         job.status = JobStatus.done
         return
     _label(item, result)
-    if result.parts and "kind" not in (item.corrected or {}):
+    # A corrected kind, or a team chosen by hand, keeps the item whole.
+    if result.parts and "kind" not in (item.corrected or {}) and item.route_rule != MANUAL:
         _split(session, item, result, routing)
     else:
         route(session=session, item=item, routing=routing)

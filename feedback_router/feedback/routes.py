@@ -21,7 +21,7 @@ from feedback_router.feedback.schemas import (
     FieldError,
     LabelsIn,
 )
-from feedback_router.routing import rules
+from feedback_router.routing import live
 from feedback_router.worker import notify
 
 router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
@@ -103,7 +103,7 @@ def correct_labels(
         item=item,
         labels_in=labels_in,
         api_key_id=key.id,
-        routing=rules.load_cached(get_settings().routing_file),
+        routing=live.current(get_settings().routing_file),
     )
     return service.read_many(session, [item])[0]
 

@@ -17,6 +17,7 @@ from pydantic import (
 
 from classifiers.labels import KINDS, SENTIMENTS
 from feedback_router.feedback.models import Source
+from feedback_router.routing.rules import RouteExplanation, TeamName
 
 MAX_TEXT = 10_000
 
@@ -105,13 +106,21 @@ class BatchResult(BaseModel):
 
 
 class TicketSummary(BaseModel):
+    """A ticket of the item and how its delivery went: the Jira key and link once it is there."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: int
     sink: str
+    destination: str
     team: str
     title: str
     status: str
+    delivery: str
+    attempts: int
+    last_error: str | None
+    external_key: str | None
+    external_url: str | None
 
 
 class FeedbackRead(BaseModel):
@@ -149,8 +158,21 @@ class FeedbackRead(BaseModel):
     team: str | None
     route_rule: str | None
     route_reason: str | None
+    route_explanation: RouteExplanation | None
     processed_at: datetime | None
     tickets: list[TicketSummary]
+
+
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
+class RouteIn(BaseModel):
+    """A manager's choice of team for an item."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    team: TeamName
+    note: Note | None = None  # kept in the stored reason
 
 
 class FeedbackPage(BaseModel):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from feedback_router.errors import InvalidInput, NotFound
 from feedback_router.feedback.models import Feedback, FeedbackStatus, ProcessingJob
 from feedback_router.feedback.schemas import Author, FeedbackCreate, FeedbackRead, TicketSummary
+from feedback_router.routing.rules import RouteExplanation
 from feedback_router.tickets.models import Ticket
 
 log = logging.getLogger(__name__)
@@ -101,9 +102,11 @@ def list_page(
     status: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    oldest_first: bool = False,
 ) -> tuple[Sequence[Feedback], str | None]:
-    """Newest first; the cursor is the last id seen."""
-    query = select(Feedback).order_by(Feedback.id.desc()).limit(limit + 1)
+    """Newest first (or oldest first); the cursor is the last id seen."""
+    order = Feedback.id.asc() if oldest_first else Feedback.id.desc()
+    query = select(Feedback).order_by(order).limit(limit + 1)
     if kind:
         query = query.where(Feedback.kind == kind)
     if team:
@@ -111,7 +114,8 @@ def list_page(
     if status:
         query = query.where(Feedback.status == status)
     if cursor:
-        query = query.where(Feedback.id < decode_cursor(cursor))
+        last = decode_cursor(cursor)
+        query = query.where(Feedback.id > last if oldest_first else Feedback.id < last)
     rows = session.scalars(query).all()
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor
@@ -166,6 +170,9 @@ def to_read(item: Feedback, tickets: Sequence[Ticket], parts: list[int]) -> Feed
         team=item.team,
         route_rule=item.route_rule,
         route_reason=item.route_reason,
+        route_explanation=(
+            RouteExplanation.model_validate(item.route_explanation) if item.route_explanation else None
+        ),
         processed_at=item.processed_at,
         tickets=[TicketSummary.model_validate(t) for t in tickets],
     )

@@ -1,53 +1,353 @@
-"""Routing rules from YAML: validated with line numbers, evaluated first match wins."""
+"""Routing rules from YAML: teams with their sinks, rules tried in order, the first match wins.
 
-from dataclasses import dataclass
-from functools import lru_cache
+``parse``/``load`` validate a file and name every problem as ``file:line: path: reason``
+(``RoutingFileError.problems``). ``decide`` is pure: labels in, a ``RouteDecision`` out, with
+the rules it tried and the condition each one failed on, so every decision can be explained.
+The schema is documented in the README (Routing).
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AnyHttpUrl,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
-from classifiers import KINDS
+from classifiers.labels import KINDS, SENTIMENTS, URGENCIES
 from feedback_router.errors import ConfigurationError
 from feedback_router.feedback.models import Source
 
+if TYPE_CHECKING:
+    from classifiers.pipeline import Classification
+
 DEFAULT_FILE = Path(__file__).with_name("default_routes.yaml")
 TRIAGE = "triage"
+MANUAL = "manual"  # the rule name of a decision a manager made by hand
+V2_THRESHOLD = 0.5  # triage_below when a version 2 file sets none
 
 TeamName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+LanguageCode = Annotated[
+    str,
+    BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v),
+    StringConstraints(pattern=r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$"),
+]
+AttributeName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Urgency = Literal["low", "normal", "high"]
+
+
+class RoutingFileError(ConfigurationError):
+    """A routing file that is not valid; ``problems`` holds one ``file:line: path: reason`` each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+# --- what routing looks at ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The classifier's labels and the item's own fields that rules can test."""
+
+    kind: str
+    confidence: float
+    source: str = "api"
+    sentiment: str | None = None
+    urgency: str | None = None
+    language: str | None = None
+    topic: str | None = None
+    abuse: bool | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict, repr=False)
+    text: str = field(default="", repr=False)  # never in a log line by accident
+
+    @classmethod
+    def of(
+        cls,
+        result: "Classification",
+        *,
+        text: str,
+        source: str = "api",
+        metadata: Mapping[str, str] | None = None,
+    ) -> "Labels":
+        """The labels of a text the classifier labelled (the command line's way; items: labels_of)."""
+        return cls(
+            kind=result.kind,
+            confidence=result.confidence,
+            source=source,
+            sentiment=result.sentiment,
+            urgency=result.urgency,
+            language=result.language,
+            topic=result.topic,
+            abuse=result.abuse,
+            metadata=metadata or {},
+            text=text,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The labels for an explanation; the text and metadata stay on the item."""
+        return {
+            "kind": self.kind,
+            "confidence": round(self.confidence, 4),
+            "sentiment": self.sentiment,
+            "urgency": self.urgency,
+            "language": self.language,
+            "topic": self.topic,
+            "abuse": self.abuse,
+            "source": self.source,
+        }
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _wanted(values: list[str]) -> str:
+    return values[0] if len(values) == 1 else "one of " + ", ".join(values)
+
+
+def _keyword_pattern(keyword: str) -> re.Pattern[str]:
+    """Whole words, any case; spaces in a phrase match any white space; a final * any ending."""
+    stem, wildcard = (keyword[:-1], True) if keyword.endswith("*") else (keyword, False)
+    body = r"\s+".join(re.escape(word) for word in stem.split())
+    ending = r"\w*" if wildcard else ""
+    return re.compile(rf"(?<!\w){body}{ending}(?!\w)", re.IGNORECASE)
+
+
+# --- the file ---------------------------------------------------------------------------------
 
 
 class Condition(BaseModel):
-    """All given fields must hold; an empty condition matches everything."""
+    """All given conditions must hold; an empty condition matches everything."""
 
     model_config = ConfigDict(extra="forbid")
 
     kind: list[str] | None = None
+    sentiment: list[str] | None = None
+    urgency: list[str] | None = None
+    min_urgency: Urgency | None = None
+    language: list[LanguageCode] | None = None
+    topic: list[Slug] | None = None
+    abuse: bool | None = None
     source: list[str] | None = None
+    author: dict[AttributeName, list[Short]] | None = None
+    keywords: list[Keyword] | None = Field(default=None, min_length=1)
     min_confidence: float | None = Field(default=None, ge=0, le=1)
 
-    @field_validator("kind", "source", mode="before")
+    @field_validator("kind", "sentiment", "urgency", "language", "topic", "source", "keywords", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
-    @field_validator("kind", "source")
+    @field_validator("author", mode="before")
+    @classmethod
+    def _attribute_values(cls, value: Any) -> Any:
+        """``vip: true`` means the metadata string "true"; one value or a list of them."""
+        if not isinstance(value, dict):
+            return value
+
+        def text(item: Any) -> Any:
+            if isinstance(item, bool):
+                return "true" if item else "false"
+            return str(item) if isinstance(item, int | float) else item
+
+        return {k: [text(i) for i in v] if isinstance(v, list) else [text(v)] for k, v in value.items()}
+
+    @field_validator("kind", "sentiment", "urgency", "source")
     @classmethod
     def _known_values(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
-        known = KINDS if info.field_name == "kind" else [s.value for s in Source]
+        known = {
+            "kind": KINDS,
+            "sentiment": SENTIMENTS,
+            "urgency": URGENCIES,
+            "source": tuple(s.value for s in Source),
+        }[str(info.field_name)]
         for item in value or []:
             if item not in known:
                 raise ValueError(f"unknown {info.field_name} '{item}'; known: {', '.join(known)}")
         return value
+
+    @cached_property
+    def _keyword_patterns(self) -> list[tuple[str, re.Pattern[str]]]:
+        return [(keyword, _keyword_pattern(keyword)) for keyword in self.keywords or []]
+
+    def check(self, labels: Labels, min_confidence: float) -> tuple[str | None, list[str]]:
+        """The first condition that fails (None when all hold), and those that held.
+
+        ``min_confidence`` is the rule's own bound or, where it sets none, the triage threshold.
+        """
+        held: list[str] = []
+
+        def among(name: str, value: str | None, wanted: list[str] | None) -> str | None:
+            if wanted is None:
+                return None
+            if value not in wanted:
+                return f"{name} is {_shown(value)}, rule wants {_wanted(wanted)}"
+            held.append(f"{name} {value}")
+            return None
+
+        def confidence() -> str | None:
+            if min_confidence <= 0:
+                return None
+            bound = f"{min_confidence:g}" + ("" if self.min_confidence is not None else " (triage_below)")
+            if labels.confidence < min_confidence:
+                return f"kind confidence {labels.confidence:.2f} under {bound}"
+            held.append(f"kind confidence {labels.confidence:.2f} ≥ {bound}")
+            return None
+
+        def urgency_at_least() -> str | None:
+            if self.min_urgency is None:
+                return None
+            rank = URGENCIES.index(labels.urgency) if labels.urgency in URGENCIES else -1
+            if rank < URGENCIES.index(self.min_urgency):
+                return f"urgency is {_shown(labels.urgency)}, rule wants at least {self.min_urgency}"
+            held.append(f"urgency {labels.urgency} (at least {self.min_urgency})")
+            return None
+
+        def language() -> str | None:
+            if self.language is None:
+                return None
+            value = (labels.language or "").lower()
+            if not any(value == want or value.startswith(want + "-") for want in self.language):
+                return f"language is {labels.language or 'unknown'}, rule wants {_wanted(self.language)}"
+            held.append(f"language {labels.language}")
+            return None
+
+        def abuse() -> str | None:
+            if self.abuse is None:
+                return None
+            if labels.abuse is not self.abuse:
+                return f"abuse is {_shown(labels.abuse)}, rule wants {_shown(self.abuse)}"
+            held.append(f"abuse {_shown(self.abuse)}")
+            return None
+
+        def author() -> str | None:
+            for name, wanted in (self.author or {}).items():
+                value = labels.metadata.get(name)
+                if value not in wanted:
+                    shown = "unset" if value is None else f"'{value}'"
+                    return f"author {name} is {shown}, rule wants {_wanted([repr(w) for w in wanted])}"
+                held.append(f"author {name} '{value}'")
+            return None
+
+        def keywords() -> str | None:
+            if not self.keywords:
+                return None
+            for keyword, pattern in self._keyword_patterns:
+                if pattern.search(labels.text):
+                    held.append(f"keyword '{keyword}'")
+                    return None
+            return f"no keyword in the text ({', '.join(self.keywords)})"
+
+        checks = (
+            lambda: among("kind", labels.kind, self.kind),
+            confidence,
+            lambda: among("sentiment", labels.sentiment, self.sentiment),
+            lambda: among("urgency", labels.urgency, self.urgency),
+            urgency_at_least,
+            language,
+            lambda: among("topic", labels.topic, self.topic),
+            abuse,
+            lambda: among("source", labels.source, self.source),
+            author,
+            keywords,
+        )
+        for check in checks:
+            failed = check()
+            if failed is not None:
+                return failed, held
+        return None, held
+
+
+class JiraSink(BaseModel):
+    """A Jira issue in the team's project."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["jira"]
+    project: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,9}$")]
+    issue_type: Short = "Task"
+    labels: list[Annotated[str, StringConstraints(pattern=r"^\S{1,255}$")]] = []
+    priority: dict[Urgency, Short] = Field(
+        default_factory=dict, description="Jira priority name per urgency; unset: the project default"
+    )
+    component_from_topic: bool = False
+    redact: bool = True
+
+    @property
+    def destination(self) -> str:
+        return f"jira:{self.project}"
+
+
+class SlackSink(BaseModel):
+    """A message in a Slack channel (by name, or by id such as C0123ABCD)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["slack"]
+    channel: Annotated[str, StringConstraints(pattern=r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{8,20})$")]
+    redact: bool = True
+
+    @property
+    def destination(self) -> str:
+        return f"slack:{self.channel}"
+
+
+class WebhookSink(BaseModel):
+    """A signed JSON POST to a URL; the signing secret is read from the named variable."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["webhook"]
+    url: AnyHttpUrl
+    secret_env: Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]{0,127}$")] | None = None
+    redact: bool = True
+
+    @property
+    def destination(self) -> str:
+        return f"webhook:{self.url}"
+
+
+class BoardSink(BaseModel):
+    """The built-in ticket board: stays inside the service, so nothing is redacted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["board"]
+
+    @property
+    def destination(self) -> str:
+        return "board"
+
+
+Sink = Annotated[JiraSink | SlackSink | WebhookSink | BoardSink, Field(discriminator="type")]
+
+
+class Team(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sinks: list[Sink] = Field(min_length=1)
 
 
 class Rule(BaseModel):
@@ -59,89 +359,223 @@ class Rule(BaseModel):
 
 
 class RoutingConfig(BaseModel):
+    """A routing file. Version 1 files have no ``teams``: each team they name gets the board."""
+
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(default=1, ge=1, le=1)
+    version: Literal[1, 2] = 1
+    triage_below: float | None = Field(default=None, ge=0, le=1)
+    teams: dict[TeamName, Team] = {}
     rules: list[Rule]
     default_team: TeamName = TRIAGE
+
+    @model_validator(mode="after")
+    def _implicit_board_teams(self) -> "RoutingConfig":
+        if self.version == 1 and not self.teams:
+            named = [rule.team for rule in self.rules] + [self.default_team]
+            self.teams = {team: Team(sinks=[BoardSink(type="board")]) for team in named if team != TRIAGE}
+        return self
+
+    @property
+    def threshold(self) -> float:
+        """Kind confidence under which no rule matches unless it sets its own min_confidence."""
+        if self.triage_below is not None:
+            return self.triage_below
+        return V2_THRESHOLD if self.version == 2 else 0.0
+
+    def sinks_of(self, team: str) -> tuple[Sink, ...]:
+        return tuple(self.teams[team].sinks) if team in self.teams else ()
+
+
+def _cross_check(config: RoutingConfig, data: dict[str, Any]) -> list[tuple[tuple[int | str, ...], str]]:
+    """What one field cannot know: teams named but not declared, names used twice, and so on."""
+    problems: list[tuple[tuple[int | str, ...], str]] = []
+    if config.version == 1:
+        for key in ("teams", "triage_below"):
+            if key in data:
+                problems.append(((key,), f"needs 'version: 2' (this file says version {config.version})"))
+    if TRIAGE in (data.get("teams") or {}):
+        problems.append((("teams", TRIAGE), "'triage' is reserved: it is the inbox that waits for a human"))
+    declared = ", ".join(sorted(set(config.teams) - {TRIAGE})) or "none"
+    for index, rule in enumerate(config.rules):
+        if rule.team != TRIAGE and rule.team not in config.teams:
+            problems.append(
+                (("rules", index, "team"), f"team '{rule.team}' is not declared under teams ({declared})")
+            )
+    if config.default_team != TRIAGE and config.default_team not in config.teams:
+        problems.append(
+            (("default_team",), f"team '{config.default_team}' is not declared under teams ({declared})")
+        )
+    first_of: dict[str, int] = {}
+    for index, rule in enumerate(config.rules):
+        if rule.name in first_of:
+            problems.append(
+                (("rules", index, "name"), f"rule '{rule.name}' is already rules.{first_of[rule.name]}")
+            )
+        first_of.setdefault(rule.name, index)
+    for name, team in config.teams.items():
+        seen: dict[str, int] = {}
+        for index, sink in enumerate(team.sinks):
+            if sink.destination in seen:
+                problems.append(
+                    (("teams", name, "sinks", index), f"same destination as sinks.{seen[sink.destination]}")
+                )
+            seen.setdefault(sink.destination, index)
+    return problems
+
+
+# --- decisions --------------------------------------------------------------------------------
+
+
+class RuleTrial(BaseModel):
+    """One rule tried: ``failed`` names the condition that did not hold, ``held`` those that did."""
+
+    rule: str
+    matched: bool
+    failed: str | None = None
+    held: list[str] = []
+
+
+class RouteExplanation(BaseModel):
+    """Why an item went where it went; stored with the item and returned by the API."""
+
+    team: str
+    rule: str | None
+    reason: str
+    labels: dict[str, Any]
+    rules: list[RuleTrial]
+    sinks: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class RouteDecision:
+    """Where an item goes: the team (or triage), the rule, the team's sinks, and why."""
+
     team: str
     rule: str | None
     reason: str
+    labels: Labels
+    sinks: tuple[Sink, ...] = ()
+    trials: tuple[RuleTrial, ...] = ()
+
+    def explain(self, reason: str | None = None) -> RouteExplanation:
+        return RouteExplanation(
+            team=self.team,
+            rule=self.rule,
+            reason=reason or self.reason,
+            labels=self.labels.to_dict(),
+            rules=list(self.trials),
+            sinks=[sink.model_dump(mode="json") for sink in self.sinks],
+        )
 
 
-def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
-    """The 1-based line of the YAML node at a pydantic error location."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
+def decide(config: RoutingConfig, labels: Labels) -> RouteDecision:
+    """Try each rule in order; the first whose conditions all hold names the team.
+
+    No match: an item whose kind confidence is under the triage threshold waits in triage,
+    any other goes to ``default_team``.
+    """
+    trials: list[RuleTrial] = []
+    for rule in config.rules:
+        bound = rule.when.min_confidence if rule.when.min_confidence is not None else config.threshold
+        failed, held = rule.when.check(labels, bound)
+        if failed is not None:
+            trials.append(RuleTrial(rule=rule.name, matched=False, failed=failed))
+            continue
+        trials.append(RuleTrial(rule=rule.name, matched=True, held=held))
+        return RouteDecision(
+            team=rule.team,
+            rule=rule.name,
+            reason=f"rule '{rule.name}' matched: {', '.join(held) or 'it has no conditions'}",
+            labels=labels,
+            sinks=config.sinks_of(rule.team),
+            trials=tuple(trials),
+        )
+    if labels.confidence < config.threshold:
+        team = TRIAGE
+        reason = f"kind confidence {labels.confidence:.2f} under the triage threshold {config.threshold:g}"
+    else:
+        team = config.default_team
+        reason = (
+            f"no rule matched kind {labels.kind} (confidence {labels.confidence:.2f}); default team {team}"
+        )
+    return RouteDecision(
+        team=team, rule=None, reason=reason, labels=labels, sinks=config.sinks_of(team), trials=tuple(trials)
+    )
+
+
+def by_hand(config: RoutingConfig, labels: Labels, *, team: str, reason: str) -> RouteDecision:
+    """A manager's choice of team, with that team's sinks; the team must be declared."""
+    if team == TRIAGE or team not in config.teams:
+        known = ", ".join(sorted(config.teams)) or "none"
+        raise KeyError(f"unknown team '{team}'; the routing file declares {known}")
+    return RouteDecision(team=team, rule=MANUAL, reason=reason, labels=labels, sinks=config.sinks_of(team))
+
+
+# --- reading files ----------------------------------------------------------------------------
+
+
+def _locate(tree: yaml.Node | None, loc: tuple[int | str, ...]) -> tuple[int, str]:
+    """The 1-based line of the YAML node at a pydantic error location, and the path to show."""
+    node = tree
+    line = node.start_mark.line + 1 if node is not None else 1
+    path: list[str] = []
+    for index, part in enumerate(loc):
+        last = index == len(loc) - 1
         if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if k.value == part), None)
-            if node is None:  # the key is missing or extra: report its parent
-                return line
+            found = next(((k, v) for k, v in node.value if k.value == part), None)
+            if found is None:
+                if not last and isinstance(part, str):
+                    continue  # the tag pydantic adds for a discriminated union (a sink's type)
+                if part != "[key]":
+                    path.append(str(part))
+                break  # a missing key: report its parent
+            key, node = found
+            path.append(str(part))
+            line = key.start_mark.line + 1  # a key's line, also where its value starts below it
+            if index + 1 < len(loc) and loc[index + 1] == "[key]":  # the key itself is wrong
+                break
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
             node = node.value[part]
+            path.append(str(part))
+            line = node.start_mark.line + 1
         else:
+            path.extend(str(p) for p in loc[index:])
             break
-        line = node.start_mark.line + 1
-    return line
+    return line, ".".join(path)
 
 
 def parse(text: str, origin: str = "<routing>") -> RoutingConfig:
-    """Parse and validate routing YAML; ConfigurationError names the line and the reason."""
+    """Parse and validate routing YAML; RoutingFileError lists each problem with its line."""
     try:
         tree = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{origin}:{mark.line + 1}" if mark else origin
-        raise ConfigurationError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+        raise RoutingFileError([f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from exc
     if not isinstance(data, dict):
-        raise ConfigurationError(f"{origin}:1: routing file must be a mapping with 'rules'")
+        raise RoutingFileError([f"{origin}:1: routing file must be a mapping with 'rules'"])
     try:
-        return RoutingConfig.model_validate(data)
+        config = RoutingConfig.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            where = ".".join(str(p) for p in error["loc"])
-            problems.append(f"{origin}:{_line_of(tree, error['loc'])}: {where}: {error['msg']}")
-        raise ConfigurationError("; ".join(problems)) from exc
+        errors = [(error["loc"], error["msg"]) for error in exc.errors()]
+    else:
+        errors = _cross_check(config, data)
+        if not errors:
+            return config
+    problems = []
+    for loc, message in errors:
+        line, path = _locate(tree, loc)
+        problems.append(f"{origin}:{line}: {path or 'file'}: {message}")
+    raise RoutingFileError(problems)
 
 
 def load(path: Path | None) -> RoutingConfig:
+    """The routing file at ``path``, or the packaged default."""
     path = path or DEFAULT_FILE
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigurationError(f"routing file {path} cannot be read: {exc.strerror}") from exc
     return parse(text, str(path))
-
-
-@lru_cache(maxsize=8)
-def load_cached(path: Path | None) -> RoutingConfig:
-    """The rules for the API process; workers hold their own copy."""
-    return load(path)
-
-
-def decide(config: RoutingConfig, *, kind: str, confidence: float, source: str) -> RouteDecision:
-    for rule in config.rules:
-        when = rule.when
-        if when.kind is not None and kind not in when.kind:
-            continue
-        if when.source is not None and source not in when.source:
-            continue
-        if when.min_confidence is not None and confidence < when.min_confidence:
-            continue
-        return RouteDecision(
-            team=rule.team,
-            rule=rule.name,
-            reason=f"rule '{rule.name}' matched: kind {kind} (confidence {confidence:.2f}), source {source}",
-        )
-    return RouteDecision(
-        team=config.default_team,
-        rule=None,
-        reason=f"no rule matched kind {kind} (confidence {confidence:.2f}); "
-        f"default team {config.default_team}",
-    )

@@ -11,8 +11,15 @@ class TicketRead(BaseModel):
     id: int
     feedback_id: int
     sink: str
+    destination: str
     team: str
     title: str
     body: str
     status: str
     created_at: datetime
+    delivery: str  # pending | sending | delivered | failed
+    attempts: int
+    last_error: str | None  # why the last attempt failed, in the outside system's words
+    external_key: str | None  # Jira issue key, Slack channel/ts, webhook delivery id
+    external_url: str | None
+    delivered_at: datetime | None

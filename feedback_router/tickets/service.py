@@ -28,7 +28,9 @@ def make_body(item: Feedback, decision: RouteDecision) -> str:
         "",
         f"Author: {author}",
         f"Source: {item.source}" + (f" ({item.url})" if item.url else ""),
-        f"Kind: {item.kind} (confidence {item.kind_confidence:.2f})",
+        f"Kind: {item.kind} (confidence {item.kind_confidence:.2f})"
+        if item.kind and item.kind_confidence is not None
+        else "Kind: not classified yet",
         f"Routing: {decision.reason}",
         f"Feedback: fr-{item.id}",
     ]
@@ -36,8 +38,12 @@ def make_body(item: Feedback, decision: RouteDecision) -> str:
 
 
 def open_board_ticket(*, session: Session, item: Feedback, decision: RouteDecision) -> Ticket:
-    """Create the board ticket for an item, or return the one it already has."""
-    existing = session.scalar(select(Ticket).where(Ticket.feedback_id == item.id, Ticket.sink == BOARD))
+    """Create the board ticket of an item for the decision's team, or return the one it has."""
+    existing = session.scalar(
+        select(Ticket).where(
+            Ticket.feedback_id == item.id, Ticket.sink == BOARD, Ticket.team == decision.team
+        )
+    )
     if existing is not None:
         return existing
     ticket = Ticket(

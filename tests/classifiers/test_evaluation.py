@@ -20,7 +20,8 @@ from classifiers.evaluation.datasets import (
     load_germeval,
     load_tweeteval,
 )
-from classifiers.evaluation.suite import TASKS, make_head, run_suite, select_tasks
+from classifiers.evaluation.recipes import clean_tweet
+from classifiers.evaluation.suite import PROJECT, TASKS, make_head, run_suite, select_tasks
 from tests.classifiers.fake_datasets import write_fake_datasets
 
 MODEL = "use-multilingual"
@@ -166,21 +167,33 @@ def test_every_task_has_a_bar_and_says_where_its_baselines_come_from():
 def test_suite_runs_every_protocol_and_a_second_run_embeds_nothing(datasets_dir, tmp_path):
     report = run_suite(datasets_dir, models=[MODEL], cache=EmbeddingCache(tmp_path))
 
-    assert [r.task.name for r in report.results] == [t.name for t in TASKS]
+    names = [t.name for t in TASKS]
+    assert [(r.task.name, r.model) for r in report.results] == [
+        *((name, MODEL) for name in names),
+        *((name, PROJECT) for name in names),
+    ]
     for result in report.results:
-        assert 0 <= result.score <= result.task.scale and result.model == MODEL
+        assert 0 <= result.score <= result.task.scale
         assert result.met == (result.score >= result.task.bar)
-    scores = {r.task.name: r for r in report.results}
+    scores = {r.task.name: r for r in report.results if r.model == MODEL}
     assert scores["banking77-full"].score == pytest.approx(100.0)  # three easy intents
     assert len(scores["banking77-fewshot"].details["per_seed"]) == 5
     assert len(scores["clap-bug"].details["per_fold"]) == 5
     assert scores["clap-default-bug"].score > 0.5  # the shipped classifier, seed set only
+    recipes = {r.task.name: r for r in report.results if r.model == PROJECT}
+    assert recipes["banking77-full"].heads == "LR(cat, C=10)"  # both models' vectors side by side
+    assert recipes["banking77-full"].score == pytest.approx(100.0)
+    assert recipes["germeval-coarse"].heads.endswith("LR(tfidf, C=3, balanced), tweets cleaned up")
+    assert recipes["clap-feature"].details["chosen_per_fold"][0]["threshold"] > 0  # chosen on train folds
+    assert all("C minilm" in chosen for chosen in recipes["banking77-fewshot"].details["chosen_per_seed"])
+    assert recipes["clap-default-bug"].heads == "the shipped classifier with use-multilingual"
     data = json.loads(json.dumps(report.to_json()))
-    assert data["models"][MODEL]["texts_embedded"] > 0 and len(data["results"]) == len(TASKS)
+    assert data["models"][MODEL]["texts_embedded"] > 0 and len(data["results"]) == 2 * len(TASKS)
+    assert set(data["models"]) == {"all-MiniLM-L6-v2", "use-multilingual"}
 
     again = run_suite(datasets_dir, models=[MODEL], cache=EmbeddingCache(tmp_path))
 
-    assert again.models[MODEL].embedded == 0 and again.models[MODEL].cached > 0
+    assert all(stats.embedded == 0 and stats.cached > 0 for stats in again.models.values())
     assert [r.score for r in again.results] == [r.score for r in report.results]
 
 
@@ -198,6 +211,7 @@ def test_a_head_dropped_in_through_make_head_is_used_per_task(datasets_dir, tmp_
         tasks=["banking77-full", "tweeteval-sentiment", "germeval-coarse"],
         cache=EmbeddingCache(tmp_path),
         make_head=majority,
+        project=False,
     )
 
     assert asked == ["banking77-full", "tweeteval-sentiment", "germeval-coarse"]
@@ -212,3 +226,11 @@ def test_a_missing_file_fails_before_anything_is_embedded(tmp_path, datasets_dir
     with pytest.raises(DatasetError, match="does not exist"):
         run_suite(tmp_path / "nowhere", models=[MODEL], cache=cache)
     assert cache.stats == {}
+
+
+def test_tweets_are_cleaned_up_for_the_encoders():
+    tweet = "@a @b @c #NeverAgain2020 so true 😂 https://t.co/x"
+    assert clean_tweet(tweet) == "@user Never Again 2020 so true face with tears of joy http"
+    assert (
+        clean_tweet("Echt jetzt 😂 #Merkel", language="de") == "Echt jetzt gesicht mit freudentränen Merkel"
+    )

@@ -19,7 +19,7 @@ from feedback_router.feedback import processing, service
 from feedback_router.feedback.models import Feedback, JobStatus, ProcessingJob
 from feedback_router.feedback.processing import claim_due, process_pending, record_failure
 from feedback_router.feedback.schemas import FeedbackCreate
-from feedback_router.routing import rules
+from feedback_router.routing import live, rules
 from feedback_router.tickets.models import Ticket
 from feedback_router.worker import Processor, get_processor
 
@@ -86,7 +86,9 @@ def make_due(settings: Settings) -> None:
 
 def run_once(settings: Settings, processor: Processor, classifier: FeedbackClassifier | None = None) -> int:
     return process_pending(
-        settings=settings, classifier=classifier or processor.classifier, routing=processor.routing
+        settings=settings,
+        classifier=classifier or processor.classifier,
+        routing=live.current(settings.routing_file),
     )
 
 
@@ -235,13 +237,13 @@ def test_stale_lease_holder_cannot_finish_a_job_someone_else_holds(settings, pro
     (result,) = processor.classifier.classify([BUG])
 
     with session_scope(settings.database_url) as session:
-        processing._apply(session, stale, result, processor.routing)
+        processing._apply(session, stale, result, live.current(settings.routing_file))
     assert item(settings, feedback_id).status == "received"
     assert tickets(settings, feedback_id) == []
     assert job(settings, feedback_id).lease_token == current.token
 
     with session_scope(settings.database_url) as session:
-        processing._apply(session, current, result, processor.routing)
+        processing._apply(session, current, result, live.current(settings.routing_file))
     record_failure(settings=settings, claim=stale, error="stale worker")
     assert item(settings, feedback_id).status == "processed"
     assert job(settings, feedback_id).status == "done"

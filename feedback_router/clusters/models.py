@@ -1,0 +1,76 @@
+"""Clusters of similar reports and what the community is told about them."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from feedback_router.db import Base, UTCDateTime, utcnow
+
+
+class ClusterStatus(StrEnum):
+    open = "open"
+    merged = "merged"  # merged_into_id says where its items went
+    resolved = "resolved"  # its ticket was resolved
+
+
+class Cluster(Base):
+    __tablename__ = "clusters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=ClusterStatus.open, index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    title_locked: Mapped[bool] = mapped_column(Boolean, default=False)  # renamed by a manager: kept
+    # Sum of its items' unit vectors (float32): the centroid's direction, updated per item in O(dim).
+    vector_sum: Mapped[bytes | None] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clusters.id", ondelete="SET NULL", name="fk_clusters_merged_into_id")
+    )
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Its Jira issue is written at most every CLUSTER_SYNC_SECONDS, not on every item.
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    synced_size: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class NoticeStatus(StrEnum):
+    pending = "pending"  # to be sent by a worker
+    sent = "sent"
+    manual = "manual"  # no integration can reply on that channel: listed for a community manager
+    failed = "failed"
+
+
+class AuthorNotice(Base):
+    """An author told that their report was resolved: once per item and ticket."""
+
+    __tablename__ = "author_notices"
+    __table_args__ = (UniqueConstraint("feedback_id", "ticket_id", name="uq_author_notice_feedback_ticket"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))  # discourse | slack | email | manual
+    status: Mapped[str] = mapped_column(String(16), default=NoticeStatus.pending, index=True)
+    message: Mapped[str] = mapped_column(Text)
+    external_ref: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebhookReceipt(Base):
+    """A webhook delivery already applied; the sender's retry of it is acknowledged and ignored."""
+
+    __tablename__ = "webhook_receipts"
+    __table_args__ = (UniqueConstraint("source", "delivery_id", name="uq_webhook_receipt_source_delivery"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))  # jira | discourse
+    delivery_id: Mapped[str] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,61 @@
+"""Clusters in and out of the API."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from feedback_router.feedback.schemas import TicketSummary
+
+
+class ClusterRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    team: str
+    status: str
+    title: str
+    size: int
+    first_seen: datetime
+    last_seen: datetime
+    merged_into_id: int | None
+    resolved_at: datetime | None
+
+
+class ClusterItem(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    text: str
+    source: str
+    language: str | None
+    kind: str | None
+    sentiment: str | None
+    received_at: datetime
+    cluster_similarity: float | None
+
+
+class ClusterDetail(ClusterRead):
+    """A cluster with its counts, trend, mix, quotes, tickets and items."""
+
+    summary: dict[str, Any]
+    tickets: list[TicketSummary]
+    items: list[ClusterItem]
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    into: int = Field(description="The cluster that takes this one's items")
+
+
+class SplitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    feedback_ids: list[int] = Field(min_length=1, description="Items that move to a new cluster")
+
+
+class ClusterPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

@@ -1,0 +1,245 @@
+"""Online clustering of product reports, and what a cluster tells its ticket.
+
+An item bound for a clustered team (``CLUSTER_TEAMS``) of a clustered kind (``CLUSTER_KINDS``)
+joins the open cluster of its team whose centroid is most similar, when that similarity reaches
+``CLUSTER_THRESHOLD``; otherwise it starts a cluster. A cluster keeps the sum of its items' unit
+vectors, so joining costs one vector addition. Items are delivered singly until their cluster
+reaches ``CLUSTER_MIN_SIZE``; then the cluster gets its own ticket in the team's Jira sinks,
+later items go only into it, and the items delivered before are linked to it.
+"""
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from feedback_router.clusters.models import Cluster, ClusterStatus
+from feedback_router.config import Settings
+from feedback_router.db import utcnow
+from feedback_router.errors import Conflict, InvalidInput, NotFound
+from feedback_router.feedback.models import Feedback
+from feedback_router.tickets.models import Ticket
+from feedback_router.tickets.service import make_title
+
+QUOTES = 5
+TREND_DAYS = 7
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm else vector
+
+
+def _vector(item: Feedback) -> np.ndarray | None:
+    return None if item.embedding is None else _unit(np.frombuffer(item.embedding, dtype=np.float32))
+
+
+def clustered(item: Feedback, settings: Settings) -> bool:
+    """Whether the item's team and kind are clustered."""
+    return (
+        item.team in settings.cluster_teams
+        and item.kind in settings.cluster_kinds
+        and item.embedding is not None
+    )
+
+
+def attach(*, session: Session, item: Feedback, settings: Settings) -> Cluster | None:
+    """Put the item into the nearest open cluster of its team, or a new one; None when not clustered.
+
+    An item already in a cluster stays there: re-processing does not move it (re-clustering may).
+    """
+    if item.cluster_id is not None:
+        return session.get(Cluster, item.cluster_id)
+    vector = _vector(item)
+    if vector is None or not clustered(item, settings):
+        return None
+    candidates = session.scalars(
+        select(Cluster)
+        .where(Cluster.team == item.team, Cluster.status == ClusterStatus.open)
+        .with_for_update()  # two workers adding to one cluster must not lose an addition
+    ).all()
+    best, similarity = None, -1.0
+    for cluster in candidates:
+        if cluster.vector_sum is None:
+            continue
+        score = float(_unit(np.frombuffer(cluster.vector_sum, dtype=np.float32)) @ vector)
+        if score > similarity:
+            best, similarity = cluster, score
+    if best is None or similarity < settings.cluster_threshold:
+        best = Cluster(team=item.team, title=make_title(item.text), size=0, synced_size=0)
+        best.vector_sum = np.zeros_like(vector).tobytes()
+        session.add(best)
+        session.flush()
+        similarity = 1.0
+    add(best, item, vector, similarity)
+    return best
+
+
+def add(cluster: Cluster, item: Feedback, vector: np.ndarray, similarity: float) -> None:
+    """Count the item in the cluster."""
+    assert cluster.vector_sum is not None
+    cluster.vector_sum = (
+        (np.frombuffer(cluster.vector_sum, dtype=np.float32) + vector).astype(np.float32).tobytes()
+    )
+    cluster.size += 1
+    seen = item.received_at or utcnow()
+    cluster.first_seen = min(cluster.first_seen or seen, seen)
+    cluster.last_seen = max(cluster.last_seen or seen, seen)
+    item.cluster_id, item.cluster_similarity = cluster.id, similarity
+
+
+def has_ticket(session: Session, cluster: Cluster) -> bool:
+    return session.scalar(select(func.count()).where(Ticket.cluster_id == cluster.id)) > 0
+
+
+def items(session: Session, cluster_id: int) -> Sequence[Feedback]:
+    return session.scalars(
+        select(Feedback).where(Feedback.cluster_id == cluster_id).order_by(Feedback.id)
+    ).all()
+
+
+def summary(session: Session, cluster: Cluster, now: datetime | None = None) -> dict[str, Any]:
+    """Counts, trend, sources, languages, sentiment mix and the most representative quotes."""
+    members = items(session, cluster.id)
+    now = now or utcnow()
+    week = timedelta(days=TREND_DAYS)
+    this_week = sum(1 for m in members if m.received_at and m.received_at > now - week)
+    last_week = sum(1 for m in members if m.received_at and now - 2 * week < m.received_at <= now - week)
+    quotes: list[Feedback] = []
+    if members and cluster.vector_sum is not None:
+        centre = _unit(np.frombuffer(cluster.vector_sum, dtype=np.float32))
+        scored = [(float(v @ centre), m) for m in members if (v := _vector(m)) is not None]
+        quotes = [m for _, m in sorted(scored, key=lambda pair: -pair[0])[:QUOTES]]
+    return {
+        "count": len(members),
+        "this_week": this_week,
+        "last_week": last_week,
+        "trend": _trend(this_week, last_week),
+        "sources": dict(Counter(m.source for m in members)),
+        "languages": dict(Counter(m.language or "und" for m in members)),
+        "sentiment": dict(Counter(m.sentiment or "unknown" for m in members)),
+        "quotes": [{"feedback_id": m.id, "text": m.text, "author": _author(m)} for m in quotes],
+        "newest": [{"feedback_id": m.id, "text": m.text, "author": _author(m)} for m in members[-3:][::-1]],
+    }
+
+
+def _author(item: Feedback) -> str | None:
+    return item.author_display_name or item.author_handle
+
+
+def _trend(this_week: int, last_week: int) -> str:
+    if this_week == last_week:
+        return "steady"
+    if last_week == 0:
+        return "new this week"
+    change = (this_week - last_week) / last_week
+    return f"{'up' if change > 0 else 'down'} {abs(change):.0%} against last week"
+
+
+def ticket_text(session: Session, cluster: Cluster, item_url: str) -> tuple[str, str]:
+    """The cluster ticket's title and description: count, trend, mix and quotes in the members' words."""
+    facts = summary(session, cluster)
+    mix = lambda counts: ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))  # noqa: E731
+    lines = [
+        f"{facts['count']} reports of this problem ({facts['this_week']} this week, "
+        f"{facts['last_week']} last week: {facts['trend']}).",
+        f"First seen {cluster.first_seen:%Y-%m-%d}, last seen {cluster.last_seen:%Y-%m-%d}.",
+        f"Sources: {mix(facts['sources'])}. Languages: {mix(facts['languages'])}. "
+        f"Sentiment: {mix(facts['sentiment'])}.",
+        "",
+        "Representative quotes:",
+    ]
+    for quote in facts["quotes"]:
+        lines += ["", "> " + quote["text"].replace("\n", "\n> "), f"— {quote['author'] or 'anonymous'}"]
+    lines += ["", f"In feedback-router: {item_url}"]
+    return f"[{facts['count']} reports] {cluster.title}", "\n".join(lines)
+
+
+def list_clusters(
+    *, session: Session, status: str | None, team: str | None, since: datetime | None, limit: int
+) -> Sequence[Cluster]:
+    query = select(Cluster).order_by(Cluster.last_seen.desc(), Cluster.id.desc()).limit(limit)
+    if status:
+        query = query.where(Cluster.status == status)
+    if team:
+        query = query.where(Cluster.team == team)
+    if since:
+        query = query.where(Cluster.last_seen >= since)
+    return session.scalars(query).all()
+
+
+def get(*, session: Session, cluster_id: int) -> Cluster:
+    cluster = session.get(Cluster, cluster_id)
+    if cluster is None:
+        raise NotFound(f"cluster {cluster_id} does not exist")
+    return cluster
+
+
+def rename(*, session: Session, cluster_id: int, title: str) -> Cluster:
+    """A manager's title; re-clustering keeps it and the ticket follows on its next update."""
+    cluster = get(session=session, cluster_id=cluster_id)
+    cluster.title, cluster.title_locked = title, True
+    cluster.synced_at = None  # the ticket's summary follows at the next sweep
+    return cluster
+
+
+def _recompute(session: Session, cluster: Cluster) -> None:
+    members = items(session, cluster.id)
+    vectors = [v for m in members if (v := _vector(m)) is not None]
+    cluster.size = len(members)
+    cluster.vector_sum = (np.sum(vectors, axis=0) if vectors else np.zeros(1)).astype(np.float32).tobytes()
+    if members:
+        seen = [m.received_at for m in members if m.received_at]
+        cluster.first_seen, cluster.last_seen = min(seen), max(seen)
+    cluster.synced_at = None
+
+
+def merge(*, session: Session, cluster_id: int, into: int) -> Cluster:
+    """Move every item of ``cluster_id`` into ``into``; the merged cluster points to where they went."""
+    if cluster_id == into:
+        raise InvalidInput("a cluster cannot be merged into itself")
+    source, target = get(session=session, cluster_id=cluster_id), get(session=session, cluster_id=into)
+    for cluster in (source, target):
+        if cluster.status == ClusterStatus.merged:
+            raise Conflict(f"cluster {cluster.id} was merged into {cluster.merged_into_id} already")
+    if source.team != target.team:
+        raise InvalidInput(f"cluster {source.id} is {source.team}'s and {target.id} is {target.team}'s")
+    for member in items(session, source.id):
+        member.cluster_id = target.id
+    # The target takes over the source's issue where it has none there; otherwise the source's
+    # issue is linked to the target's as a duplicate (clusters.sync).
+    taken = set(session.scalars(select(Ticket.destination).where(Ticket.cluster_id == target.id)).all())
+    for ticket in session.scalars(select(Ticket).where(Ticket.cluster_id == source.id)).all():
+        if ticket.destination not in taken:
+            ticket.cluster_id = target.id
+    source.status, source.merged_into_id, source.size = ClusterStatus.merged, target.id, 0
+    session.flush()
+    _recompute(session, target)
+    return target
+
+
+def split(*, session: Session, cluster_id: int, feedback_ids: Sequence[int]) -> Cluster:
+    """Move the given items of a cluster into a new cluster of their own."""
+    source = get(session=session, cluster_id=cluster_id)
+    if source.status == ClusterStatus.merged:
+        raise Conflict(f"cluster {source.id} was merged into {source.merged_into_id}")
+    members = {m.id: m for m in items(session, source.id)}
+    missing = sorted(set(feedback_ids) - set(members))
+    if missing:
+        raise InvalidInput(f"feedback {', '.join(map(str, missing))} is not in cluster {source.id}")
+    if len(set(feedback_ids)) >= len(members):
+        raise InvalidInput("leave at least one item in the cluster: a split moves some, not all")
+    moved = [members[i] for i in sorted(set(feedback_ids))]
+    new = Cluster(team=source.team, title=make_title(moved[0].text), size=0, synced_size=0)
+    session.add(new)
+    session.flush()
+    for member in moved:
+        member.cluster_id = new.id
+    session.flush()
+    _recompute(session, new)
+    _recompute(session, source)
+    return new

@@ -1,0 +1,137 @@
+"""Keeping cluster issues current, paced, and linking the reports delivered before a cluster was born.
+
+A cluster's issue is rewritten (title with the count, description with trend and newest quotes)
+when the cluster changed, but at most once per ``CLUSTER_SYNC_SECONDS``: Jira limits writes to
+one issue, and fifty reports an hour need not be fifty edits. A report delivered singly before
+its cluster reached ``CLUSTER_MIN_SIZE`` gets a comment pointing to the cluster's issue, once.
+"""
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from feedback_router.clusters import service as clusters
+from feedback_router.clusters.models import Cluster
+from feedback_router.config import Settings
+from feedback_router.db import session_scope, utcnow
+from feedback_router.feedback.models import Feedback
+from feedback_router.tickets.delivery import Outlets, sink_of
+from feedback_router.tickets.models import Delivery, Ticket
+from integrations.base import TicketUpdate
+from integrations.errors import IntegrationError
+from integrations.jira import JiraTicketSink
+
+log = logging.getLogger(__name__)
+
+
+def _stale(session: Session, settings: Settings) -> list[tuple[Ticket, Cluster]]:
+    """Delivered cluster issues whose cluster changed and whose last write is old enough."""
+    due = utcnow() - timedelta(seconds=settings.cluster_sync_seconds)
+    rows = session.execute(
+        select(Ticket, Cluster)
+        .join(Cluster, Cluster.id == Ticket.cluster_id)
+        .where(
+            Ticket.delivery == Delivery.delivered,
+            Ticket.sink == "jira",
+            or_(Cluster.synced_at.is_(None), Cluster.synced_at <= due),
+            or_(Cluster.synced_at.is_(None), Cluster.size != Cluster.synced_size),
+        )
+    ).all()
+    return [(ticket, cluster) for ticket, cluster in rows]
+
+
+def _jira(outlets: Outlets, ticket: Ticket) -> JiraTicketSink:
+    return outlets.jira(sink_of(ticket).redact)
+
+
+def update_clusters(*, settings: Settings, outlets: Outlets) -> int:
+    """Rewrite the issues of changed clusters; returns how many were written."""
+    written = 0
+    with session_scope(settings.database_url) as session:
+        stale = _stale(session, settings)
+        url = str(settings.public_url).rstrip("/")
+        work = []
+        for ticket, cluster in stale:
+            title, description = clusters.ticket_text(session, cluster, f"{url}/v1/clusters/{cluster.id}")
+            work.append((ticket.id, ticket.external_key, cluster.id, cluster.size, title, description))
+        session.expunge_all()
+        tickets = {t.id: t for t, _ in stale}
+    for ticket_id, key, cluster_id, size, title, description in work:
+        try:
+            _jira(outlets, tickets[ticket_id]).update(
+                key, TicketUpdate(summary=title, description=description)
+            )
+        except IntegrationError as exc:  # tried again at a later sweep
+            log.warning("updating cluster %s's issue %s failed: %s", cluster_id, key, exc)
+            continue
+        with session_scope(settings.database_url) as session:
+            cluster = session.get(Cluster, cluster_id)
+            if cluster is not None:
+                cluster.synced_at, cluster.synced_size = utcnow(), size
+        written += 1
+    return written
+
+
+def link_reports(*, settings: Settings, outlets: Outlets) -> int:
+    """Point the issues of reports delivered before their cluster was born to the cluster's issue."""
+    with session_scope(settings.database_url) as session:
+        cluster_ticket = Ticket.__table__.alias("cluster_ticket")
+        rows = session.execute(
+            select(Ticket, cluster_ticket.c.external_key, cluster_ticket.c.external_url)
+            .join(Feedback, Feedback.id == Ticket.feedback_id)
+            .join(
+                cluster_ticket,
+                (cluster_ticket.c.cluster_id == Feedback.cluster_id)
+                & (cluster_ticket.c.destination == Ticket.destination)
+                & (cluster_ticket.c.delivery == Delivery.delivered),
+            )
+            .where(Ticket.sink == "jira", Ticket.delivery == Delivery.delivered, Ticket.linked_to.is_(None))
+        ).all()
+        session.expunge_all()
+    linked = 0
+    for ticket, cluster_key, cluster_url in rows:
+        text = f"This report is now tracked together with similar ones in {cluster_key}: {cluster_url}"
+        try:
+            _jira(outlets, ticket).add_comment(ticket.external_key, text)
+        except IntegrationError as exc:
+            log.warning("linking %s to %s failed: %s", ticket.external_key, cluster_key, exc)
+            continue
+        with session_scope(settings.database_url) as session:
+            row = session.get(Ticket, ticket.id)
+            if row is not None:
+                row.linked_to = cluster_key
+        linked += 1
+    return linked
+
+
+def link_merged(*, settings: Settings, outlets: Outlets) -> int:
+    """Link the issue of a merged cluster to its target's issue as a duplicate, once."""
+    with session_scope(settings.database_url) as session:
+        target_ticket = Ticket.__table__.alias("target_ticket")
+        rows = session.execute(
+            select(Ticket, target_ticket.c.external_key)
+            .join(Cluster, Cluster.id == Ticket.cluster_id)
+            .join(
+                target_ticket,
+                (target_ticket.c.cluster_id == Cluster.merged_into_id)
+                & (target_ticket.c.destination == Ticket.destination)
+                & (target_ticket.c.delivery == Delivery.delivered),
+            )
+            .where(Ticket.sink == "jira", Ticket.delivery == Delivery.delivered, Ticket.linked_to.is_(None))
+        ).all()
+        session.expunge_all()
+    linked = 0
+    for ticket, target_key in rows:
+        try:
+            _jira(outlets, ticket).link_duplicate(ticket.external_key, target_key)
+        except IntegrationError as exc:
+            log.warning("linking %s as a duplicate of %s failed: %s", ticket.external_key, target_key, exc)
+            continue
+        with session_scope(settings.database_url) as session:
+            row = session.get(Ticket, ticket.id)
+            if row is not None:
+                row.linked_to = target_key
+        linked += 1
+    return linked

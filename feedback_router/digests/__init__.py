@@ -1,0 +1,1 @@
+"""Digests, "you said, we did": what the community said and what became of it."""

@@ -1,0 +1,424 @@
+"""Delivering tickets to Jira, Slack and webhooks exactly once, whatever fails on the way.
+
+1. Routing writes a ticket row per (item, team, destination) in its own transaction, before any
+   call; the unique constraint makes a second row impossible (``open_tickets``).
+2. A worker claims due rows with a lease and counts the attempt *before* calling out
+   (``claim_due``), so a worker that dies mid-call leaves a row that is retaken later and known
+   to have been tried.
+3. Any attempt after the first looks the Jira issue up by our ``fr-<id>`` label before creating:
+   a timeout, or a crash between Jira's answer and our commit, never makes a second issue.
+   Slack messages cannot be looked up: after an unclear failure one may be posted twice.
+   Webhooks carry a stable delivery id for the receiver to drop repeats.
+4. Passing failures (timeouts, 5xx, 429/503 with ``Retry-After``) are retried with exponential
+   backoff and jitter, honouring ``Retry-After``, up to ``delivery_max_attempts``; any other
+   4xx fails the delivery at once with the outside system's reason.
+"""
+
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from pydantic import SecretStr, TypeAdapter
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from feedback_router.config import Settings, secret_from_env
+from feedback_router.db import session_scope, utcnow
+from feedback_router.feedback.models import Feedback
+from feedback_router.routing.rules import (
+    BoardSink,
+    JiraSink,
+    RouteDecision,
+    RoutingConfig,
+    Sink,
+    SlackSink,
+    WebhookSink,
+)
+from feedback_router.tickets.models import Delivery, Ticket
+from feedback_router.tickets.service import make_body, make_title, open_board_ticket
+from integrations.base import LabelValue, Notification, TicketRef, TicketRequest
+from integrations.errors import IntegrationError, PermanentIntegrationError, RetryableIntegrationError
+from integrations.jira import JiraConfig, JiraTicketSink
+from integrations.slack import SlackConfig, SlackNotifier
+from integrations.webhook import WebhookConfig, WebhookNotifier
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 3600.0
+PRODUCT_LABEL = "feedback-router"
+
+
+def open_tickets(
+    *, session: Session, item: Feedback, decision: RouteDecision, skip: frozenset[str] = frozenset()
+) -> list[Ticket]:
+    """One ticket per sink of the decision's team (but the ``skip`` destinations), in the caller's
+    transaction; existing ones stay."""
+    tickets = []
+    for sink in decision.sinks:
+        if sink.destination in skip:
+            continue
+        if isinstance(sink, BoardSink):
+            tickets.append(open_board_ticket(session=session, item=item, decision=decision))
+            continue
+        where = (Ticket.feedback_id == item.id, Ticket.team == decision.team)
+        existing = session.scalar(select(Ticket).where(*where, Ticket.destination == sink.destination))
+        if existing is not None:
+            tickets.append(existing)
+            continue
+        ticket = Ticket(
+            feedback_id=item.id,
+            sink=sink.type,
+            destination=sink.destination,
+            team=decision.team,
+            title=make_title(item.text),
+            body=make_body(item, decision),
+            config=sink.model_dump(mode="json"),
+            delivery=Delivery.pending,
+            available_at=utcnow(),
+        )
+        session.add(ticket)
+        session.flush()
+        tickets.append(ticket)
+    return tickets
+
+
+def unconfigured(*, routing: RoutingConfig, settings: Settings) -> list[str]:
+    """What the routing file sends to but the settings cannot reach, one sentence each."""
+    needs: dict[str, list[str]] = {}
+    for team, declared in routing.teams.items():
+        for sink in declared.sinks:
+            if isinstance(sink, JiraSink) and (settings.jira_url is None or settings.jira_token is None):
+                needs.setdefault(
+                    "Jira: set FEEDBACK_ROUTER_JIRA_URL and FEEDBACK_ROUTER_JIRA_TOKEN", []
+                ).append(team)
+            elif isinstance(sink, SlackSink) and not (settings.slack_bot_token or settings.slack_webhook_url):
+                needs.setdefault(
+                    "Slack: set FEEDBACK_ROUTER_SLACK_BOT_TOKEN or FEEDBACK_ROUTER_SLACK_WEBHOOK_URL", []
+                ).append(team)
+            elif isinstance(sink, WebhookSink) and sink.secret_env and not secret_from_env(sink.secret_env):
+                needs.setdefault(f"a webhook: set {sink.secret_env}, its signing secret", []).append(team)
+    return [f"team {', '.join(sorted(set(teams)))} sends to {what}" for what, teams in needs.items()]
+
+
+def open_cluster_tickets(*, session: Session, cluster_id: int, decision: RouteDecision) -> list[Ticket]:
+    """The cluster's own ticket in each Jira sink of its team, in the caller's transaction."""
+    tickets = []
+    for sink in decision.sinks:
+        if not isinstance(sink, JiraSink):
+            continue
+        where = (Ticket.cluster_id == cluster_id, Ticket.team == decision.team)
+        existing = session.scalar(select(Ticket).where(*where, Ticket.destination == sink.destination))
+        if existing is None:
+            existing = Ticket(
+                cluster_id=cluster_id,
+                sink=sink.type,
+                destination=sink.destination,
+                team=decision.team,
+                title=f"cluster {cluster_id}",
+                body="",
+                config=sink.model_dump(mode="json"),
+                delivery=Delivery.pending,
+                available_at=utcnow(),
+            )
+            session.add(existing)
+            session.flush()
+        tickets.append(existing)
+    return tickets
+
+
+@dataclass(frozen=True)
+class DeliveryClaim:
+    ticket_id: int
+    attempts: int
+    token: str
+
+
+def claim_due(
+    *, session: Session, limit: int, lease_seconds: float, max_attempts: int
+) -> list[DeliveryClaim]:
+    """Lease due deliveries: pending ones whose time came, and sending ones whose worker vanished."""
+    now = utcnow()
+    lost = and_(Ticket.delivery == Delivery.sending, Ticket.leased_until < now)
+    session.execute(  # a worker died during every attempt: give up rather than retry forever
+        update(Ticket)
+        .where(lost, Ticket.attempts >= max_attempts)
+        .values(
+            delivery=Delivery.failed,
+            lease_token=None,
+            last_error=f"gave up after {max_attempts} attempts: the worker stopped during each",
+        )
+    )
+    due = (
+        select(Ticket.id)
+        .where(or_(and_(Ticket.delivery == Delivery.pending, Ticket.available_at <= now), lost))
+        .order_by(Ticket.available_at, Ticket.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    token = uuid.uuid4().hex
+    rows = session.execute(
+        update(Ticket)
+        .where(Ticket.id.in_(due.scalar_subquery()))
+        .values(
+            delivery=Delivery.sending,
+            lease_token=token,
+            leased_until=now + timedelta(seconds=lease_seconds),
+            attempts=Ticket.attempts + 1,
+        )
+        .returning(Ticket.id, Ticket.attempts)
+    ).all()
+    return [DeliveryClaim(ticket_id=r[0], attempts=r[1], token=token) for r in rows]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What a delivery sends, read from the database before the call (no session is held during it)."""
+
+    ticket_id: int
+    ref: str  # "fr-42" for an item, "fr-cluster-7" for a cluster
+    sink: JiraSink | SlackSink | WebhookSink
+    request: TicketRequest | None
+    notification: Notification
+
+
+def _label_values(item: Feedback) -> dict[str, LabelValue]:
+    pairs: dict[str, tuple[Any, float | None]] = {
+        "kind": (item.kind, item.kind_confidence),
+        "sentiment": (item.sentiment, item.sentiment_confidence),
+        "urgency": (item.urgency, None),
+        "language": (item.language, item.language_confidence),
+        "topic": (item.topic, item.topic_confidence),
+        "abuse": (None if item.abuse is None else ("yes" if item.abuse else "no"), item.abuse_confidence),
+    }
+    return {
+        name: LabelValue(
+            value=str(value), confidence=None if confidence is None else min(max(confidence, 0), 1)
+        )
+        for name, (value, confidence) in pairs.items()
+        if value is not None
+    }
+
+
+def _outgoing(ticket: Ticket, item: Feedback, settings: Settings) -> Outgoing:
+    sink = sink_of(ticket)
+    item_url = f"{str(settings.public_url).rstrip('/')}/v1/feedback/{item.id}"
+    author = item.author_display_name or item.author_handle
+    kind = (item.kind or "feedback").replace("_", " ")
+    notification = Notification(
+        title=f"{kind.capitalize()} from {item.source} for {ticket.team}",
+        text=item.text,
+        author=author,
+        source=item.source,
+        link=item.url,
+        item_url=item_url,
+        labels=_label_values(item),
+        reason=item.route_reason,
+    )
+    request = None
+    if isinstance(sink, JiraSink):
+        request = TicketRequest(
+            ref=f"fr-{item.id}",
+            project=sink.project,
+            issue_type=sink.issue_type,
+            summary=ticket.title,
+            description=f"{ticket.body}\n\nIn feedback-router: {item_url}",
+            labels=[PRODUCT_LABEL, *sink.labels],
+            priority=sink.priority.get(item.urgency) if item.urgency else None,  # type: ignore[call-overload]
+            components=[item.topic] if sink.component_from_topic and item.topic else [],
+        )
+    return Outgoing(ticket.id, f"fr-{item.id}", sink, request, notification)
+
+
+def _cluster_outgoing(session: Session, ticket: Ticket, settings: Settings) -> Outgoing:
+    """A cluster's Jira issue: the problem with its count, trend and quotes, not one item."""
+    from feedback_router.clusters import service as clusters
+
+    sink = sink_of(ticket)
+    assert isinstance(sink, JiraSink) and ticket.cluster_id is not None
+    cluster = clusters.get(session=session, cluster_id=ticket.cluster_id)
+    url = f"{str(settings.public_url).rstrip('/')}/v1/clusters/{cluster.id}"
+    title, description = clusters.ticket_text(session, cluster, url)
+    ref = f"fr-cluster-{cluster.id}"
+    request = TicketRequest(
+        ref=ref,
+        project=sink.project,
+        issue_type=sink.issue_type,
+        summary=title,
+        description=description,
+        labels=[PRODUCT_LABEL, "fr-cluster", *sink.labels],
+    )
+    notification = Notification(title=title, text=description, item_url=url)
+    return Outgoing(ticket.id, ref, sink, request, notification)
+
+
+_SINK = TypeAdapter(Sink)
+
+
+def sink_of(ticket: Ticket) -> JiraSink | SlackSink | WebhookSink:
+    sink = _SINK.validate_python(ticket.config)
+    assert not isinstance(sink, BoardSink)
+    return sink
+
+
+class Outlets:
+    """The clients of the outside systems, built from the settings on first use and kept."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._clients: dict[tuple[str, ...], Any] = {}
+
+    def jira(self, redact: bool) -> JiraTicketSink:
+        s = self.settings
+        if s.jira_url is None or s.jira_token is None:
+            raise PermanentIntegrationError(
+                "Jira is not configured: set FEEDBACK_ROUTER_JIRA_URL and FEEDBACK_ROUTER_JIRA_TOKEN"
+            )
+        key = ("jira", str(redact))
+        if key not in self._clients:
+            config = JiraConfig(
+                url=s.jira_url,
+                user=s.jira_user,
+                token=s.jira_token,
+                timeout=s.delivery_timeout,
+                redact=redact,
+            )
+            self._clients[key] = JiraTicketSink(config)
+        return self._clients[key]
+
+    def slack(self, redact: bool) -> SlackNotifier:
+        s = self.settings
+        if s.slack_webhook_url is None and s.slack_bot_token is None:
+            raise PermanentIntegrationError(
+                "Slack is not configured: set FEEDBACK_ROUTER_SLACK_BOT_TOKEN "
+                "or FEEDBACK_ROUTER_SLACK_WEBHOOK_URL"
+            )
+        key = ("slack", str(redact))
+        if key not in self._clients:
+            config = SlackConfig(
+                webhook_url=None if s.slack_bot_token else s.slack_webhook_url,
+                bot_token=s.slack_bot_token,
+                api_url=s.slack_api_url,
+                timeout=s.delivery_timeout,
+                redact=redact,
+            )
+            self._clients[key] = SlackNotifier(config)
+        return self._clients[key]
+
+    def webhook(self, sink: WebhookSink) -> WebhookNotifier:
+        secret = secret_from_env(sink.secret_env) if sink.secret_env else None
+        if sink.secret_env and secret is None:
+            raise PermanentIntegrationError(f"webhook secret variable {sink.secret_env} is not set")
+        key = ("webhook", str(sink.url), str(sink.redact), sink.secret_env or "")
+        if key not in self._clients:
+            config = WebhookConfig(
+                url=sink.url,
+                secret=SecretStr(secret or ""),
+                timeout=self.settings.delivery_timeout,
+                redact=sink.redact,
+            )
+            self._clients[key] = WebhookNotifier(config)
+        return self._clients[key]
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+
+
+def _send(out: Outgoing, outlets: Outlets, attempts: int) -> tuple[str | None, str | None]:
+    """Call the outside system; returns its reference and link. Raises IntegrationError."""
+    sink = out.sink
+    if isinstance(sink, JiraSink):
+        assert out.request is not None
+        jira = outlets.jira(sink.redact)
+        found: TicketRef | None = None
+        if attempts > 1:  # an earlier attempt may have created it: look before creating again
+            found = jira.find(out.request.ref, sink.project)
+        ref = found or jira.create(out.request)
+        return ref.key, ref.url
+    if isinstance(sink, SlackSink):
+        return outlets.slack(sink.redact).send(out.notification, channel=sink.channel), None
+    delivery_id = f"{out.ref}-t{out.ticket_id}"  # the same on every attempt
+    return outlets.webhook(sink).send(out.notification, delivery_id=delivery_id), None
+
+
+def _held(session: Session, claim: DeliveryClaim) -> Ticket | None:
+    return session.scalar(
+        select(Ticket).where(
+            Ticket.id == claim.ticket_id,
+            Ticket.lease_token == claim.token,
+            Ticket.delivery == Delivery.sending,
+        )
+    )
+
+
+def _retry_delay(settings: Settings, attempts: int, retry_after: float | None) -> float:
+    if retry_after is not None:
+        return retry_after
+    backoff = settings.retry_base_seconds * 2 ** (attempts - 1) * random.uniform(0.5, 1.5)
+    return min(backoff, MAX_BACKOFF_SECONDS)
+
+
+def _record(
+    settings: Settings, claim: DeliveryClaim, outcome: Exception | tuple[str | None, str | None]
+) -> None:
+    with session_scope(settings.database_url) as session:
+        ticket = _held(session, claim)
+        if ticket is None:  # our lease ran out and another worker took over; it decides
+            return
+        ticket.lease_token = None
+        if isinstance(outcome, tuple):
+            ticket.delivery, ticket.delivered_at, ticket.last_error = Delivery.delivered, utcnow(), None
+            ticket.external_key, ticket.external_url = outcome
+            return
+        error = str(outcome) or type(outcome).__name__
+        passing = not isinstance(outcome, IntegrationError) or isinstance(outcome, RetryableIntegrationError)
+        if passing and claim.attempts < settings.delivery_max_attempts:
+            retry_after = getattr(outcome, "retry_after", None)
+            delay = _retry_delay(settings, claim.attempts, retry_after)
+            ticket.delivery, ticket.available_at = Delivery.pending, utcnow() + timedelta(seconds=delay)
+            ticket.last_error = f"attempt {claim.attempts} failed, retrying in {delay:.0f} s: {error}"
+        else:
+            ticket.delivery = Delivery.failed
+            ticket.last_error = f"failed after {claim.attempts} attempt(s): {error}" if passing else error
+        log.warning(
+            "delivery of ticket %s: %s",
+            ticket.id,
+            ticket.last_error,
+            extra={"feedback_id": ticket.feedback_id},
+        )
+
+
+def deliver_pending(*, settings: Settings, outlets: Outlets, limit: int = 20) -> int:
+    """Claim due deliveries and make them, one call each. Returns how many were claimed."""
+    with session_scope(settings.database_url) as session:
+        claims = claim_due(
+            session=session,
+            limit=limit,
+            lease_seconds=settings.job_lease_seconds,
+            max_attempts=settings.delivery_max_attempts,
+        )
+    for claim in claims:
+        with session_scope(settings.database_url) as session:
+            ticket = _held(session, claim)
+            if ticket is None:
+                continue
+            if ticket.cluster_id is not None:
+                out = _cluster_outgoing(session, ticket, settings)
+            else:
+                item = session.get(Feedback, ticket.feedback_id)
+                if item is None:
+                    continue
+                out = _outgoing(ticket, item, settings)
+        try:
+            outcome: Exception | tuple[str | None, str | None] = _send(out, outlets, claim.attempts)
+        except IntegrationError as exc:
+            outcome = exc
+        except Exception as exc:  # a bug or an unmapped library error: retried, never silently dropped
+            log.exception("delivery of ticket %s raised", claim.ticket_id)
+            outcome = exc
+        _record(settings, claim, outcome)
+    return len(claims)

@@ -1,0 +1,333 @@
+"""The small interfaces the service talks to, one per capability, and the models they exchange.
+
+An outside system plugs in by implementing one of these protocols (structurally: no base class to
+inherit). Arguments and results are pydantic models, so a call site never builds loose dicts and a
+mistake is caught where the model is built, not at the remote end.
+
+Failures are raised as the classes in :mod:`integrations.errors`; an implementation never retries by
+itself (the service's tasks own retries and backoff), never logs secrets and never returns ``None``
+to mean "failed".
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Protocol, runtime_checkable
+
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+
+__all__ = [
+    "CommunityPublisher",
+    "LabelValue",
+    "Notification",
+    "Notifier",
+    "PostRef",
+    "StatusCategory",
+    "TicketRef",
+    "TicketRequest",
+    "TicketSink",
+    "TicketStatus",
+    "TicketStatusSource",
+    "TicketUpdate",
+]
+
+SUMMARY_MAX = 255  # Jira's limit, a sensible one for any tracker
+
+
+def _single_line(value: str) -> str:
+    """Collapse whitespace (trackers reject newlines in summaries) and cut to SUMMARY_MAX."""
+    value = " ".join(value.split())
+    if len(value) > SUMMARY_MAX:
+        value = value[: SUMMARY_MAX - 1].rstrip() + "…"
+    if not value:
+        raise ValueError("summary must not be empty")
+    return value
+
+
+# Labels travel into JQL and Jira rejects labels with whitespace: keep them to a safe alphabet.
+Label = Annotated[str, StringConstraints(pattern=r"^[\w.:+/@#-]+$", max_length=255)]
+Summary = Annotated[str, AfterValidator(_single_line)]
+ProjectKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=100)]
+Ref = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][\w.:-]*$", max_length=100)]
+
+
+class TicketRequest(BaseModel):
+    """A ticket to create in an outside tracker.
+
+    Attributes:
+        ref: our id for the subject, used as a label on the ticket (``"fr-42"``); it makes the ticket
+            findable after an unclear failure (:meth:`TicketSink.find`). Sinks always add it.
+        summary: one line; whitespace is collapsed and it is cut to 255 characters.
+        description: plain text with a little Markdown: blank lines separate paragraphs, lines
+            starting with ``> `` are a quote, lines starting with ``- `` or ``* `` a bullet list.
+        labels: further labels (``"feedback-router"``, ``"kind:bug"``), no whitespace.
+        priority: the tracker's priority name (``"High"``), or ``None`` for its default.
+        components: component names (our topics), which must exist in the project.
+        project: the tracker's project key (``"FR"``).
+        issue_type: the tracker's issue type name.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ref: Ref
+    summary: Summary
+    description: str = ""
+    labels: list[Label] = Field(default_factory=list)
+    priority: str | None = None
+    components: list[str] = Field(default_factory=list)
+    project: ProjectKey
+    issue_type: str = "Task"
+
+    @property
+    def all_labels(self) -> list[str]:
+        """The labels to set on the ticket: ``labels`` and then ``ref``, each once, in order."""
+        return list(dict.fromkeys([*self.labels, self.ref]))
+
+
+class TicketUpdate(BaseModel):
+    """Changes to an existing ticket; fields left ``None`` (or empty) stay as they are.
+
+    Attributes:
+        summary: a new summary (normalised like :attr:`TicketRequest.summary`).
+        description: a new description, same format as :attr:`TicketRequest.description`.
+        priority: a new priority name.
+        components: the new complete list of components.
+        add_labels: labels to add; existing labels are kept.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    summary: Summary | None = None
+    description: str | None = None
+    priority: str | None = None
+    components: list[str] | None = None
+    add_labels: list[Label] = Field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when there is nothing to change."""
+        return (
+            self.summary is None
+            and self.description is None
+            and self.priority is None
+            and self.components is None
+            and not self.add_labels
+        )
+
+
+class TicketRef(BaseModel):
+    """Where a ticket lives in the outside tracker.
+
+    Attributes:
+        key: the human key (``"FR-12"``); use it for later calls.
+        id: the tracker's stable internal id (``"10012"``).
+        url: the page a person opens in a browser.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    id: str
+    url: str
+
+
+@runtime_checkable
+class TicketSink(Protocol):
+    """A tracker that holds tickets (Jira, the built-in board, ...).
+
+    There is no idempotency key on create in most trackers: exactly-once is built by the caller,
+    who stores a delivery row first, creates with ``ref`` as a label, and after an
+    :class:`~integrations.errors.UnclearOutcomeError` calls :meth:`find` before creating again.
+    """
+
+    def create(self, request: TicketRequest) -> TicketRef:
+        """Create a ticket.
+
+        Args:
+            request: what to create; ``request.ref`` is added as a label.
+
+        Returns:
+            The created ticket.
+
+        Raises:
+            RetryableIntegrationError: try again later (``UnclearOutcomeError``: find first).
+            PermanentIntegrationError: the request or the configuration is wrong.
+        """
+        ...
+
+    def find(self, ref: str, project: str) -> TicketRef | None:
+        """Look a ticket up by our label.
+
+        Args:
+            ref: our id label, as in :attr:`TicketRequest.ref`.
+            project: the project key to search in.
+
+        Returns:
+            The oldest ticket carrying the label, or ``None``. A ticket created seconds ago may not
+            be found yet where the tracker's search is eventually consistent (Jira Cloud).
+        """
+        ...
+
+    def add_comment(self, key: str, text: str) -> str:
+        """Add a comment to a ticket.
+
+        Args:
+            key: the ticket key (:attr:`TicketRef.key`).
+            text: plain text, same format as :attr:`TicketRequest.description`.
+
+        Returns:
+            The tracker's id of the new comment.
+        """
+        ...
+
+    def update(self, key: str, update: TicketUpdate) -> None:
+        """Change fields of a ticket (e.g. a cluster ticket that grew).
+
+        Args:
+            key: the ticket key (:attr:`TicketRef.key`).
+            update: the changes; an empty update sends nothing.
+        """
+        ...
+
+
+StatusCategory = Literal["new", "indeterminate", "done"]
+
+
+class TicketStatus(BaseModel):
+    """Where a ticket stands in its tracker's workflow.
+
+    Attributes:
+        name: the tracker's own status name (``"In Review"``, ``"Won't Do"``); workflows differ.
+        category: what the status means whatever its name: ``"new"`` (not started), ``"indeterminate"``
+            (in progress) or ``"done"`` (finished, whether fixed or declined); ``None`` when the tracker
+            does not say.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    category: StatusCategory | None = None
+
+
+@runtime_checkable
+class TicketStatusSource(Protocol):
+    """A tracker whose ticket statuses can be polled (the fallback when its webhooks are not set up)."""
+
+    def statuses(self, keys: list[str]) -> dict[str, TicketStatus]:
+        """The current status of each ticket.
+
+        Args:
+            keys: ticket keys (:attr:`TicketRef.key`); duplicates are asked for once.
+
+        Returns:
+            Key → status for the tickets that were found. A key that is missing was deleted, moved out of
+            reach or is not visible to our account (or, on an eventually consistent search, too new).
+        """
+        ...
+
+
+class PostRef(BaseModel):
+    """A post in a forum: the first post of a topic, or a reply.
+
+    Attributes:
+        id: the forum's post id.
+        topic_id: the topic (thread) the post is in.
+        post_number: its position in the topic, 1 for the first post.
+        url: the page a person opens in a browser.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    topic_id: int
+    post_number: int = 1
+    url: str
+
+
+@runtime_checkable
+class CommunityPublisher(Protocol):
+    """A community forum we write to: digests as new topics, thanks as replies (Discourse)."""
+
+    def create_topic(self, title: str, raw: str, category: int | None = None) -> PostRef:
+        """Open a topic.
+
+        Args:
+            title: one line.
+            raw: the body, Markdown.
+            category: the forum's category id, or ``None`` for its default.
+
+        Returns:
+            The topic's first post.
+
+        Raises:
+            RetryableIntegrationError: try again later (``UnclearOutcomeError``: it may exist already).
+            PermanentIntegrationError: rejected (too short, duplicate title, no permission, ...).
+        """
+        ...
+
+    def reply(self, topic_id: int, raw: str) -> PostRef:
+        """Reply in a topic.
+
+        Args:
+            topic_id: :attr:`PostRef.topic_id` of the topic.
+            raw: the body, Markdown.
+
+        Returns:
+            The new post.
+        """
+        ...
+
+
+class LabelValue(BaseModel):
+    """One automated label on a feedback item with the model's confidence (0..1) in it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    value: str
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
+class Notification(BaseModel):
+    """A message about one feedback item (or cluster) for people: Slack, outgoing webhooks, mail.
+
+    Attributes:
+        title: one line, e.g. ``"Bug report from the forum"``.
+        text: the feedback itself, shown as a quote.
+        author: who wrote it, as the source names them.
+        source: where it came from (``"forum"``, ``"app_review"``, ...).
+        link: the original post, if it has a public address.
+        item_url: the item in our web UI.
+        labels: label name → value and confidence (``{"kind": LabelValue(value="bug", confidence=0.93)}``).
+        reason: why it was routed here (the rule or the nearest examples).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: str = Field(min_length=1)
+    text: str
+    author: str | None = None
+    source: str | None = None
+    link: AnyHttpUrl | None = None
+    item_url: AnyHttpUrl | None = None
+    labels: dict[str, LabelValue] = Field(default_factory=dict)
+    reason: str | None = None
+
+
+@runtime_checkable
+class Notifier(Protocol):
+    """Something that tells people about a feedback item (Slack, an outgoing webhook, mail)."""
+
+    def send(self, notification: Notification) -> str | None:
+        """Deliver one notification.
+
+        Args:
+            notification: what to say.
+
+        Returns:
+            An external reference to the delivered message when the system gives one (Slack:
+            ``"<channel id>/<ts>"``), else ``None``.
+
+        Raises:
+            RetryableIntegrationError: try again later.
+            PermanentIntegrationError: the configuration or the message is wrong.
+        """
+        ...

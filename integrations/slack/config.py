@@ -1,0 +1,44 @@
+"""Settings for posting to Slack."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+
+class SlackConfig(BaseModel):
+    """How to post to Slack: an incoming webhook, or a bot token with ``chat.postMessage``.
+
+    Set exactly one of ``webhook_url`` and ``bot_token``.
+
+    Attributes:
+        webhook_url: an incoming webhook (``https://hooks.slack.com/services/T…/B…/…``). It is a
+            secret (whoever has it can post), so it is kept as one and never appears in messages.
+            It posts to the channel it was created for.
+        bot_token: a bot token (``xoxb-…``) with ``chat:write``; the channel is chosen per message.
+        api_url: the Web API base, ``https://slack.com/api`` unless a test points it elsewhere.
+        default_channel: the channel (id or ``#name``) for bot-token messages that name none.
+        timeout: seconds to wait for a connection and again for the answer.
+        redact: remove e-mail addresses, phone numbers, IBANs and card numbers from the texts.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)  # secrets inside
+
+    webhook_url: SecretStr | None = None
+    bot_token: SecretStr | None = None
+    api_url: AnyHttpUrl = AnyHttpUrl("https://slack.com/api")
+    default_channel: str | None = None
+    timeout: float = Field(default=10.0, gt=0)
+    redact: bool = True
+
+    @model_validator(mode="after")
+    def _one_way_to_post(self) -> Self:
+        if (self.webhook_url is None) == (self.bot_token is None):
+            raise ValueError("set exactly one of webhook_url (incoming webhook) and bot_token (Web API)")
+        if self.webhook_url is not None:
+            try:
+                AnyHttpUrl(self.webhook_url.get_secret_value())
+            except ValidationError:
+                raise ValueError("webhook_url is not an http(s) URL") from None
+        return self

@@ -1,0 +1,151 @@
+"""GET /v1/triage and POST /v1/feedback/{id}/route, on SQLite and PostgreSQL."""
+
+from sqlalchemy import select
+
+from feedback_router.db import session_scope
+from feedback_router.feedback.labels import training_examples
+from feedback_router.feedback.models import FeedbackLabel
+from tests.routing.helpers import labelled
+
+UNSURE = "The thing does the stuff again"
+OTHER = "Greetings from Berlin"
+QUESTION = "How do I export my notes?"
+BUG = "The export crashes on Android 14"
+
+
+def test_triage_lists_items_waiting_for_a_human_oldest_first_with_why(api, auth, settings):
+    unsure = labelled(settings, UNSURE, "bug_report", 0.41, abuse=False, urgency="normal", language="en")
+    labelled(settings, QUESTION, "question", 0.9, abuse=False)  # routed: not in triage
+    other = labelled(settings, OTHER, "other", 0.93, abuse=False, sentiment="positive")
+
+    response = api.get("/v1/triage", headers=auth["manager"])
+
+    assert response.status_code == 200
+    page = response.json()
+    assert [item["id"] for item in page["items"]] == [unsure, other]
+    assert page["next_cursor"] is None
+    first = page["items"][0]
+    assert (first["kind"], first["kind_confidence"], first["team"], first["route_rule"]) == (
+        "bug_report",
+        0.41,
+        "triage",
+        None,
+    )
+    assert first["route_reason"] == "kind confidence 0.41 under the triage threshold 0.5"
+    explanation = first["route_explanation"]
+    assert explanation["reason"] == first["route_reason"] and explanation["sinks"] == []
+    assert explanation["labels"]["urgency"] == "normal" and explanation["labels"]["language"] == "en"
+    tried = {trial["rule"]: trial for trial in explanation["rules"]}
+    assert tried["product-issues"] == {
+        "rule": "product-issues",
+        "matched": False,
+        "failed": "kind confidence 0.41 under 0.5 (triage_below)",
+        "held": [],
+    }
+    assert page["items"][1]["route_reason"] == (
+        "no rule matched kind other (confidence 0.93); default team triage"
+    )
+
+
+def test_triage_pages_with_a_cursor(api, auth, settings):
+    ids = [labelled(settings, f"{OTHER} {n}", "other", 0.9, abuse=False) for n in range(3)]
+
+    first = api.get("/v1/triage", params={"limit": 2}, headers=auth["manager"]).json()
+    rest = api.get(
+        "/v1/triage", params={"limit": 2, "cursor": first["next_cursor"]}, headers=auth["manager"]
+    ).json()
+
+    assert [i["id"] for i in first["items"]] == ids[:2]
+    assert [i["id"] for i in rest["items"]] == ids[2:] and rest["next_cursor"] is None
+    assert api.get("/v1/triage", params={"cursor": "???"}, headers=auth["manager"]).status_code == 422
+    assert api.get("/v1/triage", headers=auth["forwarder"]).status_code == 403
+
+
+def test_routing_by_hand_sends_the_item_to_the_team_and_keeps_the_choice(api, auth, settings):
+    feedback_id = labelled(settings, UNSURE, "bug_report", 0.41, abuse=False)
+
+    response = api.post(
+        f"/v1/feedback/{feedback_id}/route",
+        json={"team": "support", "note": "  a known customer problem "},
+        headers=auth["manager"],
+    )
+
+    assert response.status_code == 200, response.text
+    item = response.json()
+    assert (item["team"], item["route_rule"]) == ("support", "manual")
+    assert item["route_reason"] == "routed by hand by key test manager: a known customer problem"
+    assert item["route_explanation"]["rules"] == [] and item["route_explanation"]["sinks"] == [
+        {"type": "board"}
+    ]
+    assert [(t["sink"], t["team"]) for t in item["tickets"]] == [("board", "support")]
+    assert api.get("/v1/triage", headers=auth["manager"]).json()["items"] == []
+    with session_scope(settings.database_url) as session:
+        (label,) = session.scalars(select(FeedbackLabel)).all()
+        assert (label.feedback_id, label.task, label.value) == (feedback_id, "team", "support")
+        assert label.api_key_id is not None
+        assert training_examples(session=session) == {}  # kept, but no head learns teams yet
+
+
+def test_routing_again_by_hand_adds_the_new_teams_ticket_and_keeps_the_old(api, auth, settings):
+    feedback_id = labelled(settings, BUG, "bug_report", 0.95, abuse=False)
+    assert api.get(f"/v1/feedback/{feedback_id}", headers=auth["manager"]).json()["team"] == "product"
+
+    for _ in range(2):  # the same choice twice opens one ticket
+        response = api.post(
+            f"/v1/feedback/{feedback_id}/route", json={"team": "support"}, headers=auth["admin"]
+        )
+        assert response.status_code == 200
+    item = response.json()
+
+    assert item["route_reason"] == "routed by hand by key test admin"
+    assert [(t["sink"], t["team"]) for t in item["tickets"]] == [("board", "product"), ("board", "support")]
+    with session_scope(settings.database_url) as session:
+        assert [(r.task, r.value) for r in session.scalars(select(FeedbackLabel))] == [("team", "support")]
+
+
+def test_the_rules_do_not_overrule_a_team_chosen_by_hand(api, auth, settings):
+    feedback_id = labelled(settings, UNSURE, "other", 0.9, abuse=False)
+    api.post(f"/v1/feedback/{feedback_id}/route", json={"team": "social"}, headers=auth["manager"])
+
+    # A corrected kind routes an item again, but not one a person already sent somewhere.
+    response = api.post(
+        f"/v1/feedback/{feedback_id}/labels", json={"kind": "question"}, headers=auth["manager"]
+    )
+
+    item = response.json()
+    assert (item["kind"], item["team"], item["route_rule"]) == ("question", "social", "manual")
+    assert [t["team"] for t in item["tickets"]] == ["social"]
+
+
+def test_routing_by_hand_refuses_unknown_teams_and_items(api, auth, settings):
+    feedback_id = labelled(settings, OTHER, "other", 0.9, abuse=False)
+    url = f"/v1/feedback/{feedback_id}/route"
+
+    unknown = api.post(url, json={"team": "sales"}, headers=auth["manager"])
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"] == (
+        "unknown team 'sales'; the routing file declares moderation, product, social, support"
+    )
+    assert "unknown team 'triage'" in api.post(url, json={"team": "triage"}, headers=auth["manager"]).text
+    for body, message in [
+        ({"team": "Sales Team"}, "String should match pattern"),
+        ({}, "Field required"),
+        ({"team": "support", "colour": "red"}, "Extra inputs"),
+    ]:
+        response = api.post(url, json=body, headers=auth["manager"])
+        assert response.status_code == 422 and message in response.json()["errors"][0]["message"]
+    missing = api.post("/v1/feedback/999999/route", json={"team": "support"}, headers=auth["manager"])
+    assert missing.status_code == 404 and "999999" in missing.json()["detail"]
+    assert api.post(url, json={"team": "support"}, headers=auth["forwarder"]).status_code == 403
+    assert api.get(f"/v1/feedback/{feedback_id}", headers=auth["manager"]).json()["team"] == "triage"
+
+
+def test_an_item_not_processed_yet_can_be_routed_by_hand(api, auth):
+    feedback_id = api.post("/v1/feedback", json={"text": BUG}, headers=auth["forwarder"]).json()["id"]
+
+    item = api.post(
+        f"/v1/feedback/{feedback_id}/route", json={"team": "product"}, headers=auth["manager"]
+    ).json()
+
+    assert (item["status"], item["team"], item["kind"]) == ("received", "product", None)
+    assert [t["team"] for t in item["tickets"]] == ["product"]

@@ -1,0 +1,274 @@
+"""Delivery to Jira, Slack and webhooks, exactly once, against the local fake servers.
+
+The production clients talk real HTTP to tests/fakes; faults are scripted there. Delivery is
+driven by calling the worker's own ``deliver`` (what every sweep runs), on SQLite and PostgreSQL.
+"""
+
+import json
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from feedback_router.db import session_scope, utcnow
+from feedback_router.tickets.models import Delivery, Ticket
+from feedback_router.worker import deliver
+from integrations.webhook import verify_signature
+from tests.fakes.server import Hang, Reply
+from tests.routing.helpers import labelled, write
+
+ROUTES = """\
+version: 2
+teams:
+  product:
+    sinks:
+      - type: jira
+        project: FR
+        issue_type: Bug
+        labels: [from-community]
+        priority: {high: Highest, normal: Medium}
+        component_from_topic: true
+      - {type: slack, channel: "#feedback"}
+  partners:
+    sinks: [{type: webhook, url: "%s", secret_env: PARTNER_SECRET}]
+rules:
+  - {name: bugs-to-product, when: {kind: bug_report}, team: product}
+  - {name: praise-to-partners, when: {kind: praise}, team: partners}
+"""
+
+
+@pytest.fixture
+def wiring(tmp_path, fake_jira_cloud, fake_slack, fake_webhook, monkeypatch):  # type: ignore[no-untyped-def]
+    """Settings pointing at the fakes, with a routing file that uses all three."""
+    monkeypatch.setenv("PARTNER_SECRET", fake_webhook.secret)
+    routes = write(tmp_path / "routes.yaml", ROUTES % fake_webhook.hook_url)
+    return dict(
+        routing_file=str(routes),
+        jira_url=fake_jira_cloud.url,
+        jira_user=fake_jira_cloud.user,
+        jira_token=fake_jira_cloud.token,
+        slack_bot_token=fake_slack.token,
+        slack_api_url=fake_slack.api_url,
+        delivery_timeout=0.5,
+        retry_base_seconds=0,
+        public_url="https://feedback.example.org",
+    )
+
+
+@pytest.fixture
+def wired(configure, wiring):  # type: ignore[no-untyped-def]
+    return configure(**wiring)
+
+
+def tickets_of(settings, feedback_id: int) -> dict[str, Ticket]:  # type: ignore[no-untyped-def]
+    with session_scope(settings.database_url) as session:
+        rows = session.scalars(select(Ticket).where(Ticket.feedback_id == feedback_id)).all()
+        session.expunge_all()
+        return {row.destination: row for row in rows}
+
+
+def bug(settings, text="Export to PDF crashes, mail me at jane@example.org"):  # type: ignore[no-untyped-def]
+    return labelled(
+        settings,
+        text,
+        "bug_report",
+        0.93,
+        sentiment="negative",
+        urgency="high",
+        topic="Export",
+        language="en",
+    )
+
+
+def test_a_routed_item_becomes_one_jira_issue_and_one_slack_message(wired, fake_jira_cloud, fake_slack):
+    item = bug(wired)
+    assert tickets_of(wired, item)["jira:FR"].delivery == Delivery.pending  # written before any call
+
+    deliver(wired)
+    deliver(wired)  # a second sweep finds nothing to do
+
+    [issue] = fake_jira_cloud.issues
+    fields = issue.fields
+    assert fields["summary"] == "Export to PDF crashes, mail me at [email]"  # redacted before it left
+    assert {"feedback-router", f"fr-{item}", "from-community"} <= set(fields["labels"])
+    assert fields["priority"] == "Highest" and fields["components"] == ["Export"]
+    assert fields["issuetype"] == "Bug"
+    description = json.dumps(fields["description"])  # Atlassian Document Format on Cloud
+    assert "bug_report" in description and "0.93" in description and "bugs-to-product" in description
+    assert f"https://feedback.example.org/v1/feedback/{item}" in description
+    assert "jane@example.org" not in description
+    [message] = fake_slack.messages
+    assert message["channel"] == "C0FEEDBACK" and "jane@example.org" not in json.dumps(message)
+    tickets = tickets_of(wired, item)
+    assert tickets["jira:FR"].delivery == Delivery.delivered and tickets["jira:FR"].external_key == issue.key
+    assert tickets["jira:FR"].external_url.endswith(f"/browse/{issue.key}")
+    assert tickets["slack:#feedback"].delivery == Delivery.delivered
+
+
+def test_429_then_success_makes_one_issue_after_waiting_retry_after(wired, fake_jira_cloud):
+    fake_jira_cloud.script(
+        "POST", "/rest/api/3/issue", Reply(429, {"errorMessages": ["Rate limit"]}, {"Retry-After": "1"})
+    )
+    item = bug(wired)
+
+    deliver(wired)
+    ticket = tickets_of(wired, item)["jira:FR"]
+    assert ticket.delivery == Delivery.pending and "Rate limit" in ticket.last_error
+    assert ticket.available_at >= utcnow() + timedelta(seconds=0.5)  # Retry-After honoured
+    time.sleep(1.1)
+    deliver(wired)
+
+    assert len(fake_jira_cloud.issues) == 1
+    ticket = tickets_of(wired, item)["jira:FR"]
+    assert ticket.delivery == Delivery.delivered and ticket.attempts == 2
+
+
+def test_500_three_times_then_success_makes_one_issue(wired, fake_jira_cloud):
+    failure = Reply(500, {"errorMessages": ["Internal server error"]})
+    fake_jira_cloud.script("POST", "/rest/api/3/issue", failure, failure, failure)
+    item = bug(wired)
+
+    deliver(wired)  # retry_base_seconds=0: each retry is due at once
+
+    assert len(fake_jira_cloud.issues) == 1
+    assert len(fake_jira_cloud.requests_to("POST", "/rest/api/3/issue")) == 4
+    ticket = tickets_of(wired, item)["jira:FR"]
+    assert ticket.delivery == Delivery.delivered and ticket.attempts == 4
+
+
+def test_an_invalid_field_fails_the_delivery_at_once_with_jiras_reason(wired, fake_jira_cloud, api, auth):
+    fake_jira_cloud.script(
+        "POST",
+        "/rest/api/3/issue",
+        Reply(400, {"errorMessages": [], "errors": {"priority": "Specify a valid priority"}}),
+    )
+    item = bug(wired)
+
+    deliver(wired)
+    deliver(wired)
+
+    assert fake_jira_cloud.issues == [] and len(fake_jira_cloud.requests_to("POST", "/rest/api/3/issue")) == 1
+    read = api.get(f"/v1/feedback/{item}", headers=auth["manager"]).json()
+    [jira] = [t for t in read["tickets"] if t["destination"] == "jira:FR"]
+    assert jira["delivery"] == "failed" and "Specify a valid priority" in jira["last_error"]
+    listed = api.get("/v1/tickets?team=product", headers=auth["manager"]).json()
+    assert {t["destination"]: t["delivery"] for t in listed} == {
+        "jira:FR": "failed",
+        "slack:#feedback": "delivered",
+    }
+
+
+def test_a_timeout_after_jira_created_the_issue_does_not_make_a_second(wired, fake_jira_cloud):
+    fake_jira_cloud.script("POST", "/rest/api/3/issue", Hang(3))  # created, but the answer never comes
+    item = bug(wired)
+
+    deliver(wired)
+    ticket = tickets_of(wired, item)["jira:FR"]
+    assert ticket.delivery == Delivery.pending and ticket.external_key is None
+    with session_scope(wired.database_url) as session:  # skip the settle wait Jira Cloud's search needs
+        session.execute(update(Ticket).where(Ticket.id == ticket.id).values(available_at=utcnow()))
+    deliver(wired)
+
+    assert len(fake_jira_cloud.issues) == 1
+    assert len(fake_jira_cloud.requests_to("POST", "/rest/api/3/issue")) == 1  # looked up, not created
+    assert tickets_of(wired, item)["jira:FR"].external_key == fake_jira_cloud.issues[0].key
+
+
+def test_a_worker_that_died_after_jira_answered_leaves_one_issue(wired, fake_jira_cloud):
+    """The crash between Jira's answer and our commit: the attempt was counted, its result never stored."""
+    from feedback_router.tickets.delivery import Outlets, _outgoing, _send, claim_due
+
+    item = bug(wired)
+    with session_scope(wired.database_url) as session:
+        claims = claim_due(session=session, limit=10, lease_seconds=60, max_attempts=8)
+    [claim] = [c for c in claims if tickets_of(wired, item)["jira:FR"].id == c.ticket_id]
+    with session_scope(wired.database_url) as session:
+        ticket = session.get(Ticket, claim.ticket_id)
+        from feedback_router.feedback.models import Feedback
+
+        out = _outgoing(ticket, session.get(Feedback, item), wired)
+    outlets = Outlets(wired)
+    _send(out, outlets, claim.attempts)  # Jira created it; the worker "dies" before recording it
+    outlets.close()
+    assert len(fake_jira_cloud.issues) == 1
+
+    deliver(wired)  # the lease still holds: nobody touches it
+    assert tickets_of(wired, item)["jira:FR"].delivery == Delivery.sending
+    with session_scope(wired.database_url) as session:  # the lease runs out
+        session.execute(update(Ticket).values(leased_until=utcnow() - timedelta(seconds=1)))
+    deliver(wired)
+
+    assert len(fake_jira_cloud.issues) == 1
+    ticket = tickets_of(wired, item)["jira:FR"]
+    assert ticket.delivery == Delivery.delivered and ticket.external_key == fake_jira_cloud.issues[0].key
+
+
+def test_jira_data_center_gets_a_plain_description_and_a_bearer_token(configure, tmp_path, fake_jira_server):
+    routes = write(
+        tmp_path / "routes.yaml",
+        "version: 2\nteams: {product: {sinks: [{type: jira, project: FR}]}}\n"
+        "rules: [{name: bugs, when: {kind: bug_report}, team: product}]\n",
+    )
+    settings = configure(
+        routing_file=str(routes),
+        jira_url=fake_jira_server.url,
+        jira_user="",
+        jira_token=fake_jira_server.token,
+    )
+    item = bug(settings)
+
+    deliver(settings)
+
+    [issue] = fake_jira_server.issues
+    assert isinstance(issue.fields["description"], str) and f"fr-{item}" in issue.fields["labels"]
+    [create] = fake_jira_server.requests_to("POST", "/rest/api/2/issue")
+    assert create.headers["authorization"] == f"Bearer {fake_jira_server.token}"
+
+
+def test_wrong_jira_credentials_fail_at_once_and_say_so(configure, wiring):
+    settings = configure(**{**wiring, "jira_token": "wrong"})
+    item = bug(settings)
+
+    deliver(settings)
+
+    ticket = tickets_of(settings, item)["jira:FR"]
+    assert ticket.delivery == Delivery.failed and ticket.attempts == 1 and "401" in ticket.last_error
+    assert "wrong" not in ticket.last_error
+
+
+def test_jira_not_configured_is_a_readable_failure(configure, wiring):
+    settings = configure(**{k: v for k, v in wiring.items() if not k.startswith("jira")})
+    item = bug(settings)
+
+    deliver(settings)
+
+    assert "Jira is not configured" in tickets_of(settings, item)["jira:FR"].last_error
+
+
+def test_webhooks_are_signed_and_carry_a_stable_delivery_id(wired, fake_webhook):
+    fake_webhook.script("POST", "*", Reply(503, "busy", {"Retry-After": "0"}))
+    item = labelled(wired, "Love the new editor", "praise", 0.9, sentiment="positive")
+
+    deliver(wired)
+
+    first, second = fake_webhook.requests
+    delivery_id = "x-feedback-router-delivery"
+    assert first.headers[delivery_id] == second.headers[delivery_id]  # the receiver can drop the repeat
+    [accepted] = fake_webhook.deliveries
+    assert verify_signature(
+        fake_webhook.secret, accepted.body, accepted.headers["x-feedback-router-signature"]
+    )
+    assert accepted.json()["notification"]["text"] == "Love the new editor"
+    [ticket] = tickets_of(wired, item).values()
+    assert ticket.delivery == Delivery.delivered and ticket.external_key == second.headers[delivery_id]
+
+
+def test_slack_errors_fail_with_slacks_reason(wired, fake_slack):
+    fake_slack.member_of.discard("C0FEEDBACK")
+    item = bug(wired)
+
+    deliver(wired)
+
+    ticket = tickets_of(wired, item)["slack:#feedback"]
+    assert ticket.delivery == Delivery.failed and "not_in_channel" in ticket.last_error
