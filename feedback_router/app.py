@@ -11,9 +11,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from feedback_router import __version__, worker
 from feedback_router.clusters.routes import router as clusters_router
 from feedback_router.config import get_settings
+from feedback_router.digests.routes import router as digests_router
 from feedback_router.errors import DomainError, field_messages
 from feedback_router.feedback.routes import router as feedback_router
 from feedback_router.health import router as health_router
+from feedback_router.loopback.routes import router as loopback_router
 from feedback_router.routing.routes import router as routing_router
 from feedback_router.tickets.routes import router as tickets_router
 from feedback_router.web.routes import router as web_router
@@ -102,7 +104,16 @@ def create_app(*, start_worker: bool = True) -> FastAPI:
     app.add_middleware(BodyLimit)
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
-    routers = (feedback_router, routing_router, tickets_router, clusters_router, health_router, web_router)
+    routers = (
+        feedback_router,
+        routing_router,
+        tickets_router,
+        clusters_router,
+        loopback_router,
+        health_router,
+        web_router,
+    )
     for router in routers:
         app.include_router(router)
+    app.include_router(digests_router)
     return app

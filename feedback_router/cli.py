@@ -576,6 +576,44 @@ def train() -> None:
 
 
 @app.command()
+def digest(
+    language: Annotated[str, typer.Option(help="en or de")],
+    community: Annotated[str | None, typer.Option(help="The items' metadata community; unset: all")] = None,
+    start: Annotated[str | None, typer.Option(help="Period start, ISO 8601 (default: end - 7 days)")] = None,
+    end: Annotated[str | None, typer.Option(help="Period end, exclusive (default: today 00:00 UTC)")] = None,
+) -> None:
+    """Draft a "you said, we did" digest (for cron); DIGEST_AUTO_PUBLISH also publishes it."""
+    from pydantic import ValidationError
+
+    from feedback_router.digests import service as digests
+    from feedback_router.digests.schemas import DigestCreate
+
+    settings = _settings()
+    try:
+        digest_in = DigestCreate.model_validate(
+            {"language": language, "community": community, "period_start": start, "period_end": end}
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from exc
+    if settings.auto_migrate:
+        _migrate(settings)
+    try:
+        with session_scope(settings.database_url) as session:
+            row = digests.create(session=session, digest_in=digest_in, settings=settings)
+    except DomainError as exc:
+        raise fail(exc.message) from exc
+    typer.echo(f"digest {row.id} ({row.status}): {row.title}")
+    if row.published_url:
+        typer.echo(f"published at {row.published_url}")
+    elif row.last_error:
+        err.print(f"not published: {row.last_error}", markup=False, soft_wrap=True)
+        raise typer.Exit(1)  # cron reports it
+    else:
+        typer.echo(f"review it (GET /v1/digests/{row.id}) and approve it (POST /v1/digests/{row.id}/approve)")
+
+
+@app.command()
 def migrate() -> None:
     """Create or upgrade the database schema."""
     settings = _settings()

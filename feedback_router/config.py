@@ -70,10 +70,27 @@ class Settings(BaseSettings):
         default=8, ge=1, description="Attempts at a delivery that keeps failing for a passing reason"
     )
 
+    # Ticket status flowing back from Jira: its webhook, and polling for what a webhook missed.
+    jira_webhook_secret: SecretStr | None = Field(
+        default=None, description="Secret of Jira's admin webhook; unset: POST /v1/webhooks/jira is off"
+    )
+    jira_poll_seconds: float = Field(
+        default=300.0, ge=0, description="Seconds between polls of open Jira tickets' statuses; 0: off"
+    )
+    resolved_statuses: Annotated[list[str], NoDecode] = Field(
+        default=["Done", "Resolved", "Closed"],
+        description="Tracker statuses that mean resolved (any case), comma-separated; category done too",
+    )
+
     # The community forum: digests are published there as topics.
-    discourse_url: AnyHttpUrl | None = Field(default=None, description="Discourse forum, e.g. https://forum...")
+    discourse_url: AnyHttpUrl | None = Field(
+        default=None, description="Discourse forum, e.g. https://forum..."
+    )
     discourse_api_key: SecretStr | None = Field(default=None, description="Discourse admin API key")
     discourse_api_username: str | None = Field(default=None, description="Account that posts (Api-Username)")
+    discourse_webhook_secret: SecretStr | None = Field(
+        default=None, description="Secret of the forum's webhook; unset: POST /v1/webhooks/discourse is off"
+    )
     discourse_digest_category: int | None = Field(
         default=None, description="Category id for digest topics; unset: the forum's default"
     )
@@ -85,7 +102,9 @@ class Settings(BaseSettings):
         description="Ticket statuses that mean work has not started (any case), comma-separated",
     )
 
-    @field_validator("cluster_teams", "cluster_kinds", "digest_not_started_statuses", mode="before")
+    @field_validator(
+        "cluster_teams", "cluster_kinds", "digest_not_started_statuses", "resolved_statuses", mode="before"
+    )
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -20,6 +20,7 @@ from feedback_router.clusters.sync import link_merged, link_reports, update_clus
 from feedback_router.config import Settings, get_settings
 from feedback_router.db import session_scope
 from feedback_router.feedback.processing import process_pending
+from feedback_router.loopback.service import sweep as close_the_loop
 from feedback_router.routing import live
 from feedback_router.tickets.delivery import Outlets, deliver_pending
 
@@ -73,7 +74,8 @@ class Processor:
     def drain(
         self, settings: Settings, max_batches: int = 1_000_000, stop: threading.Event | None = None
     ) -> int:
-        """Process batches until none is due (or ``stop`` is set), then make the deliveries that are due.
+        """Process batches until none is due (or ``stop`` is set), then make the deliveries that are due,
+        poll Jira for ticket statuses when its turn came and send the author notices that are due.
 
         Returns the number of processing jobs claimed.
         """
@@ -89,6 +91,7 @@ class Processor:
                 break
             total += claimed
         deliver(settings, max_batches, stop)
+        close_the_loop(settings)  # Jira polled when its turn came, thanks sent when due
         return total
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email.utils
 import time
+from types import TracebackType
+from typing import Self
 
 import httpx
 
@@ -74,3 +76,18 @@ def error_for_transport(
     return UnclearOutcomeError(
         f"{where}: no complete answer, the remote may have acted on the request ({kind}: {exc})"
     )
+
+
+class Closable:
+    """``with`` support for a client: leaving the block calls ``close()``."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -32,6 +32,7 @@ REDIS_URL = os.environ.get("FR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TABLES = (
     "digests",
     "webhook_receipts",
+    "schedule_marks",
     "author_notices",
     "feedback_labels",
     "model_versions",

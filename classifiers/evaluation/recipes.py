@@ -20,12 +20,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline, make_union
 
-View = Literal["minilm", "use", "cat", "tfidf"]
+View = Literal["minilm", "use", "cat", "tfidf", "nbtfidf"]
+TEXT_VIEWS = ("tfidf", "nbtfidf")  # views that read the texts themselves
 VIEW_MODELS: dict[str, str] = {"minilm": "all-MiniLM-L6-v2", "use": "use-multilingual"}
 Metric = Callable[[Sequence[Hashable], Sequence[Hashable]], float]
 Features = dict[str, np.ndarray]  # view name -> rows (vectors, or texts for "tfidf")
@@ -56,7 +59,7 @@ class Recipe:
 
     Args:
         bases: the regressions whose probabilities are averaged.
-        tweets: clean tweets up before embedding (see ``clean_tweet``).
+        cleaned: the views that read tweets cleaned up (see ``clean_tweet``); the others read them raw.
         language: the language of the emoji names when cleaning up.
         positive: the positive label of a binary task.
         threshold: predict positive when its mean probability reaches this; "cv" chooses it by
@@ -64,7 +67,7 @@ class Recipe:
     """
 
     bases: tuple[Base, ...]
-    tweets: bool = False
+    cleaned: tuple[View, ...] = ()
     language: str = "en"
     positive: Hashable | None = None
     threshold: float | Literal["cv"] | None = None
@@ -85,8 +88,8 @@ class Recipe:
             c = "C by CV" if isinstance(base.C, tuple) else f"C={base.C:g}"
             parts.append(f"LR({base.view}, {c}{', balanced' if base.balanced else ''})")
         text = "mean of " + " + ".join(parts) if len(parts) > 1 else parts[0]
-        if self.tweets:
-            text += ", tweets cleaned up"
+        if self.cleaned:
+            text += f", tweets cleaned up for {'/'.join(self.cleaned)}"
         if self.threshold is not None:
             text += ", threshold by CV" if self.threshold == "cv" else f", threshold {self.threshold}"
         return text
@@ -99,12 +102,20 @@ RECIPES: dict[str, Recipe] = {
     "clap-feature": Recipe(
         bases=(Base("use", 10, True), Base("tfidf", 3, True)), positive=True, threshold="cv"
     ),
-    "tweeteval-sentiment": Recipe(bases=(Base("minilm", 1, True), Base("use", 1, True)), tweets=True),
+    "tweeteval-sentiment": Recipe(
+        bases=(Base("minilm", 1, True), Base("use", 1, True)), cleaned=("minilm", "use")
+    ),
     "tweeteval-offensive": Recipe(
-        bases=(Base("minilm", 10), Base("use", 10), Base("tfidf", 10)), positive="offensive", threshold=0.39
+        bases=(Base("minilm", 1), Base("use", 10), Base("nbtfidf", 3)),
+        cleaned=("nbtfidf",),
+        positive="offensive",
+        threshold="cv",
     ),
     "germeval-coarse": Recipe(
-        bases=(Base("use", 1, True), Base("tfidf", 3, True)), tweets=True, language="de", positive="OFFENSE"
+        bases=(Base("use", 1, True), Base("tfidf", 3, True)),
+        cleaned=("use", "tfidf"),
+        language="de",
+        positive="OFFENSE",
     ),
 }
 
@@ -138,17 +149,40 @@ def clean_tweet(text: str, language: str = "en") -> str:
     return " ".join(text.split())
 
 
-def _regression(base: Base, C: float) -> Any:
+class NBWeight(BaseEstimator, TransformerMixin):  # type: ignore[misc]
+    """NB-SVM's scaling (Wang & Manning 2012): each n-gram weighted by how much more often it
+    occurs in the positive class, ``log((p/|p|) / (q/|q|))`` with add-one counts."""
+
+    def __init__(self, positive: Hashable = True) -> None:
+        self.positive = positive
+
+    def fit(self, X: Any, y: np.ndarray) -> "NBWeight":
+        X = sparse.csr_matrix(X)
+        positive = np.asarray(y) == self.positive
+        p = 1 + np.asarray(X[positive].sum(axis=0)).ravel()
+        q = 1 + np.asarray(X[~positive].sum(axis=0)).ravel()
+        self.ratio_ = np.log((p / p.sum()) / (q / q.sum()))
+        return self
+
+    def transform(self, X: Any) -> Any:
+        return sparse.csr_matrix(X).multiply(self.ratio_).tocsr()
+
+
+def _regression(base: Base, C: float, positive: Hashable | None) -> Any:
     weights = "balanced" if base.balanced else None
     regression = LogisticRegression(C=C, class_weight=weights, max_iter=2000)
-    if base.view != "tfidf":
+    if base.view not in TEXT_VIEWS:
         return regression
     ngrams = make_union(
-        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=2, sublinear_tf=True),
+        TfidfVectorizer(
+            analyzer="word", ngram_range=(1, 2), min_df=2, sublinear_tf=True, binary=base.view == "nbtfidf"
+        ),
         TfidfVectorizer(
             analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, max_features=200_000
         ),
     )
+    if base.view == "nbtfidf":
+        return make_pipeline(ngrams, NBWeight(positive), regression)
     return make_pipeline(ngrams, regression)
 
 
@@ -172,7 +206,7 @@ class RecipeHead:
         fitted = []
         for base in self.recipe.bases:
             C = self._choose_c(base, features[base.view], labels) if isinstance(base.C, tuple) else base.C
-            fitted.append((base, _regression(base, C).fit(features[base.view], labels)))
+            fitted.append((base, _regression(base, C, self.recipe.positive).fit(features[base.view], labels)))
         return fitted
 
     def _choose_c(self, base: Base, rows: np.ndarray, labels: np.ndarray) -> float:
@@ -181,7 +215,7 @@ class RecipeHead:
         for C in base.C:
             fold_scores = []
             for train, held_out in _folds(labels):
-                model = _regression(base, C).fit(rows[train], labels[train])
+                model = _regression(base, C, self.recipe.positive).fit(rows[train], labels[train])
                 fold_scores.append(self.metric(list(labels[held_out]), list(model.predict(rows[held_out]))))
             scores[C] = float(np.mean(fold_scores))
         best = max(base.C, key=lambda c: scores[c])

@@ -27,6 +27,7 @@ from classifiers.evaluation import datasets, metrics
 from classifiers.evaluation.cache import EmbeddingCache, ModelStats, ProgressCallback
 from classifiers.evaluation.recipes import (
     RECIPES,
+    TEXT_VIEWS,
     VIEW_MODELS,
     Features,
     Metric,
@@ -309,21 +310,23 @@ class _Project:
 
     def features(self, split: str) -> Features:
         recipe = RECIPES[self.task.name]
-        texts = self.run.splits[split].texts
-        label = split
-        if recipe.tweets:
-            texts = [clean_tweet(text, recipe.language) for text in texts]
-            label += " (tweets cleaned up)"
+        raw = self.run.splits[split].texts
+        cleaned = [clean_tweet(text, recipe.language) for text in raw] if recipe.cleaned else raw
+
+        def texts(view: str) -> tuple[list[str], str]:
+            return (cleaned, f"{split} (tweets cleaned up)") if view in recipe.cleaned else (raw, split)
+
         views: Features = {}
         for view in recipe.embedding_views:
+            chosen, label = texts("cat" if "cat" in recipe.views else view)
             vectors = self.run.cache.embed(
-                VIEW_MODELS[view], texts, label=label, on_progress=self.run.on_progress
+                VIEW_MODELS[view], chosen, label=label, on_progress=self.run.on_progress
             )
             views[view] = vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
-        if "tfidf" in recipe.views:
-            views["tfidf"] = np.asarray(texts, dtype=object)
         if "cat" in recipe.views:
             views["cat"] = np.hstack([views["minilm"], views["use"]])
+        for view in recipe.views & set(TEXT_VIEWS):
+            views[view] = np.asarray(texts(view)[0], dtype=object)
         return views
 
     def head(self, task: Task) -> RecipeHead:

@@ -62,6 +62,11 @@ class AuthorNotice(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Sending, as deliveries do (loopback.notices): the next attempt is due at ``available_at``; a
+    # worker that claims it sets ``lease_token`` and moves ``available_at`` to the end of its lease.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_token: Mapped[str | None] = mapped_column(String(64))
 
 
 class WebhookReceipt(Base):

@@ -7,7 +7,9 @@ its cluster reached ``CLUSTER_MIN_SIZE`` gets a comment pointing to the cluster'
 """
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -74,64 +76,66 @@ def update_clusters(*, settings: Settings, outlets: Outlets) -> int:
     return written
 
 
-def link_reports(*, settings: Settings, outlets: Outlets) -> int:
-    """Point the issues of reports delivered before their cluster was born to the cluster's issue."""
+def _unlinked(
+    settings: Settings, target_cluster: Any, join: tuple[Any, Any]
+) -> list[tuple[Ticket, str, str]]:
+    """Delivered Jira issues not linked yet, with the delivered issue (key, link) of the cluster
+    named by ``target_cluster``, a column reached through ``join`` from the issue's ticket."""
+    target = Ticket.__table__.alias("target_ticket")
+    query = select(Ticket, target.c.external_key, target.c.external_url).join(*join)
+    query = query.join(
+        target,
+        (target.c.cluster_id == target_cluster)
+        & (target.c.destination == Ticket.destination)
+        & (target.c.delivery == Delivery.delivered),
+    ).where(
+        Ticket.sink == "jira",
+        Ticket.delivery == Delivery.delivered,
+        Ticket.linked_to.is_(None),
+        target_cluster.is_not(None),
+    )
     with session_scope(settings.database_url) as session:
-        cluster_ticket = Ticket.__table__.alias("cluster_ticket")
-        rows = session.execute(
-            select(Ticket, cluster_ticket.c.external_key, cluster_ticket.c.external_url)
-            .join(Feedback, Feedback.id == Ticket.feedback_id)
-            .join(
-                cluster_ticket,
-                (cluster_ticket.c.cluster_id == Feedback.cluster_id)
-                & (cluster_ticket.c.destination == Ticket.destination)
-                & (cluster_ticket.c.delivery == Delivery.delivered),
-            )
-            .where(Ticket.sink == "jira", Ticket.delivery == Delivery.delivered, Ticket.linked_to.is_(None))
-        ).all()
+        rows = [(ticket, key, url) for ticket, key, url in session.execute(query).all()]
         session.expunge_all()
+    return rows
+
+
+def _link_all(
+    settings: Settings, outlets: Outlets, rows: list[tuple[Ticket, str, str]], link: Callable[..., None]
+) -> int:
+    """Make each link once: ``linked_to`` records it (a crash in between may repeat one comment)."""
     linked = 0
-    for ticket, cluster_key, cluster_url in rows:
-        text = f"This report is now tracked together with similar ones in {cluster_key}: {cluster_url}"
+    for ticket, key, url in rows:
         try:
-            _jira(outlets, ticket).add_comment(ticket.external_key, text)
-        except IntegrationError as exc:
-            log.warning("linking %s to %s failed: %s", ticket.external_key, cluster_key, exc)
+            link(_jira(outlets, ticket), ticket.external_key, key, url)
+        except IntegrationError as exc:  # tried again at a later sweep
+            log.warning("linking %s to %s failed: %s", ticket.external_key, key, exc)
             continue
         with session_scope(settings.database_url) as session:
             row = session.get(Ticket, ticket.id)
             if row is not None:
-                row.linked_to = cluster_key
+                row.linked_to = key
         linked += 1
     return linked
+
+
+def link_reports(*, settings: Settings, outlets: Outlets) -> int:
+    """Point the issues of reports delivered before their cluster was born to the cluster's issue."""
+    rows = _unlinked(settings, Feedback.cluster_id, (Feedback, Feedback.id == Ticket.feedback_id))
+
+    def comment(jira: JiraTicketSink, key: str, cluster_key: str, cluster_url: str) -> None:
+        jira.add_comment(
+            key, f"This report is now tracked together with similar ones in {cluster_key}: {cluster_url}"
+        )
+
+    return _link_all(settings, outlets, rows, comment)
 
 
 def link_merged(*, settings: Settings, outlets: Outlets) -> int:
     """Link the issue of a merged cluster to its target's issue as a duplicate, once."""
-    with session_scope(settings.database_url) as session:
-        target_ticket = Ticket.__table__.alias("target_ticket")
-        rows = session.execute(
-            select(Ticket, target_ticket.c.external_key)
-            .join(Cluster, Cluster.id == Ticket.cluster_id)
-            .join(
-                target_ticket,
-                (target_ticket.c.cluster_id == Cluster.merged_into_id)
-                & (target_ticket.c.destination == Ticket.destination)
-                & (target_ticket.c.delivery == Delivery.delivered),
-            )
-            .where(Ticket.sink == "jira", Ticket.delivery == Delivery.delivered, Ticket.linked_to.is_(None))
-        ).all()
-        session.expunge_all()
-    linked = 0
-    for ticket, target_key in rows:
-        try:
-            _jira(outlets, ticket).link_duplicate(ticket.external_key, target_key)
-        except IntegrationError as exc:
-            log.warning("linking %s as a duplicate of %s failed: %s", ticket.external_key, target_key, exc)
-            continue
-        with session_scope(settings.database_url) as session:
-            row = session.get(Ticket, ticket.id)
-            if row is not None:
-                row.linked_to = target_key
-        linked += 1
-    return linked
+    rows = _unlinked(settings, Cluster.merged_into_id, (Cluster, Cluster.id == Ticket.cluster_id))
+
+    def duplicate(jira: JiraTicketSink, key: str, target_key: str, _url: str) -> None:
+        jira.link_duplicate(key, target_key)
+
+    return _link_all(settings, outlets, rows, duplicate)

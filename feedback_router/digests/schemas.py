@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, model_validator
 
 Language = Literal["en", "de"]
 Community = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -48,8 +48,10 @@ class Theme(BaseModel):
     count: int
     previous_count: int
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def change(self) -> int:
+        """The trend: items in the period minus items in the period before."""
         return self.count - self.previous_count
 
 

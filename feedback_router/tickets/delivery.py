@@ -18,7 +18,7 @@ import logging
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr, TypeAdapter
@@ -40,6 +40,7 @@ from feedback_router.routing.rules import (
 from feedback_router.tickets.models import Delivery, Ticket
 from feedback_router.tickets.service import make_body, make_title, open_board_ticket
 from integrations.base import LabelValue, Notification, TicketRef, TicketRequest
+from integrations.discourse import DiscourseConfig, DiscoursePublisher
 from integrations.errors import IntegrationError, PermanentIntegrationError, RetryableIntegrationError
 from integrations.jira import JiraConfig, JiraTicketSink
 from integrations.slack import SlackConfig, SlackNotifier
@@ -322,6 +323,24 @@ class Outlets:
             self._clients[key] = WebhookNotifier(config)
         return self._clients[key]
 
+    def discourse(self) -> DiscoursePublisher:
+        s = self.settings
+        if s.discourse_url is None or s.discourse_api_key is None or not s.discourse_api_username:
+            raise PermanentIntegrationError(
+                "Discourse is not configured: set FEEDBACK_ROUTER_DISCOURSE_URL, "
+                "FEEDBACK_ROUTER_DISCOURSE_API_KEY and FEEDBACK_ROUTER_DISCOURSE_API_USERNAME"
+            )
+        key = ("discourse",)
+        if key not in self._clients:
+            config = DiscourseConfig(
+                url=s.discourse_url,
+                api_key=s.discourse_api_key,
+                api_username=s.discourse_api_username,
+                timeout=s.delivery_timeout,
+            )
+            self._clients[key] = DiscoursePublisher(config)
+        return self._clients[key]
+
     def close(self) -> None:
         for client in self._clients.values():
             client.close()
@@ -362,6 +381,28 @@ def _retry_delay(settings: Settings, attempts: int, retry_after: float | None) -
     return min(backoff, MAX_BACKOFF_SECONDS)
 
 
+@dataclass(frozen=True)
+class NextAttempt:
+    """What follows a failed call: another attempt at ``at``, or none (``at`` None); ``reason`` says why."""
+
+    at: datetime | None
+    reason: str
+
+
+def after_failure(settings: Settings, attempts: int, error: Exception) -> NextAttempt:
+    """Passing failures (and unexpected errors) are retried with backoff up to ``delivery_max_attempts``;
+    a permanent one ends at once with the outside system's reason. Shared by deliveries and author notices."""
+    text = str(error) or type(error).__name__
+    passing = not isinstance(error, IntegrationError) or isinstance(error, RetryableIntegrationError)
+    if passing and attempts < settings.delivery_max_attempts:
+        delay = _retry_delay(settings, attempts, getattr(error, "retry_after", None))
+        return NextAttempt(
+            utcnow() + timedelta(seconds=delay),
+            f"attempt {attempts} failed, retrying in {delay:.0f} s: {text}",
+        )
+    return NextAttempt(None, f"failed after {attempts} attempt(s): {text}" if passing else text)
+
+
 def _record(
     settings: Settings, claim: DeliveryClaim, outcome: Exception | tuple[str | None, str | None]
 ) -> None:
@@ -374,16 +415,12 @@ def _record(
             ticket.delivery, ticket.delivered_at, ticket.last_error = Delivery.delivered, utcnow(), None
             ticket.external_key, ticket.external_url = outcome
             return
-        error = str(outcome) or type(outcome).__name__
-        passing = not isinstance(outcome, IntegrationError) or isinstance(outcome, RetryableIntegrationError)
-        if passing and claim.attempts < settings.delivery_max_attempts:
-            retry_after = getattr(outcome, "retry_after", None)
-            delay = _retry_delay(settings, claim.attempts, retry_after)
-            ticket.delivery, ticket.available_at = Delivery.pending, utcnow() + timedelta(seconds=delay)
-            ticket.last_error = f"attempt {claim.attempts} failed, retrying in {delay:.0f} s: {error}"
+        then = after_failure(settings, claim.attempts, outcome)
+        if then.at is not None:
+            ticket.delivery, ticket.available_at = Delivery.pending, then.at
         else:
             ticket.delivery = Delivery.failed
-            ticket.last_error = f"failed after {claim.attempts} attempt(s): {error}" if passing else error
+        ticket.last_error = then.reason
         log.warning(
             "delivery of ticket %s: %s",
             ticket.id,

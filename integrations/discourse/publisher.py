@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
-from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import httpx
 
-from integrations._http import USER_AGENT, error_for_status, error_for_transport
+from integrations._http import USER_AGENT, Closable, error_for_status, error_for_transport
 from integrations.base import PostRef
 from integrations.discourse.config import DiscourseConfig
 from integrations.errors import IntegrationError, PermanentIntegrationError, UnclearOutcomeError
@@ -27,7 +26,7 @@ UNCLEAR_HINT = (
 )
 
 
-class DiscoursePublisher:
+class DiscoursePublisher(Closable):
     """A :class:`~integrations.base.CommunityPublisher` on Discourse: digests as topics, thanks as replies.
 
     Every request carries the ``Api-Key`` and ``Api-Username`` headers; there is no retry inside (the
@@ -170,14 +169,6 @@ class DiscoursePublisher:
     def close(self) -> None:
         """Close the HTTP connections."""
         self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     # -- internals ----------------------------------------------------------------------------
 

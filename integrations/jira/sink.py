@@ -8,14 +8,13 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import requests
 import urllib3.exceptions
 from jira import JIRA, JIRAError
 
-from integrations._http import error_for_status
+from integrations._http import Closable, error_for_status
 from integrations.base import TicketRef, TicketRequest, TicketStatus, TicketUpdate
 from integrations.errors import (
     IntegrationError,
@@ -42,7 +41,7 @@ def jql_string(value: str) -> str:
     return '"' + re.sub(r'(["\\])', r"\\\1", value) + '"'
 
 
-class JiraTicketSink:
+class JiraTicketSink(Closable):
     """A :class:`~integrations.base.TicketSink` on Jira Cloud or Jira Data Center / Server.
 
     Cloud (``config.user`` set): HTTP basic with e-mail and API token, REST API v3, descriptions and
@@ -232,14 +231,6 @@ class JiraTicketSink:
             if self._jira is not None:
                 self._jira.close()
                 self._jira = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     # -- internals ----------------------------------------------------------------------------
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import httpx
 
-from integrations._http import USER_AGENT, error_for_status, error_for_transport
+from integrations._http import USER_AGENT, Closable, error_for_status, error_for_transport
 from integrations.base import Notification
 from integrations.errors import (
     IntegrationError,
@@ -35,7 +34,7 @@ FIELDS_MAX = 10
 FALLBACK_MAX = 300
 
 
-class SlackNotifier:
+class SlackNotifier(Closable):
     """A :class:`~integrations.base.Notifier` that posts to Slack.
 
     With ``config.webhook_url`` it posts to the incoming webhook (Slack answers ``ok`` as text, errors
@@ -137,14 +136,6 @@ class SlackNotifier:
     def close(self) -> None:
         """Close the HTTP connections."""
         self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     # -- internals ----------------------------------------------------------------------------
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr
 
-from integrations._http import USER_AGENT, error_for_status, error_for_transport
+from integrations._http import USER_AGENT, Closable, error_for_status, error_for_transport
 from integrations._webhooks import sign_sha256, verify_sha256
 from integrations.base import Notification
 from integrations.errors import PermanentIntegrationError
@@ -59,7 +58,7 @@ def verify_signature(secret: str | bytes | SecretStr, body: bytes, header: str |
     return verify_sha256(secret, body, header)
 
 
-class WebhookNotifier:
+class WebhookNotifier(Closable):
     """A :class:`~integrations.base.Notifier` that POSTs signed JSON to ``config.url``.
 
     Every request carries ``X-Feedback-Router-Signature: sha256=<hex>`` (HMAC-SHA256 of the exact body
@@ -144,11 +143,3 @@ class WebhookNotifier:
     def close(self) -> None:
         """Close the HTTP connections."""
         self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()

@@ -183,7 +183,7 @@ def test_suite_runs_every_protocol_and_a_second_run_embeds_nothing(datasets_dir,
     recipes = {r.task.name: r for r in report.results if r.model == PROJECT}
     assert recipes["banking77-full"].heads == "LR(cat, C=10)"  # both models' vectors side by side
     assert recipes["banking77-full"].score == pytest.approx(100.0)
-    assert recipes["germeval-coarse"].heads.endswith("LR(tfidf, C=3, balanced), tweets cleaned up")
+    assert recipes["germeval-coarse"].heads.endswith("LR(tfidf, C=3, balanced), tweets cleaned up for use/tfidf")
     assert recipes["clap-feature"].details["chosen_per_fold"][0]["threshold"] > 0  # chosen on train folds
     assert all("C minilm" in chosen for chosen in recipes["banking77-fewshot"].details["chosen_per_seed"])
     assert recipes["clap-default-bug"].heads == "the shipped classifier with use-multilingual"

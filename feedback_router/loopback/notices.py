@@ -1,0 +1,394 @@
+"""Telling authors that what they reported was resolved: once per report, in their language, where they wrote.
+
+A resolved ticket writes one ``AuthorNotice`` per item it stands for (its item, or every item of its
+cluster) in the same transaction as the status change; the unique (item, ticket) pair, and skipping
+reports whose author was told already, make a webhook seen twice or a poll after a webhook harmless.
+
+Where the item came from decides the channel:
+
+- ``discourse``: a forum post captured from Discourse (``discourse_topic_id`` in its metadata). A
+  worker replies in the topic, to the post, with the retries and permanent failures of deliveries
+  (``tickets.delivery.after_failure``); the notice is leased the same way, so one reply is posted.
+- ``slack``: a Slack message with ``slack_channel`` and ``slack_thread_ts`` (or ``slack_ts``) in its
+  metadata; ``email``: an author with an e-mail address. Neither has an integration that answers yet,
+  so both are listed, with the thread or address, for a community manager (status ``manual``).
+- ``manual``: anything else with an author or a link, e.g. a tweet or an app review.
+"""
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from feedback_router.clusters import service as clusters
+from feedback_router.clusters.models import AuthorNotice, NoticeStatus
+from feedback_router.config import Settings
+from feedback_router.db import session_scope, utcnow
+from feedback_router.errors import Conflict, NotFound
+from feedback_router.feedback.models import Feedback, Source
+from feedback_router.feedback.schemas import Author
+from feedback_router.feedback.service import decode_cursor, encode_cursor
+from feedback_router.loopback.schemas import NoticeRead
+from feedback_router.tickets.delivery import Outlets, after_failure
+from feedback_router.tickets.models import Ticket
+from feedback_router.tickets.service import make_title
+from integrations.errors import IntegrationError, PermanentIntegrationError
+
+log = logging.getLogger(__name__)
+
+SEND_BATCH = 20
+SLACK_CHANNEL_KEYS = ("slack_channel",)
+SLACK_THREAD_KEYS = ("slack_thread_ts", "slack_ts")
+NOT_SENT = (NoticeStatus.pending, NoticeStatus.manual, NoticeStatus.failed)
+
+
+class Channel(StrEnum):
+    discourse = "discourse"
+    slack = "slack"
+    email = "email"
+    manual = "manual"
+
+
+def _first(meta: dict[str, str], keys: Sequence[str]) -> str | None:
+    return next((meta[key] for key in keys if meta.get(key)), None)
+
+
+def channel_of(item: Feedback) -> Channel:
+    """Where the author can be answered: the forum or Slack thread they wrote in, their e-mail, or by hand."""
+    meta = item.meta or {}
+    if item.source == Source.forum and meta.get("discourse_topic_id", "").isdigit():
+        return Channel.discourse
+    if item.source == Source.slack and _first(meta, SLACK_CHANNEL_KEYS) and _first(meta, SLACK_THREAD_KEYS):
+        return Channel.slack
+    if item.author_email:
+        return Channel.email
+    return Channel.manual
+
+
+def address_of(item: Feedback, channel: str) -> str | None:
+    """Where a person (or the worker) answers: the post, the Slack thread, the e-mail address, the link."""
+    meta = item.meta or {}
+    if channel == Channel.slack:
+        return f"Slack {_first(meta, SLACK_CHANNEL_KEYS)}, thread {_first(meta, SLACK_THREAD_KEYS)}"
+    if channel == Channel.email:
+        return item.author_email
+    return item.url
+
+
+def thanks(item: Feedback, channel: str) -> str:
+    """The thank-you in the item's language (German or English; any other language gets English).
+
+    On Discourse the reply answers the author's own post and mentions them, so it does not quote it;
+    elsewhere the first line of what they wrote says which report it is about.
+    """
+    german = (item.language or "").lower().startswith("de")
+    name = item.author_display_name or item.author_handle
+    if channel == Channel.discourse and item.author_handle:
+        name = f"@{item.author_handle}"
+    title = make_title(item.text)
+    if german:
+        greeting = f"Hallo {name}," if name else "Hallo,"
+        about = "" if channel == Channel.discourse else f" („{title}“)"
+        return (
+            f"{greeting} danke für dein Feedback{about}! Wir haben uns darum gekümmert, das Anliegen ist "
+            "jetzt erledigt. Falls noch etwas nicht stimmt, sag uns bitte Bescheid."
+        )
+    greeting = f"Hi {name}," if name else "Hi,"
+    about = "" if channel == Channel.discourse else f" (“{title}”)"
+    return (
+        f"{greeting} thank you for your feedback{about}! We have taken care of it and it is now resolved. "
+        "If anything still isn't right, please let us know."
+    )
+
+
+def _reachable(item: Feedback) -> bool:
+    """Someone to tell: an author, an address, or at least the place they wrote; and not abuse."""
+    return item.abuse is not True and bool(item.author_handle or item.author_email or item.url)
+
+
+def _items_of(session: Session, ticket: Ticket) -> Sequence[Feedback]:
+    if ticket.cluster_id is not None:
+        return clusters.items(session, ticket.cluster_id)
+    item = session.get(Feedback, ticket.feedback_id) if ticket.feedback_id is not None else None
+    return [item] if item is not None else []
+
+
+def open_notices(*, session: Session, ticket: Ticket, settings: Settings) -> int:
+    """Write the notices for a ticket that was just resolved, in the caller's transaction; returns how many.
+
+    One per report: the parts of a mixed message are one report, and a report whose author was told
+    already (its own issue and then its cluster's, say) is not told again.
+    """
+    items = [item for item in _items_of(session, ticket) if _reachable(item)]
+    if not items:
+        return 0
+    root = func.coalesce(Feedback.parent_id, Feedback.id)
+    roots = {item.parent_id or item.id for item in items}
+    told = set(
+        session.scalars(
+            select(root).join(AuthorNotice, AuthorNotice.feedback_id == Feedback.id).where(root.in_(roots))
+        )
+    )
+    discourse_ready = bool(
+        settings.discourse_url and settings.discourse_api_key and settings.discourse_api_username
+    )
+    created = 0
+    for item in items:
+        if (item.parent_id or item.id) in told:
+            continue
+        told.add(item.parent_id or item.id)
+        channel = channel_of(item)
+        notice = AuthorNotice(
+            feedback_id=item.id,
+            ticket_id=ticket.id,
+            channel=channel,
+            status=NoticeStatus.manual,
+            message=thanks(item, channel),
+            attempts=0,
+        )
+        if channel == Channel.discourse:
+            if discourse_ready:
+                notice.status, notice.available_at = NoticeStatus.pending, utcnow()
+            else:
+                notice.last_error = (
+                    "Discourse is not configured (FEEDBACK_ROUTER_DISCOURSE_URL, _API_KEY, _API_USERNAME)"
+                )
+        try:
+            with session.begin_nested():  # a concurrent resolution of the same ticket wrote it first
+                session.add(notice)
+                session.flush()
+        except IntegrityError:
+            continue
+        created += 1
+    if created:
+        log.info(
+            "ticket %s resolved: %s author notice(s)", ticket.id, created, extra={"ticket_id": ticket.id}
+        )
+    return created
+
+
+def withdraw(*, session: Session, ticket: Ticket) -> int:
+    """A re-opened ticket takes back the notices not sent yet; a later resolution writes them again."""
+    result = session.execute(
+        delete(AuthorNotice).where(
+            AuthorNotice.ticket_id == ticket.id,
+            AuthorNotice.status.in_(NOT_SENT),
+            AuthorNotice.lease_token.is_(None),  # one being sent right now is past taking back
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoticeClaim:
+    notice_id: int
+    attempts: int
+    token: str
+
+
+def claim_due(*, session: Session, limit: int, lease_seconds: float, max_attempts: int) -> list[NoticeClaim]:
+    """Lease due notices. A leased notice stays ``pending`` with ``available_at`` at its lease's end, so a
+    notice whose worker vanished is simply due again."""
+    now = utcnow()
+    session.execute(  # a worker died during every attempt: give up rather than retry forever
+        update(AuthorNotice)
+        .where(
+            AuthorNotice.status == NoticeStatus.pending,
+            AuthorNotice.lease_token.is_not(None),
+            AuthorNotice.available_at <= now,
+            AuthorNotice.attempts >= max_attempts,
+        )
+        .values(
+            status=NoticeStatus.failed,
+            lease_token=None,
+            last_error=f"gave up after {max_attempts} attempts: the worker stopped during each",
+        )
+    )
+    due = (
+        select(AuthorNotice.id)
+        .where(AuthorNotice.status == NoticeStatus.pending, AuthorNotice.available_at <= now)
+        .order_by(AuthorNotice.available_at, AuthorNotice.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    token = uuid.uuid4().hex
+    rows = session.execute(
+        update(AuthorNotice)
+        .where(AuthorNotice.id.in_(due.scalar_subquery()))
+        .values(
+            lease_token=token,
+            available_at=now + timedelta(seconds=lease_seconds),
+            attempts=AuthorNotice.attempts + 1,
+        )
+        .returning(AuthorNotice.id, AuthorNotice.attempts)
+    ).all()
+    return [NoticeClaim(notice_id=r[0], attempts=r[1], token=token) for r in rows]
+
+
+def _held(session: Session, claim: NoticeClaim) -> AuthorNotice | None:
+    return session.scalar(
+        select(AuthorNotice).where(
+            AuthorNotice.id == claim.notice_id,
+            AuthorNotice.lease_token == claim.token,
+            AuthorNotice.status == NoticeStatus.pending,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class OutgoingNotice:
+    channel: str
+    message: str
+    meta: dict[str, str]
+
+
+def _send(out: OutgoingNotice, outlets: Outlets) -> str:
+    """Post the thanks; returns a reference to it. Raises IntegrationError."""
+    if out.channel != Channel.discourse:
+        raise PermanentIntegrationError(f"no integration answers on {out.channel}: answer it by hand")
+    number = out.meta.get("discourse_post_number", "")
+    ref = outlets.discourse().reply(
+        int(out.meta["discourse_topic_id"]),
+        out.message,
+        reply_to_post_number=int(number) if number.isdigit() else None,
+    )
+    return ref.url if len(ref.url) <= 200 else f"discourse post {ref.id}"
+
+
+def _record(settings: Settings, claim: NoticeClaim, outcome: Exception | str) -> None:
+    with session_scope(settings.database_url) as session:
+        notice = _held(session, claim)
+        if notice is None:  # our lease ran out and another worker took over, or it was withdrawn
+            return
+        notice.lease_token = None
+        if isinstance(outcome, str):
+            notice.status, notice.sent_at, notice.external_ref = NoticeStatus.sent, utcnow(), outcome
+            notice.last_error = None
+            return
+        then = after_failure(settings, claim.attempts, outcome)
+        if then.at is not None:
+            notice.available_at = then.at
+        else:
+            notice.status = NoticeStatus.failed
+        notice.last_error = then.reason
+        log.warning("author notice %s: %s", notice.id, then.reason, extra={"feedback_id": notice.feedback_id})
+
+
+def send_due(*, settings: Settings, outlets: Outlets, limit: int = SEND_BATCH) -> int:
+    """Send the notices that are due, one call each; returns how many were claimed. One read when none is."""
+    with session_scope(settings.database_url) as session:
+        waiting = select(AuthorNotice.id).where(
+            AuthorNotice.status == NoticeStatus.pending, AuthorNotice.available_at <= utcnow()
+        )
+        if session.scalar(waiting.limit(1)) is None:
+            return 0
+        claims = claim_due(
+            session=session,
+            limit=limit,
+            lease_seconds=settings.job_lease_seconds,
+            max_attempts=settings.delivery_max_attempts,
+        )
+    for claim in claims:
+        with session_scope(settings.database_url) as session:
+            notice = _held(session, claim)
+            item = session.get(Feedback, notice.feedback_id) if notice is not None else None
+            if notice is None or item is None:
+                continue
+            out = OutgoingNotice(notice.channel, notice.message, dict(item.meta or {}))
+        try:
+            outcome: Exception | str = _send(out, outlets)
+        except IntegrationError as exc:
+            outcome = exc
+        except Exception as exc:  # a bug or an unmapped library error: retried, never silently dropped
+            log.exception("author notice %s raised", claim.notice_id)
+            outcome = exc
+        _record(settings, claim, outcome)
+    return len(claims)
+
+
+# --- for the community manager ---------------------------------------------------------------
+
+
+def to_read(notice: AuthorNotice, item: Feedback, ticket: Ticket) -> NoticeRead:
+    author = (
+        Author(handle=item.author_handle, display_name=item.author_display_name, email=item.author_email)
+        if item.author_handle
+        else None
+    )
+    return NoticeRead(
+        id=notice.id,
+        status=notice.status,
+        channel=notice.channel,
+        message=notice.message,
+        address=address_of(item, notice.channel),
+        feedback_id=item.id,
+        ticket_id=ticket.id,
+        ticket_key=ticket.external_key,
+        author=author,
+        text=item.text,
+        url=item.url,
+        language=item.language,
+        attempts=notice.attempts,
+        last_error=notice.last_error,
+        external_ref=notice.external_ref,
+        created_at=notice.created_at,
+        sent_at=notice.sent_at,
+    )
+
+
+def list_page(
+    *, session: Session, status: str | None, channel: str | None, limit: int, cursor: str | None
+) -> tuple[list[NoticeRead], str | None]:
+    """Oldest first, like a to-do list; the cursor is the last id seen."""
+    query = (
+        select(AuthorNotice, Feedback, Ticket)
+        .join(Feedback, Feedback.id == AuthorNotice.feedback_id)
+        .join(Ticket, Ticket.id == AuthorNotice.ticket_id)
+        .order_by(AuthorNotice.id)
+        .limit(limit + 1)
+    )
+    if status:
+        query = query.where(AuthorNotice.status == status)
+    if channel:
+        query = query.where(AuthorNotice.channel == channel)
+    if cursor:
+        query = query.where(AuthorNotice.id > decode_cursor(cursor))
+    rows = session.execute(query).all()
+    next_cursor = encode_cursor(rows[limit - 1][0].id) if len(rows) > limit else None
+    return [to_read(n, i, t) for n, i, t in rows[:limit]], next_cursor
+
+
+def read(*, session: Session, notice_id: int) -> NoticeRead:
+    notice = session.get(AuthorNotice, notice_id)
+    if notice is None:
+        raise NotFound(f"notice {notice_id} does not exist")
+    return to_read(
+        notice, session.get_one(Feedback, notice.feedback_id), session.get_one(Ticket, notice.ticket_id)
+    )
+
+
+def mark_done(*, session: Session, notice_id: int, by: str) -> NoticeRead:
+    """A manager answered the author by hand. Answering one that a worker is about to send is refused."""
+    notice = session.get(AuthorNotice, notice_id)
+    if notice is None:
+        raise NotFound(f"notice {notice_id} does not exist")
+    if notice.status == NoticeStatus.pending:
+        raise Conflict(
+            f"notice {notice_id} is waiting to be sent as a {notice.channel} reply by a worker; "
+            "it can be answered by hand once it has failed"
+        )
+    if notice.status != NoticeStatus.sent:  # manual or failed; a repeat of "done" changes nothing
+        notice.status, notice.sent_at = NoticeStatus.sent, utcnow()
+        notice.external_ref = f"answered by hand ({by})"[:200]
+        notice.lease_token = None
+    session.flush()
+    return read(session=session, notice_id=notice_id)

@@ -1,0 +1,124 @@
+"""Webhooks from Jira and Discourse (signed, no API key) and the author notices for community managers."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from sqlalchemy.orm import Session
+
+from feedback_router.auth.deps import get_session, require
+from feedback_router.auth.models import ApiKey, Role
+from feedback_router.clusters.models import NoticeStatus
+from feedback_router.config import get_settings
+from feedback_router.loopback import notices, service
+from feedback_router.loopback.schemas import DiscourseWebhookResult, JiraWebhookResult, NoticePage, NoticeRead
+from feedback_router.worker import notify
+from integrations.discourse import parse_post_event, verify_discourse_signature
+from integrations.errors import WebhookPayloadError
+from integrations.jira import parse_issue_event, verify_jira_signature
+
+router = APIRouter(tags=["loop"])
+require_manager = require(Role.manager)
+
+
+async def raw_body(request: Request) -> bytes:
+    """The body exactly as sent: signatures are over these bytes, not over re-encoded JSON."""
+    return await request.body()
+
+
+def _unsigned(what: str, header: str) -> HTTPException:
+    return HTTPException(401, f"{what} delivery refused: the {header} signature is missing or wrong")
+
+
+@router.post("/v1/webhooks/jira", response_model=JiraWebhookResult, response_model_exclude_none=True)
+def jira_webhook(
+    body: bytes = Depends(raw_body),
+    signature: Annotated[str | None, Header(alias="X-Hub-Signature")] = None,
+    delivery_id: Annotated[str | None, Header(alias="X-Atlassian-Webhook-Identifier")] = None,
+    session: Session = Depends(get_session),
+) -> JiraWebhookResult:
+    """An issue changed in Jira: its status reaches our tickets, once per delivery. Answers 200 for
+    deliveries it ignores too (Jira retries anything else)."""
+    settings = get_settings()
+    if settings.jira_webhook_secret is None:
+        raise HTTPException(
+            404, "the Jira webhook is off: set FEEDBACK_ROUTER_JIRA_WEBHOOK_SECRET to its secret"
+        )
+    if not verify_jira_signature(settings.jira_webhook_secret, body, signature):
+        raise _unsigned("Jira", "X-Hub-Signature")
+    try:
+        event = parse_issue_event(body)
+    except WebhookPayloadError as exc:
+        raise HTTPException(400, str(exc)) from None
+    result = service.apply_jira_event(
+        session=session, event=event, delivery_id=delivery_id, settings=settings
+    )
+    session.commit()
+    if result.notices:
+        notify(settings)  # a worker sends the replies
+    return result
+
+
+@router.post(
+    "/v1/webhooks/discourse",
+    status_code=202,
+    response_model=DiscourseWebhookResult,
+    response_model_exclude_none=True,
+    responses={200: {"description": "A duplicate, or not feedback", "model": DiscourseWebhookResult}},
+)
+def discourse_webhook(
+    response: Response,
+    body: bytes = Depends(raw_body),
+    signature: Annotated[str | None, Header(alias="X-Discourse-Event-Signature")] = None,
+    event: Annotated[str | None, Header(alias="X-Discourse-Event")] = None,
+    session: Session = Depends(get_session),
+) -> DiscourseWebhookResult:
+    """A new forum post becomes a feedback item (202), processed like one sent to the API."""
+    settings = get_settings()
+    if settings.discourse_webhook_secret is None:
+        raise HTTPException(
+            404, "the Discourse webhook is off: set FEEDBACK_ROUTER_DISCOURSE_WEBHOOK_SECRET to its secret"
+        )
+    if not verify_discourse_signature(settings.discourse_webhook_secret, body, signature):
+        raise _unsigned("Discourse", "X-Discourse-Event-Signature")
+    response.status_code = 200
+    if event != "post_created":
+        return DiscourseWebhookResult(ignored=f"event {event or '(none)'} is not post_created")
+    if settings.discourse_url is None:
+        raise HTTPException(
+            503, "set FEEDBACK_ROUTER_DISCOURSE_URL: links to the forum's posts are made with it"
+        )
+    try:
+        post = parse_post_event(body, base_url=str(settings.discourse_url))
+    except WebhookPayloadError as exc:
+        raise HTTPException(400, str(exc)) from None
+    result, created = service.capture_forum_post(session=session, post=post, settings=settings)
+    session.commit()
+    if created:
+        response.status_code = 202
+        notify(settings)
+    return result
+
+
+@router.get("/v1/notices", response_model=NoticePage, dependencies=[Depends(require_manager)])
+def list_notices(
+    session: Session = Depends(get_session),
+    status: NoticeStatus | None = None,
+    channel: notices.Channel | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> NoticePage:
+    """Authors to tell that their report was resolved, oldest first; ``status=manual`` is the to-do list."""
+    items, next_cursor = notices.list_page(
+        session=session, status=status, channel=channel, limit=limit, cursor=cursor
+    )
+    return NoticePage(items=items, next_cursor=next_cursor)
+
+
+@router.post("/v1/notices/{notice_id}/done", response_model=NoticeRead)
+def notice_done(
+    notice_id: int, session: Session = Depends(get_session), key: ApiKey = Depends(require_manager)
+) -> NoticeRead:
+    """The author was answered by hand."""
+    read = notices.mark_done(session=session, notice_id=notice_id, by=key.name)
+    session.commit()
+    return read
