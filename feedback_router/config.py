@@ -59,8 +59,11 @@ class Settings(BaseSettings):
     cluster_kinds: Annotated[list[str], NoDecode] = Field(
         default=["bug_report", "feature_request", "criticism"], description="Kinds that are clustered"
     )
-    cluster_threshold: float = Field(
-        default=0.6, gt=0, lt=1, description="Cosine similarity to a cluster's centroid to join it"
+    cluster_threshold: float | None = Field(
+        default=None, gt=0, lt=1, description="Similarity to join a cluster; unset: the model's tuned one"
+    )
+    cluster_recluster_seconds: float = Field(
+        default=3600.0, ge=0, description="Re-clustering (merge, split, move) every this many seconds; 0: off"
     )
     cluster_min_size: int = Field(default=3, ge=1, description="Items a cluster needs before its own ticket")
     cluster_sync_seconds: float = Field(

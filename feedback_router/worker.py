@@ -16,6 +16,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
 from feedback_router import model_versions
+from feedback_router.clusters.service import recluster_when_due
 from feedback_router.clusters.sync import link_merged, link_reports, update_clusters
 from feedback_router.config import Settings, get_settings
 from feedback_router.db import session_scope
@@ -92,6 +93,7 @@ class Processor:
             total += claimed
         deliver(settings, max_batches, stop)
         close_the_loop(settings)  # Jira polled when its turn came, thanks sent when due
+        recluster_when_due(settings)
         return total
 
 

@@ -8,6 +8,7 @@ reaches ``CLUSTER_MIN_SIZE``; then the cluster gets its own ticket in the team's
 later items go only into it, and the items delivered before are linked to it.
 """
 
+import logging
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -19,23 +20,25 @@ from sqlalchemy.orm import Session
 
 from feedback_router.clusters.models import Cluster, ClusterStatus
 from feedback_router.config import Settings
-from feedback_router.db import utcnow
+from feedback_router.db import session_scope, utcnow
 from feedback_router.errors import Conflict, InvalidInput, NotFound
 from feedback_router.feedback.models import Feedback
 from feedback_router.tickets.models import Ticket
 from feedback_router.tickets.service import make_title
 
+log = logging.getLogger(__name__)
+
 QUOTES = 5
 TREND_DAYS = 7
 
 
-def _unit(vector: np.ndarray) -> np.ndarray:
+def _vector(item: Feedback) -> np.ndarray | None:
+    """The item's embedding at unit length."""
+    if item.embedding is None:
+        return None
+    vector = np.frombuffer(item.embedding, dtype=np.float32)
     norm = float(np.linalg.norm(vector))
     return vector / norm if norm else vector
-
-
-def _vector(item: Feedback) -> np.ndarray | None:
-    return None if item.embedding is None else _unit(np.frombuffer(item.embedding, dtype=np.float32))
 
 
 def clustered(item: Feedback, settings: Settings) -> bool:
@@ -47,49 +50,139 @@ def clustered(item: Feedback, settings: Settings) -> bool:
     )
 
 
+def threshold(settings: Settings) -> float:
+    """The similarity an item needs to join a cluster: the setting, else the model's tuned one."""
+    from classifiers.clustering import threshold_for
+    from classifiers.embedding import DEFAULT_MODEL
+
+    return settings.cluster_threshold or threshold_for(settings.embedding_model or DEFAULT_MODEL)
+
+
+def _centroid(cluster: Cluster) -> np.ndarray:
+    assert cluster.vector_sum is not None
+    return np.frombuffer(cluster.vector_sum, dtype=np.float32) / max(cluster.size, 1)
+
+
 def attach(*, session: Session, item: Feedback, settings: Settings) -> Cluster | None:
-    """Put the item into the nearest open cluster of its team, or a new one; None when not clustered.
+    """Put the item into the most similar open cluster of its team, or a new one (see
+    ``classifiers.clustering.assign``); None when the item is not clustered.
 
     An item already in a cluster stays there: re-processing does not move it (re-clustering may).
     """
+    from classifiers.clustering import assign
+
     if item.cluster_id is not None:
         return session.get(Cluster, item.cluster_id)
     vector = _vector(item)
     if vector is None or not clustered(item, settings):
         return None
-    candidates = session.scalars(
-        select(Cluster)
-        .where(Cluster.team == item.team, Cluster.status == ClusterStatus.open)
-        .with_for_update()  # two workers adding to one cluster must not lose an addition
-    ).all()
-    best, similarity = None, -1.0
-    for cluster in candidates:
-        if cluster.vector_sum is None:
-            continue
-        score = float(_unit(np.frombuffer(cluster.vector_sum, dtype=np.float32)) @ vector)
-        if score > similarity:
-            best, similarity = cluster, score
-    if best is None or similarity < settings.cluster_threshold:
-        best = Cluster(team=item.team, title=make_title(item.text), size=0, synced_size=0)
-        best.vector_sum = np.zeros_like(vector).tobytes()
-        session.add(best)
+    candidates = [
+        c
+        for c in session.scalars(
+            select(Cluster)
+            .where(Cluster.team == item.team, Cluster.status == ClusterStatus.open)
+            .order_by(Cluster.id)
+            .with_for_update()  # two workers adding to one cluster must not lose an addition
+        ).all()
+        if c.vector_sum is not None and c.size > 0
+    ]
+    choice = assign(
+        vector, [_centroid(c) for c in candidates], [c.size for c in candidates], threshold(settings)
+    )
+    if choice.index is None:
+        cluster = Cluster(team=item.team, title=make_title(item.text), size=0, synced_size=0)
+        cluster.vector_sum = np.zeros_like(vector).tobytes()
+        session.add(cluster)
         session.flush()
         similarity = 1.0
-    add(best, item, vector, similarity)
-    return best
+    else:
+        cluster, similarity = candidates[choice.index], choice.similarity
+    add(cluster, item, vector, similarity)
+    return cluster
 
 
 def add(cluster: Cluster, item: Feedback, vector: np.ndarray, similarity: float) -> None:
     """Count the item in the cluster."""
     assert cluster.vector_sum is not None
-    cluster.vector_sum = (
-        (np.frombuffer(cluster.vector_sum, dtype=np.float32) + vector).astype(np.float32).tobytes()
-    )
+    total = np.frombuffer(cluster.vector_sum, dtype=np.float32) + vector
+    cluster.vector_sum = total.astype(np.float32).tobytes()
     cluster.size += 1
     seen = item.received_at or utcnow()
     cluster.first_seen = min(cluster.first_seen or seen, seen)
     cluster.last_seen = max(cluster.last_seen or seen, seen)
     item.cluster_id, item.cluster_similarity = cluster.id, similarity
+
+
+def retitle(session: Session, team: str) -> None:
+    """Title each open cluster of the team by its key phrases against the others (unless renamed)."""
+    from classifiers.clustering import key_phrases
+
+    open_clusters = session.scalars(
+        select(Cluster).where(Cluster.team == team, Cluster.status == ClusterStatus.open).order_by(Cluster.id)
+    ).all()
+    texts = [[m.text for m in items(session, c.id)] for c in open_clusters]
+    for cluster, phrases in zip(open_clusters, key_phrases(texts, k=4), strict=True):
+        if phrases and not cluster.title_locked:
+            title = ", ".join(phrases)[:200]
+            if title != cluster.title:
+                cluster.title, cluster.synced_at = title, None
+
+
+def recluster(*, session: Session, team: str, settings: Settings) -> dict[str, Any]:
+    """Re-cluster the team's open clusters: merge, split and move with stable ids
+    (``classifiers.clustering.recluster``); merged clusters point to where their items went."""
+    from classifiers.clustering import recluster as recluster_vectors
+
+    open_ids = set(
+        session.scalars(
+            select(Cluster.id).where(Cluster.team == team, Cluster.status == ClusterStatus.open)
+        ).all()
+    )
+    members = [
+        m
+        for m in session.scalars(
+            select(Feedback).where(Feedback.cluster_id.in_(open_ids)).order_by(Feedback.id)
+        ).all()
+        if m.embedding is not None
+    ]
+    if not members:
+        return {"items": 0, "stability": 1.0, "merges": 0, "splits": 0}
+    vectors = np.vstack([_vector(m) for m in members])
+    result = recluster_vectors(vectors, [m.cluster_id for m in members], threshold=threshold(settings))
+    created: dict[int, Cluster] = {}
+    for label in sorted(set(result.labels) - open_ids):  # the new halves of split clusters
+        first = members[result.labels.index(label)]
+        created[label] = Cluster(team=team, title=make_title(first.text), size=0, synced_size=0)
+        session.add(created[label])
+    session.flush()
+    real = {label: cluster.id for label, cluster in created.items()}
+    for member, label in zip(members, result.labels, strict=True):
+        member.cluster_id = real.get(label, label)
+    session.flush()
+    for old, new in result.merged_into.items():
+        _retire(session, get(session=session, cluster_id=old), real.get(new, new))
+    for cluster_id in open_ids - set(result.merged_into) | set(real.values()):
+        _recompute(session, get(session=session, cluster_id=cluster_id))
+    retitle(session, team)
+    return {
+        "items": len(members),
+        "stability": result.stability,
+        "merges": result.merges,
+        "splits": result.splits,
+    }
+
+
+def recluster_when_due(settings: Settings) -> None:
+    """Re-cluster every clustered team once per ``CLUSTER_RECLUSTER_SECONDS`` among all workers."""
+    from feedback_router.loopback.service import take_turn
+
+    every = settings.cluster_recluster_seconds
+    if not every or not take_turn(settings, "recluster", every):
+        return
+    for team in settings.cluster_teams:
+        with session_scope(settings.database_url) as session:
+            stats = recluster(session=session, team=team, settings=settings)
+        log.info("re-clustered %s: %s", team, stats)
 
 
 def has_ticket(session: Session, cluster: Cluster) -> bool:
@@ -109,11 +202,11 @@ def summary(session: Session, cluster: Cluster, now: datetime | None = None) -> 
     week = timedelta(days=TREND_DAYS)
     this_week = sum(1 for m in members if m.received_at and m.received_at > now - week)
     last_week = sum(1 for m in members if m.received_at and now - 2 * week < m.received_at <= now - week)
-    quotes: list[Feedback] = []
-    if members and cluster.vector_sum is not None:
-        centre = _unit(np.frombuffer(cluster.vector_sum, dtype=np.float32))
-        scored = [(float(v @ centre), m) for m in members if (v := _vector(m)) is not None]
-        quotes = [m for _, m in sorted(scored, key=lambda pair: -pair[0])[:QUOTES]]
+    from classifiers.clustering import representatives
+
+    embedded = [m for m in members if m.embedding is not None]
+    picks = representatives(np.vstack([_vector(m) for m in embedded]), k=QUOTES) if embedded else []
+    quotes = [embedded[i] for i in picks]
     return {
         "count": len(members),
         "this_week": this_week,
@@ -210,16 +303,23 @@ def merge(*, session: Session, cluster_id: int, into: int) -> Cluster:
         raise InvalidInput(f"cluster {source.id} is {source.team}'s and {target.id} is {target.team}'s")
     for member in items(session, source.id):
         member.cluster_id = target.id
-    # The target takes over the source's issue where it has none there; otherwise the source's
-    # issue is linked to the target's as a duplicate (clusters.sync).
-    taken = set(session.scalars(select(Ticket.destination).where(Ticket.cluster_id == target.id)).all())
-    for ticket in session.scalars(select(Ticket).where(Ticket.cluster_id == source.id)).all():
-        if ticket.destination not in taken:
-            ticket.cluster_id = target.id
-    source.status, source.merged_into_id, source.size = ClusterStatus.merged, target.id, 0
-    session.flush()
+    _retire(session, source, target.id)
     _recompute(session, target)
     return target
+
+
+def _retire(session: Session, source: Cluster, target_id: int) -> None:
+    """A cluster whose items went to ``target_id``: it points there, and so does its ticket.
+
+    The target takes over the source's issue where it has none there; otherwise the source's
+    issue is linked to the target's as a duplicate (clusters.sync).
+    """
+    taken = set(session.scalars(select(Ticket.destination).where(Ticket.cluster_id == target_id)).all())
+    for ticket in session.scalars(select(Ticket).where(Ticket.cluster_id == source.id)).all():
+        if ticket.destination not in taken:
+            ticket.cluster_id = target_id
+    source.status, source.merged_into_id, source.size = ClusterStatus.merged, target_id, 0
+    session.flush()
 
 
 def split(*, session: Session, cluster_id: int, feedback_ids: Sequence[int]) -> Cluster:

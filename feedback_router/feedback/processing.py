@@ -65,7 +65,8 @@ def claim_due(*, session: Session, limit: int, lease_seconds: float) -> list[Cla
         )
         .returning(ProcessingJob.id, ProcessingJob.feedback_id, ProcessingJob.attempts)
     ).all()
-    return [Claim(job_id=r[0], feedback_id=r[1], attempts=r[2], token=token) for r in rows]
+    # In arrival order (RETURNING has none): online clustering sees items as they came.
+    return [Claim(job_id=r[0], feedback_id=r[1], attempts=r[2], token=token) for r in sorted(rows)]
 
 
 def fail_abandoned(*, session: Session, max_attempts: int) -> int:

@@ -160,6 +160,8 @@ class FeedbackRead(BaseModel):
     route_reason: str | None
     route_explanation: RouteExplanation | None
     processed_at: datetime | None
+    cluster_id: int | None  # its cluster of similar reports (see /v1/clusters)
+    cluster_similarity: float | None
     tickets: list[TicketSummary]
 
 

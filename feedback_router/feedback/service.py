@@ -174,6 +174,8 @@ def to_read(item: Feedback, tickets: Sequence[Ticket], parts: list[int]) -> Feed
             RouteExplanation.model_validate(item.route_explanation) if item.route_explanation else None
         ),
         processed_at=item.processed_at,
+        cluster_id=item.cluster_id,
+        cluster_similarity=item.cluster_similarity,
         tickets=[TicketSummary.model_validate(t) for t in tickets],
     )
 

@@ -28,10 +28,12 @@ rules:
 DIM = 16
 
 
-def direction(problem: int, noise: float = 0.05, seed: int = 0) -> bytes:
-    """A unit vector near axis ``problem``."""
+def direction(problem: int, noise: float = 0.05, seed: int = 0, toward: int | None = None) -> bytes:
+    """A unit vector near axis ``problem`` (or between it and axis ``toward``)."""
     vector = np.zeros(DIM, dtype=np.float32)
     vector[problem] = 1.0
+    if toward is not None:
+        vector[problem], vector[toward] = 0.6, 0.8
     vector += np.random.default_rng(seed).normal(0, noise, DIM).astype(np.float32)
     return (vector / np.linalg.norm(vector)).astype(np.float32).tobytes()
 
@@ -49,8 +51,9 @@ def wired(configure, tmp_path, fake_jira_cloud):  # type: ignore[no-untyped-def]
     )
 
 
-def report(settings, text: str, problem: int, seed: int, kind: str = "bug_report") -> int:  # type: ignore[no-untyped-def]
-    return labelled(settings, text, kind, 0.9, embedding=direction(problem, seed=seed), language="en")
+def report(settings, text: str, problem: int, seed: int, kind: str = "bug_report", toward=None) -> int:  # type: ignore[no-untyped-def]
+    embedding = direction(problem, seed=seed, toward=toward)
+    return labelled(settings, text, kind, 0.9, embedding=embedding, language="en")
 
 
 def cluster_of(settings, feedback_id: int) -> Cluster:  # type: ignore[no-untyped-def]
@@ -183,3 +186,31 @@ def test_cluster_api_refuses_nonsense_with_reasons(wired, api, auth):
     stranger = api.post(f"/v1/clusters/{cluster}/split", json={"feedback_ids": [12345]}, headers=manager)
     assert stranger.status_code == 422 and "12345" in stranger.text
     assert api.get("/v1/clusters", headers=auth["forwarder"]).status_code == 403
+
+
+def test_reclustering_splits_a_mixed_cluster_and_merges_scattered_ones_keeping_ids(configure, wired):
+    from feedback_router.clusters.service import recluster
+
+    lumped = configure(**{**_wiring(wired), "cluster_threshold": 0.05})  # both problems join one cluster
+    big = [report(lumped, f"Export crashes {n}", 7, seed=n) for n in range(5)]
+    small = [report(lumped, f"Login fails {n}", 7, seed=n, toward=8) for n in range(3)]  # near enough
+    scattered = configure(**{**_wiring(wired), "cluster_threshold": 0.999})  # each its own cluster
+    alone = [report(scattered, f"Sync is stuck {n}", 9, seed=n) for n in range(3)]
+    mixed = cluster_of(wired, big[0]).id
+    assert {cluster_of(wired, i).id for i in big + small} == {mixed}
+    assert len({cluster_of(wired, i).id for i in alone}) == 3
+
+    tuned = configure(**{**_wiring(wired), "cluster_threshold": 0.4})
+    with session_scope(tuned.database_url) as session:
+        stats = recluster(session=session, team="product", settings=tuned)
+
+    assert stats["splits"] >= 1 and stats["merges"] >= 2
+    assert {cluster_of(tuned, i).id for i in big} == {mixed}  # the bigger half keeps the id
+    [login] = {cluster_of(tuned, i).id for i in small}
+    assert login != mixed and cluster_of(tuned, small[0]).size == 3
+    [sync] = {cluster_of(tuned, i).id for i in alone}
+    with session_scope(tuned.database_url) as session:
+        gone = session.scalars(select(Cluster).where(Cluster.status == "merged")).all()
+        assert {c.merged_into_id for c in gone} == {sync} and len(gone) == 2
+        titles = {c.id: c.title for c in session.scalars(select(Cluster).where(Cluster.status == "open"))}
+    assert "export" in titles[mixed].lower() and "login" in titles[login].lower()
