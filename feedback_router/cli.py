@@ -208,6 +208,65 @@ def _texts(lines: Iterator[str]) -> Iterator[str]:
 
 
 @app.command()
+def cluster(
+    file: Annotated[Path, typer.Argument(help="CSV or JSONL file with a 'text' column/field")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="JSONL with each line's cluster (default: FILE.clusters.jsonl)"),
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Markdown report (default: FILE.clusters.md)")
+    ] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="csv or jsonl (default: from the name)")] = None,
+    threshold: Annotated[
+        float | None, typer.Option(min=0.01, max=0.99, help="Similarity to join a cluster (default: tuned)")
+    ] = None,
+) -> None:
+    """Cluster a file offline as the service would (online, then one re-clustering) and report."""
+    from classifiers.labeler import embed_texts
+    from feedback_router.clusters.offline import cluster_file
+    from feedback_router.clusters.service import threshold as tuned_threshold
+    from feedback_router.feedback.importer import count_lines
+
+    settings = _settings()
+    if not file.is_file():
+        raise fail(f"{file} is not a file")
+    try:
+        embedder = _processor(settings).classifier.pipeline.get_component("embedder")
+    except ModelNotFoundError as exc:
+        raise fail(str(exc)) from exc
+    columns = [TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("embed", total=count_lines(file))
+        try:
+            result = cluster_file(
+                file,
+                embed=lambda texts: embed_texts(embedder, texts),
+                threshold=threshold or tuned_threshold(settings),
+                fmt=fmt,
+                on_progress=lambda done: progress.update(task, completed=done),
+            )
+        except DomainError as exc:  # an unknown format, a CSV without a text column
+            problem = exc.message
+        else:
+            problem = ""
+    if problem:
+        raise fail(problem)
+    out = out or file.with_suffix(".clusters.jsonl")
+    report = report or file.with_suffix(".clusters.md")
+    try:
+        out.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in result.rows), "utf-8")
+        report.write_text(result.report, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write {exc.filename}: {exc.strerror}") from exc
+    print(f"{len(result.rows)} items in {result.clusters} clusters: {out}, {report}")
+    for line in result.rejected:
+        err.print(line, markup=False, highlight=False)
+    if result.rejected:
+        raise typer.Exit(1)
+
+
+@app.command()
 def classify(
     file: Annotated[
         str, typer.Argument(help="Text file, one text per line (or JSONL with 'text'); '-' is stdin")

@@ -8,10 +8,12 @@ tweeteval/offensive/{train,test}_{text,labels}.txt     names in mapping.txt (id<
 germeval2018/germeval2018.{training,test}.txt          text<TAB>coarse<TAB>fine, |LBR| = line break
 ```
 
-A missing file is a ``DatasetError`` that names it; nothing is downloaded.
+A missing file is a ``DatasetError`` that names it; nothing is downloaded. One set is ours and
+ships with the package: ``classifiers/data/cross_language_reports.jsonl`` (``load_cross_language``).
 """
 
 import csv
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -23,14 +25,17 @@ class DatasetError(ValueError):
 
 @dataclass(frozen=True)
 class Split:
-    """Texts and their labels, in file order."""
+    """Texts and their labels, in file order; ``languages`` only where the set records them."""
 
     texts: list[str]
     labels: list[str]
+    languages: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.texts) != len(self.labels):
             raise ValueError(f"{len(self.texts)} texts but {len(self.labels)} labels")
+        if self.languages and len(self.languages) != len(self.texts):
+            raise ValueError(f"{len(self.texts)} texts but {len(self.languages)} languages")
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -121,3 +126,27 @@ def load_germeval(
         texts.append(columns[0].replace("|LBR|", "\n"))
         labels.append(columns[1] if task == "coarse" else columns[2])
     return Split(texts, labels)
+
+
+CROSS_LANGUAGE_FILE = Path(__file__).resolve().parents[1] / "data" / "cross_language_reports.jsonl"
+
+
+def load_cross_language(path: Path | str = CROSS_LANGUAGE_FILE) -> Split:
+    """Our English and German reports of the same app problems: labels are the problems.
+
+    Each line is ``{"text": ..., "language": "en" | "de", "problem": ...}``; we wrote them.
+    """
+    path = _file(path)
+    texts, problems, languages = [], [], []
+    for number, line in enumerate(_lines(path), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            texts.append(str(row["text"]))
+            problems.append(str(row["problem"]))
+            languages.append(str(row["language"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            problem = "expected a JSON object with text, language, problem"
+            raise DatasetError(f"{path}:{number}: {problem}") from exc
+    return Split(texts, problems, tuple(languages))

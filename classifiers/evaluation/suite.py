@@ -7,6 +7,10 @@ banking77, TweetEval and GermEval, fractions for CLAP.
 
 To try a better head, pass ``make_head=`` to ``run_suite`` (or change ``make_head``): it gets
 the task name and returns an unfitted scikit-learn classifier.
+
+Two tasks measure the clustering of product issues instead (``classifiers.evaluation.clustering``):
+BANKING77's test questions streamed through the online clusterer against k-means, and our
+German/English reports of the same problems.
 """
 
 import fnmatch
@@ -22,8 +26,9 @@ from sklearn.base import ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
+from classifiers.clustering import DEFAULT_MARGIN, threshold_for
 from classifiers.embedding import DEFAULT_MODEL, MODELS, resolve_model
-from classifiers.evaluation import datasets, metrics
+from classifiers.evaluation import clustering, datasets, metrics
 from classifiers.evaluation.cache import EmbeddingCache, ModelStats, ProgressCallback
 from classifiers.evaluation.recipes import (
     RECIPES,
@@ -177,6 +182,31 @@ TASKS: tuple[Task, ...] = (
         best_source="TUWienKBS coarse_1 (GermEval 2018 task 1 winner)",
         splits=("germeval2018/train", "germeval2018/test"),
     ),
+    Task(
+        name="banking77-clustering",
+        dataset="banking77",
+        metric="min(V/V_km/0.95, ARI/ARI_km/0.9)",
+        protocol=f"the test split's questions added one by one in file order, re-clustered every "
+        f"{clustering.RECLUSTER_EVERY} and after the last; V-measure and adjusted Rand index against "
+        f"k-means with k = the number of intents (n_init 10, seed {clustering.KMEANS_SEED}) on the same "
+        f"embeddings; the score is min(V ratio / {clustering.V_SHARE}, ARI ratio / {clustering.ARI_SHARE}): "
+        "at least 1 when both bars hold",
+        bar=1.0,
+        scale=1.0,
+        splits=("banking77/test",),
+    ),
+    Task(
+        name="clustering-cross-language",
+        dataset="cross-language reports (ours)",
+        metric="share of problems with EN + DE in one cluster",
+        protocol="8 app problems with 3 English and 3 German reports each that we wrote "
+        "(classifiers/data/cross_language_reports.jsonl), added in file order and re-clustered once; "
+        "a problem counts when the cluster holding most of its English reports holds most of its "
+        "German ones",
+        bar=0.75,
+        scale=1.0,
+        splits=("cross-language",),
+    ),
 )
 TASKS_BY_NAME = {task.name: task for task in TASKS}
 
@@ -190,6 +220,7 @@ _SPLITS: dict[str, Callable[[Path], datasets.Split]] = {
     "tweeteval/offensive/test": lambda root: datasets.load_tweeteval(root, "offensive", "test"),
     "germeval2018/train": lambda root: datasets.load_germeval(root, "train"),
     "germeval2018/test": lambda root: datasets.load_germeval(root, "test"),
+    "cross-language": lambda root: datasets.load_cross_language(),  # ships with the package
 }
 
 
@@ -352,6 +383,7 @@ class _Run:
         self.on_progress = on_progress
         self.splits: dict[str, datasets.Split] = {}
         self._kinds: dict[str, list[str]] = {}
+        self._clustered: dict[tuple[str, str], tuple[float, dict]] = {}
 
     def load(self, tasks: Sequence[Task]) -> None:
         """Read every file the tasks need before anything is embedded: a missing one fails fast."""
@@ -441,6 +473,25 @@ class _Run:
         predicted = np.asarray(self.shipped_kinds(model)) == kind
         return metrics.binary_f1(list(gold), list(predicted)), _binary_details(gold, predicted)
 
+    def clustered(self, task: Task, learner: Learner) -> tuple[float, dict]:
+        """A clustering task with a model's vectors; the project's row is the default model's."""
+        model = learner.model if isinstance(learner, _Plain) else DEFAULT_MODEL
+        if (task.name, model) not in self._clustered:
+            [split] = task.splits
+            vectors = self.vectors(model, split).astype(np.float64)
+            data = self.splits[split]
+            threshold = threshold_for(model)
+            if task.name == "clustering-cross-language":
+                outcome = clustering.cross_language(
+                    vectors, data.labels, data.languages, threshold=threshold, margin=DEFAULT_MARGIN
+                )
+            else:
+                outcome = clustering.banking77(
+                    vectors, data.labels, threshold=threshold, margin=DEFAULT_MARGIN
+                )
+            self._clustered[(task.name, model)] = outcome
+        return self._clustered[(task.name, model)]
+
 
 def _chosen(head: Any) -> dict[str, Any]:
     """What a recipe chose by cross-validation on the training data."""
@@ -467,7 +518,10 @@ _PROTOCOLS: dict[str, Callable[[_Run, Task, Learner], tuple[float, dict]]] = {
     "tweeteval-sentiment": _Run.train_test,
     "tweeteval-offensive": _Run.train_test,
     "germeval-coarse": _Run.train_test,
+    "banking77-clustering": _Run.clustered,
+    "clustering-cross-language": _Run.clustered,
 }
+_CLUSTERING = {"banking77-clustering", "clustering-cross-language"}
 
 
 PROJECT = "project"  # the model column of the project's recipe rows
@@ -526,7 +580,12 @@ def run_suite(
             on_task(task, model)
         task_started = time.perf_counter()
         score, details = _PROTOCOLS[task.name](run, task, learner)
-        if model == PROJECT:
+        if task.name in _CLUSTERING:
+            heads = clustering.describe(task.name, details)
+            if model == PROJECT:
+                heads = f"the shipped clusterer with {DEFAULT_MODEL}; {heads}"
+            model_id = cache.stats[DEFAULT_MODEL if model == PROJECT else model].model_id
+        elif model == PROJECT:
             recipe = RECIPES.get(task.name)
             heads = recipe.describe() if recipe else f"the shipped classifier with {DEFAULT_MODEL}"
             used = [VIEW_MODELS[view] for view in recipe.embedding_views] if recipe else []

@@ -148,7 +148,9 @@ def recluster(*, session: Session, team: str, settings: Settings) -> dict[str, A
     if not members:
         return {"items": 0, "stability": 1.0, "merges": 0, "splits": 0}
     vectors = np.vstack([_vector(m) for m in members])
-    result = recluster_vectors(vectors, [m.cluster_id for m in members], threshold=threshold(settings))
+    next_id = (session.scalar(select(func.max(Cluster.id))) or 0) + 1  # split halves get ids no row has
+    labels = [m.cluster_id for m in members]
+    result = recluster_vectors(vectors, labels, threshold=threshold(settings), next_id=next_id)
     created: dict[int, Cluster] = {}
     for label in sorted(set(result.labels) - open_ids):  # the new halves of split clusters
         first = members[result.labels.index(label)]

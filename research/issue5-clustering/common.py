@@ -52,21 +52,23 @@ def score(y, p):
     return v_measure_score(y, p), adjusted_rand_score(y, p), len(set(p))
 
 
+def schedule(n, every):
+    """Re-cluster after every `every` items; the last pass after the last item takes the tail too."""
+    points = list(range(every, n - every + 1, every)) + [n]
+    return set(points)
+
+
 def stream(x, threshold, margin, every):
-    """Add items one by one; re-cluster every `every` items and after the last one."""
+    """Add items one by one; re-cluster on `schedule`."""
+    when = schedule(len(x), every)
     c = OnlineClusterer(threshold=threshold, margin=margin)
     passes, first = [], []
     t = time.perf_counter()
     for i, v in enumerate(x):
         cluster, _, _ = c.add(i, v)
         first.append(cluster)
-        if (i + 1) % every == 0 or i + 1 == len(x):
+        if i + 1 in when:
             r = c.recluster()
             passes.append(r)
     return np.array(c.labels), np.array(first), passes, time.perf_counter() - t
 
-
-def set_rules(merge, split):
-    import classifiers.clustering as c
-
-    c.RULES.update(merge=merge, split=split)

@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 from sklearn.dummy import DummyClassifier
 
-from classifiers.evaluation import metrics
+from classifiers.evaluation import clustering, metrics
 from classifiers.evaluation.cache import EmbeddingCache, EmbedProgress
 from classifiers.evaluation.datasets import (
     DatasetError,
     load_banking77,
     load_clap,
+    load_cross_language,
     load_germeval,
     load_tweeteval,
 )
@@ -173,7 +174,8 @@ def test_suite_runs_every_protocol_and_a_second_run_embeds_nothing(datasets_dir,
         *((name, PROJECT) for name in names),
     ]
     for result in report.results:
-        assert 0 <= result.score <= result.task.scale
+        ratio = result.task.name == "banking77-clustering"  # against k-means: may pass 1
+        assert result.score >= 0 and (ratio or result.score <= result.task.scale)
         assert result.met == (result.score >= result.task.bar)
     scores = {r.task.name: r for r in report.results if r.model == MODEL}
     assert scores["banking77-full"].score == pytest.approx(100.0)  # three easy intents
@@ -183,10 +185,20 @@ def test_suite_runs_every_protocol_and_a_second_run_embeds_nothing(datasets_dir,
     recipes = {r.task.name: r for r in report.results if r.model == PROJECT}
     assert recipes["banking77-full"].heads == "LR(cat, C=10)"  # both models' vectors side by side
     assert recipes["banking77-full"].score == pytest.approx(100.0)
-    assert recipes["germeval-coarse"].heads.endswith("LR(tfidf, C=3, balanced), tweets cleaned up for use/tfidf")
+    assert recipes["germeval-coarse"].heads.endswith(
+        "LR(tfidf, C=3, balanced), tweets cleaned up for use/tfidf"
+    )
     assert recipes["clap-feature"].details["chosen_per_fold"][0]["threshold"] > 0  # chosen on train folds
     assert all("C minilm" in chosen for chosen in recipes["banking77-fewshot"].details["chosen_per_seed"])
     assert recipes["clap-default-bug"].heads == "the shipped classifier with use-multilingual"
+    clustered = scores["banking77-clustering"].details
+    assert clustered["kmeans"]["clusters"] == 3 and clustered["items"] == 12
+    assert len(clustered["shuffled"]["per_seed"]) == 3 and "stability_last_pass" in clustered["ours"]
+    assert scores["banking77-clustering"].heads.startswith("online + re-clustering every 250")
+    assert scores["clustering-cross-language"].score >= 0.75  # the real multilingual model, our set
+    assert recipes["clustering-cross-language"].heads.startswith(
+        "the shipped clusterer with use-multilingual"
+    )
     data = json.loads(json.dumps(report.to_json()))
     assert data["models"][MODEL]["texts_embedded"] > 0 and len(data["results"]) == 2 * len(TASKS)
     assert set(data["models"]) == {"all-MiniLM-L6-v2", "use-multilingual"}
@@ -234,3 +246,61 @@ def test_tweets_are_cleaned_up_for_the_encoders():
     assert (
         clean_tweet("Echt jetzt 😂 #Merkel", language="de") == "Echt jetzt gesicht mit freudentränen Merkel"
     )
+
+
+# --- clustering -------------------------------------------------------------------------------
+
+
+def test_the_cross_language_set_pairs_english_and_german_reports_of_each_problem():
+    reports = load_cross_language()
+    assert len(reports) == 48 and len(set(reports.texts)) == 48
+    for problem in set(reports.labels):
+        languages = [lang for lang, p in zip(reports.languages, reports.labels, strict=True) if p == problem]
+        assert sorted(languages) == ["de"] * 3 + ["en"] * 3
+    assert len(set(reports.labels)) == 8
+
+
+def test_reclustering_is_scheduled_every_so_many_items_with_the_tail_in_the_last_pass():
+    assert clustering.schedule(3080, 250) == [*range(250, 2751, 250), 3080]
+    assert clustering.schedule(12, 250) == [12]
+    assert clustering.schedule(500, 250) == [250, 500]
+    assert clustering.schedule(0, 250) == []
+
+
+def _blobs(centres: int, per_centre: int, seed: int = 0) -> tuple[np.ndarray, list[str]]:
+    rng = np.random.default_rng(seed)
+    directions = rng.normal(size=(centres, 24))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    vectors = np.repeat(directions, per_centre, axis=0) + 0.1 * rng.normal(size=(centres * per_centre, 24))
+    return vectors, [f"intent-{i}" for i in np.repeat(np.arange(centres), per_centre)]
+
+
+def test_the_banking77_protocol_compares_with_kmeans_on_the_same_vectors():
+    vectors, gold = _blobs(5, 30)
+
+    score, details = clustering.banking77(vectors, gold, threshold=0.4, margin=0.05, every=50)
+
+    assert details["kmeans"]["clusters"] == 5 and details["ours"]["clusters"] == 5
+    assert details["v_ratio"] == pytest.approx(1.0) and details["ari_ratio"] == pytest.approx(1.0)
+    assert score == pytest.approx(min(1 / 0.95, 1 / 0.9))
+    assert details["recluster_after"] == [50, 100, 150]
+    assert len(details["ours"]["stability_per_pass"]) == 3
+    assert details["one_pass_at_the_end"]["after_the_pass"]["clusters"] == 5
+    assert json.loads(json.dumps(details)) == details
+    assert "V 1.000 (k-means 1.000)" in clustering.describe("banking77-clustering", details)
+
+
+def test_the_cross_language_protocol_counts_problems_whose_languages_meet():
+    vectors, problems = _blobs(2, 4)
+    languages = ["en", "en", "de", "de"] * 2
+    vectors[6:] = -vectors[0]  # the second problem's German reports look like nothing else
+
+    score, details = clustering.cross_language(vectors, problems, languages, threshold=0.4, margin=0.05)
+
+    assert score == 0.5 and details["per_problem"]["intent-0"]["together"] is True
+    assert details["per_problem"]["intent-1"] == {
+        "together": False,
+        "all_in_one_cluster": False,
+        "clusters": [1, 2],
+    }
+    assert "EN + DE together for 1 of 2 problems" in clustering.describe("clustering-cross-language", details)

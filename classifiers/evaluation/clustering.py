@@ -1,0 +1,220 @@
+"""The clustering protocols of the suite.
+
+``banking77-clustering``: the test split's questions arrive one by one, in file order, through
+``OnlineClusterer.add``; every ``RECLUSTER_EVERY`` items, and after the last, the clusters are
+re-clustered, as the service does periodically. The result is compared with k-means given the
+true number of intents, on the same embeddings. The same stream in shuffled orders is reported
+beside it.
+
+``clustering-cross-language``: our German/English reports (``classifiers/data/
+cross_language_reports.jsonl``) are added in file order and re-clustered once; a problem counts
+when the cluster holding most of its English reports also holds most of its German ones.
+"""
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score, v_measure_score
+
+from classifiers.clustering import OnlineClusterer, ReclusterResult
+
+RECLUSTER_EVERY = 250
+SHUFFLE_SEEDS = (0, 1, 2)
+V_SHARE = 0.95  # our V-measure must reach this share of k-means'
+ARI_SHARE = 0.90  # and our adjusted Rand index this share
+KMEANS_SEED = 0
+
+
+def schedule(size: int, every: int) -> list[int]:
+    """After how many items to re-cluster: every ``every``, the last pass after the last item.
+
+    The last pass takes the tail too (3,080 items: 500, 1000, ..., 2500, 3080), so that no pass
+    sees only a handful of new items and looks more stable than a real one.
+    """
+    if size <= 0:
+        return []
+    return [*range(every, size - every + 1, every), size]
+
+
+@dataclass
+class StreamRun:
+    """The items' final cluster ids, the ids they were first given, and each re-clustering."""
+
+    labels: np.ndarray
+    first: np.ndarray
+    passes: list[ReclusterResult]
+    seconds: float
+
+
+def stream(
+    vectors: np.ndarray, *, threshold: float, margin: float, every: int = RECLUSTER_EVERY
+) -> StreamRun:
+    """Add the vectors in order, re-clustering on ``schedule``."""
+    started = time.perf_counter()
+    clusterer = OnlineClusterer(threshold=threshold, margin=margin)
+    when = set(schedule(len(vectors), every))
+    first, passes = [], []
+    for item, vector in enumerate(vectors):
+        cluster, _, _ = clusterer.add(item, vector)
+        first.append(cluster)
+        if item + 1 in when:
+            passes.append(clusterer.recluster())
+    return StreamRun(np.asarray(clusterer.labels), np.asarray(first), passes, time.perf_counter() - started)
+
+
+def _quality(gold: Sequence[str], predicted: Sequence[int]) -> dict[str, float]:
+    return {
+        "v_measure": round(float(v_measure_score(gold, predicted)), 4),
+        "ari": round(float(adjusted_rand_score(gold, predicted)), 4),
+        "clusters": len(set(predicted)),
+    }
+
+
+def _stream_details(run: StreamRun, gold: Sequence[str]) -> dict[str, Any]:
+    sizes = np.bincount(np.unique(run.labels, return_inverse=True)[1])
+    last = run.passes[-1]
+    return {
+        **_quality(gold, list(run.labels)),
+        "clusters_of_3_or_more": int(np.sum(sizes >= 3)),
+        "singletons": int(np.sum(sizes == 1)),
+        "stability_last_pass": round(last.stability, 4),
+        "stability_per_pass": [round(p.stability, 4) for p in run.passes],
+        "moved_per_pass": [p.moved for p in run.passes],
+        "merges_per_pass": [p.merges for p in run.passes],
+        "splits_per_pass": [p.splits for p in run.passes],
+        "kept_first_id": round(float(np.mean(run.labels == run.first)), 4),
+        "seconds": round(run.seconds, 2),
+    }
+
+
+def _ratio(ours: float, reference: float) -> float:
+    """Ours over k-means'; where k-means scored nothing, 1 when we did at least as well."""
+    if reference > 0:
+        return ours / reference
+    return 1.0 if ours >= reference else 0.0
+
+
+def banking77(
+    vectors: np.ndarray, gold: Sequence[str], *, threshold: float, margin: float, every: int = RECLUSTER_EVERY
+) -> tuple[float, dict[str, Any]]:
+    """The score ``min(V ratio / 0.95, ARI ratio / 0.9)`` (both bars hold when it is at least 1)
+    and the details: ours in file order, in shuffled orders, with one pass only, and k-means."""
+    started = time.perf_counter()
+    kmeans = KMeans(n_clusters=len(set(gold)), n_init=10, random_state=KMEANS_SEED).fit_predict(vectors)
+    reference = _quality(gold, list(kmeans))
+    kmeans_seconds = time.perf_counter() - started
+
+    run = stream(vectors, threshold=threshold, margin=margin, every=every)
+    ours = _stream_details(run, gold)
+    # The service's schedule against the simplest one: online only, then one pass at the end.
+    once = stream(vectors, threshold=threshold, margin=margin, every=len(vectors))
+    one_pass = {
+        "online_only": _quality(gold, list(once.first)),
+        "after_the_pass": _quality(gold, list(once.labels)),
+        "stability": round(once.passes[-1].stability, 4),
+    }
+    v_ratio = _ratio(ours["v_measure"], reference["v_measure"])
+    ari_ratio = _ratio(ours["ari"], reference["ari"])
+    score = min(v_ratio / V_SHARE, ari_ratio / ARI_SHARE)
+
+    shuffled = []
+    for seed in SHUFFLE_SEEDS:
+        order = np.random.default_rng(seed).permutation(len(vectors))
+        shuffled_run = stream(vectors[order], threshold=threshold, margin=margin, every=every)
+        shuffled.append(_stream_details(shuffled_run, [gold[i] for i in order]))
+
+    def mean(key: str) -> float:
+        return round(float(np.mean([s[key] for s in shuffled])), 4)
+
+    return score, {
+        "items": len(gold),
+        "true_clusters": len(set(gold)),
+        "threshold": threshold,
+        "margin": margin,
+        "recluster_every": every,
+        "recluster_after": schedule(len(gold), every),
+        "ours": ours,
+        "one_pass_at_the_end": one_pass,
+        "kmeans": {**reference, "seconds": round(kmeans_seconds, 2)},
+        "v_ratio": round(v_ratio, 4),
+        "ari_ratio": round(ari_ratio, 4),
+        "v_bar_met": v_ratio >= V_SHARE,
+        "ari_bar_met": ari_ratio >= ARI_SHARE,
+        "shuffled": {
+            "seeds": list(SHUFFLE_SEEDS),
+            "v_measure": mean("v_measure"),
+            "ari": mean("ari"),
+            "clusters": mean("clusters"),
+            "stability_last_pass": mean("stability_last_pass"),
+            "kept_first_id": mean("kept_first_id"),
+            "v_ratio": round(_ratio(mean("v_measure"), reference["v_measure"]), 4),
+            "ari_ratio": round(_ratio(mean("ari"), reference["ari"]), 4),
+            "per_seed": shuffled,
+        },
+    }
+
+
+def cross_language(
+    vectors: np.ndarray,
+    problems: Sequence[str],
+    languages: Sequence[str],
+    *,
+    threshold: float,
+    margin: float,
+) -> tuple[float, dict[str, Any]]:
+    """The share of problems whose English and German reports end in one cluster, and details."""
+    clusterer = OnlineClusterer(threshold=threshold, margin=margin)
+    for item, vector in enumerate(vectors):
+        clusterer.add(item, vector)
+    result = clusterer.recluster()
+    labels = np.asarray(result.labels)
+    per_problem: dict[str, dict[str, Any]] = {}
+    for problem in dict.fromkeys(problems):
+        rows = [i for i, p in enumerate(problems) if p == problem]
+
+        def majority(language: str, rows: list[int] = rows) -> int:
+            counts = Counter(int(labels[i]) for i in rows if languages[i] == language)
+            return counts.most_common(1)[0][0]
+
+        per_problem[problem] = {
+            "together": majority("en") == majority("de"),
+            "all_in_one_cluster": len({int(labels[i]) for i in rows}) == 1,
+            "clusters": sorted({int(labels[i]) for i in rows}),
+        }
+    together = [bool(p["together"]) for p in per_problem.values()]
+    return float(np.mean(together)), {
+        "problems": len(per_problem),
+        "reports": len(problems),
+        "threshold": threshold,
+        "margin": margin,
+        "all_in_one_cluster": round(
+            float(np.mean([p["all_in_one_cluster"] for p in per_problem.values()])), 4
+        ),
+        **_quality(list(problems), list(labels)),
+        "per_problem": per_problem,
+    }
+
+
+def describe(task: str, details: dict[str, Any]) -> str:
+    """One line for the report's table: the settings and the figures behind the score."""
+    if task == "clustering-cross-language":
+        together = sum(p["together"] for p in details["per_problem"].values())
+        return (
+            f"online + one re-clustering, threshold {details['threshold']:.2f}: "
+            f"{details['reports']} reports in {details['clusters']} clusters, EN + DE together for "
+            f"{together} of {details['problems']} problems, all six together "
+            f"{details['all_in_one_cluster']:.0%}"
+        )
+    ours, kmeans, shuffled = details["ours"], details["kmeans"], details["shuffled"]
+    return (
+        f"online + re-clustering every {details['recluster_every']}, threshold "
+        f"{details['threshold']:.2f}: V {ours['v_measure']:.3f} (k-means {kmeans['v_measure']:.3f}), "
+        f"ARI {ours['ari']:.3f} ({kmeans['ari']:.3f}), {ours['clusters']} clusters, "
+        f"{ours['stability_last_pass']:.1%} kept their id in the last re-clustering; "
+        f"shuffled V {shuffled['v_measure']:.3f}, ARI {shuffled['ari']:.3f}"
+    )
