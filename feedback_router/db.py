@@ -1,12 +1,14 @@
 """Engine, sessions and the declarative base. SQLite by default, PostgreSQL by URL."""
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import ColumnElement, DateTime, Engine, Row, create_engine, event, select, update
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -78,3 +80,31 @@ def session_scope(url: str) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def lease(
+    session: Session,
+    model: Any,
+    *,
+    due: ColumnElement[bool],
+    order_by: Sequence[Any],
+    limit: int,
+    values: dict[str, Any],
+    returning: Sequence[Any],
+) -> tuple[str, list[Row[Any]]]:
+    """Claim up to ``limit`` rows of an outbox table with a fresh lease token, counting the attempt.
+
+    Rows another worker is claiming at the same moment are skipped (``FOR UPDATE SKIP LOCKED``
+    on PostgreSQL; SQLite has one writer). ``model`` needs ``id``, ``lease_token`` and
+    ``attempts`` columns; ``values`` are the other columns to set. Returns the token and the
+    ``returning`` columns of the claimed rows in id order (RETURNING keeps none).
+    """
+    token = uuid.uuid4().hex
+    ids = select(model.id).where(due).order_by(*order_by).limit(limit).with_for_update(skip_locked=True)
+    rows = session.execute(
+        update(model)
+        .where(model.id.in_(ids.scalar_subquery()))
+        .values(lease_token=token, attempts=model.attempts + 1, **values)
+        .returning(model.id, *returning)
+    ).all()
+    return token, sorted(rows, key=lambda row: row[0])

@@ -7,7 +7,6 @@ and a job is finished only by the lease holder, so an item ends with exactly one
 
 import logging
 import random
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
     from classifiers.pipeline import Classification, FeedbackClassifier
 
 from feedback_router.config import Settings
-from feedback_router.db import session_scope, utcnow
+from feedback_router.db import lease, session_scope, utcnow
 from feedback_router.feedback.labels import apply_corrections
 from feedback_router.feedback.models import Feedback, FeedbackStatus, JobStatus, ProcessingJob
 from feedback_router.routing.rules import MANUAL, RoutingConfig
@@ -40,33 +39,24 @@ class Claim:
 def claim_due(*, session: Session, limit: int, lease_seconds: float) -> list[Claim]:
     """Lease up to ``limit`` due jobs: pending ones, and running ones whose lease ran out."""
     now = utcnow()
-    due = (
-        select(ProcessingJob.id)
-        .where(
-            or_(
-                and_(ProcessingJob.status == JobStatus.pending, ProcessingJob.available_at <= now),
-                and_(ProcessingJob.status == JobStatus.running, ProcessingJob.leased_until < now),
-            )
-        )
-        .order_by(ProcessingJob.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    token, rows = lease(
+        session,
+        ProcessingJob,
+        due=or_(
+            and_(ProcessingJob.status == JobStatus.pending, ProcessingJob.available_at <= now),
+            and_(ProcessingJob.status == JobStatus.running, ProcessingJob.leased_until < now),
+        ),
+        order_by=[ProcessingJob.id],
+        limit=limit,
+        values={
+            "status": JobStatus.running,
+            "leased_until": now + timedelta(seconds=lease_seconds),
+            "updated_at": now,
+        },
+        returning=[ProcessingJob.feedback_id, ProcessingJob.attempts],
     )
-    token = uuid.uuid4().hex
-    rows = session.execute(
-        update(ProcessingJob)
-        .where(ProcessingJob.id.in_(due.scalar_subquery()))
-        .values(
-            status=JobStatus.running,
-            lease_token=token,
-            leased_until=now + timedelta(seconds=lease_seconds),
-            attempts=ProcessingJob.attempts + 1,
-            updated_at=now,
-        )
-        .returning(ProcessingJob.id, ProcessingJob.feedback_id, ProcessingJob.attempts)
-    ).all()
-    # In arrival order (RETURNING has none): online clustering sees items as they came.
-    return [Claim(job_id=r[0], feedback_id=r[1], attempts=r[2], token=token) for r in sorted(rows)]
+    # In arrival order: online clustering sees items as they came.
+    return [Claim(job_id=r[0], feedback_id=r[1], attempts=r[2], token=token) for r in rows]
 
 
 def fail_abandoned(*, session: Session, max_attempts: int) -> int:

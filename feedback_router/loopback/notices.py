@@ -16,7 +16,6 @@ Where the item came from decides the channel:
 """
 
 import logging
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,7 +28,7 @@ from sqlalchemy.orm import Session
 from feedback_router.clusters import service as clusters
 from feedback_router.clusters.models import AuthorNotice, NoticeStatus
 from feedback_router.config import Settings
-from feedback_router.db import session_scope, utcnow
+from feedback_router.db import lease, session_scope, utcnow
 from feedback_router.errors import Conflict, NotFound
 from feedback_router.feedback.models import Feedback, Source
 from feedback_router.feedback.schemas import Author
@@ -213,24 +212,15 @@ def claim_due(*, session: Session, limit: int, lease_seconds: float, max_attempt
             last_error=f"gave up after {max_attempts} attempts: the worker stopped during each",
         )
     )
-    due = (
-        select(AuthorNotice.id)
-        .where(AuthorNotice.status == NoticeStatus.pending, AuthorNotice.available_at <= now)
-        .order_by(AuthorNotice.available_at, AuthorNotice.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    token, rows = lease(
+        session,
+        AuthorNotice,
+        due=(AuthorNotice.status == NoticeStatus.pending) & (AuthorNotice.available_at <= now),
+        order_by=[AuthorNotice.available_at, AuthorNotice.id],
+        limit=limit,
+        values={"available_at": now + timedelta(seconds=lease_seconds)},
+        returning=[AuthorNotice.attempts],
     )
-    token = uuid.uuid4().hex
-    rows = session.execute(
-        update(AuthorNotice)
-        .where(AuthorNotice.id.in_(due.scalar_subquery()))
-        .values(
-            lease_token=token,
-            available_at=now + timedelta(seconds=lease_seconds),
-            attempts=AuthorNotice.attempts + 1,
-        )
-        .returning(AuthorNotice.id, AuthorNotice.attempts)
-    ).all()
     return [NoticeClaim(notice_id=r[0], attempts=r[1], token=token) for r in rows]
 
 

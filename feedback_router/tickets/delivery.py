@@ -16,7 +16,6 @@
 
 import logging
 import random
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +25,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from feedback_router.config import Settings, secret_from_env
-from feedback_router.db import session_scope, utcnow
+from feedback_router.db import lease, session_scope, utcnow
 from feedback_router.feedback.models import Feedback
 from feedback_router.routing.rules import (
     BoardSink,
@@ -152,25 +151,15 @@ def claim_due(
             last_error=f"gave up after {max_attempts} attempts: the worker stopped during each",
         )
     )
-    due = (
-        select(Ticket.id)
-        .where(or_(and_(Ticket.delivery == Delivery.pending, Ticket.available_at <= now), lost))
-        .order_by(Ticket.available_at, Ticket.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    token, rows = lease(
+        session,
+        Ticket,
+        due=or_(and_(Ticket.delivery == Delivery.pending, Ticket.available_at <= now), lost),
+        order_by=[Ticket.available_at, Ticket.id],
+        limit=limit,
+        values={"delivery": Delivery.sending, "leased_until": now + timedelta(seconds=lease_seconds)},
+        returning=[Ticket.attempts],
     )
-    token = uuid.uuid4().hex
-    rows = session.execute(
-        update(Ticket)
-        .where(Ticket.id.in_(due.scalar_subquery()))
-        .values(
-            delivery=Delivery.sending,
-            lease_token=token,
-            leased_until=now + timedelta(seconds=lease_seconds),
-            attempts=Ticket.attempts + 1,
-        )
-        .returning(Ticket.id, Ticket.attempts)
-    ).all()
     return [DeliveryClaim(ticket_id=r[0], attempts=r[1], token=token) for r in rows]
 
 
