@@ -158,6 +158,11 @@ def open_notices(*, session: Session, ticket: Ticket, settings: Settings) -> int
                 notice.last_error = (
                     "Discourse is not configured (FEEDBACK_ROUTER_DISCOURSE_URL, _API_KEY, _API_USERNAME)"
                 )
+        elif channel == Channel.slack:
+            if settings.slack_bot_token is not None:
+                notice.status, notice.available_at = NoticeStatus.pending, utcnow()
+            else:
+                notice.last_error = "replying in a Slack thread needs FEEDBACK_ROUTER_SLACK_BOT_TOKEN"
         try:
             with session.begin_nested():  # a concurrent resolution of the same ticket wrote it first
                 session.add(notice)
@@ -243,6 +248,10 @@ class OutgoingNotice:
 
 def _send(out: OutgoingNotice, outlets: Outlets) -> str:
     """Post the thanks; returns a reference to it. Raises IntegrationError."""
+    if out.channel == Channel.slack:
+        channel, thread = _first(out.meta, SLACK_CHANNEL_KEYS), _first(out.meta, SLACK_THREAD_KEYS)
+        assert channel and thread  # channel_of chose Slack for that reason
+        return outlets.slack(redact=True).reply(channel, thread, out.message)
     if out.channel != Channel.discourse:
         raise PermanentIntegrationError(f"no integration answers on {out.channel}: answer it by hand")
     number = out.meta.get("discourse_post_number", "")

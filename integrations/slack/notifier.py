@@ -89,6 +89,28 @@ class SlackNotifier(Closable):
             raise PermanentIntegrationError("Slack: neither webhook_url nor bot_token is configured")
         return self._post_message(target, message, self.config.bot_token.get_secret_value())
 
+    def reply(self, channel: str, thread_ts: str, text: str) -> str:
+        """Answer in a message's thread (a bot token is needed: incoming webhooks cannot reply).
+
+        Args:
+            channel: the channel id of the message.
+            thread_ts: the ``ts`` of the message that starts the thread.
+            text: plain text; redacted when ``config.redact`` is set.
+
+        Returns:
+            ``"<channel id>/<ts>"`` of the reply.
+
+        Raises:
+            RetryableIntegrationError, PermanentIntegrationError: as for :meth:`send`.
+        """
+        if self.config.bot_token is None:
+            raise PermanentIntegrationError(
+                "Slack: replying in a thread needs a bot token, not an incoming webhook"
+            )
+        clean = redact if self.config.redact else _same
+        message = {"text": clean(text), "thread_ts": thread_ts}
+        return self._post_message(channel, message, self.config.bot_token.get_secret_value())
+
     def message(self, notification: Notification) -> dict[str, Any]:
         """The JSON message (``text`` fallback and ``blocks``) that :meth:`send` posts."""
         clean = redact if self.config.redact else _same

@@ -41,7 +41,7 @@ class FakeSlack(FakeServer):
         member_of: channel ids the bot has joined (others answer ``not_in_channel``).
         webhook_channel_exists: set to False to make the webhook's channel deleted (``404
             channel_not_found``).
-        messages: accepted messages: ``{"via", "channel", "ts", "text", "blocks"}``.
+        messages: accepted messages: ``{"via", "channel", "ts", "text", "blocks", "thread_ts"}``.
     """
 
     def __init__(self) -> None:
@@ -148,6 +148,7 @@ class FakeSlack(FakeServer):
                     "ts": ts,
                     "text": message.get("text"),
                     "blocks": message.get("blocks"),
+                    "thread_ts": message.get("thread_ts"),  # a reply in that message's thread
                 }
             )
         return ts

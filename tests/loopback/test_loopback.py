@@ -499,3 +499,40 @@ def test_a_pending_notice_is_not_marked_done_by_hand(wired, api, auth, fake_disc
     refused = api.post(f"/v1/notices/{notice.id}/done", headers=auth["manager"])
 
     assert refused.status_code == 409 and "waiting to be sent" in refused.json()["detail"]
+
+
+def test_an_author_who_wrote_in_slack_is_thanked_in_the_thread_once(
+    wired, api, fake_jira_cloud, fake_slack, monkeypatch
+):
+    from feedback_router.config import get_settings
+
+    monkeypatch.setenv("FEEDBACK_ROUTER_SLACK_BOT_TOKEN", fake_slack.token)
+    monkeypatch.setenv("FEEDBACK_ROUTER_SLACK_API_URL", fake_slack.api_url)
+    get_settings.cache_clear()
+    settings = get_settings()
+    thread = {"slack_channel": "C0FEEDBACK", "slack_thread_ts": "1700000000.000100"}
+    item, key = reported(settings, source="slack", author_handle="mia", metadata=thread)
+
+    assert (
+        post_jira(api, *fake_jira_cloud.webhook_payload(key, "To Do", "Done", JIRA_SECRET)).status_code == 200
+    )
+    sweep(settings)
+    sweep(settings)
+
+    [reply] = [m for m in fake_slack.messages if m.get("thread_ts")]
+    assert reply["channel"] == "C0FEEDBACK" and reply["thread_ts"] == "1700000000.000100"
+    assert reply["text"].startswith("Hi mia, thank you for your feedback")
+    [notice] = notices_of(settings)
+    assert (notice.channel, notice.status) == ("slack", "sent") and notice.external_ref.startswith(
+        "C0FEEDBACK/"
+    )
+
+
+def test_without_a_slack_bot_token_a_slack_author_is_listed_for_a_person(wired, api, fake_jira_cloud):
+    thread = {"slack_channel": "C0FEEDBACK", "slack_thread_ts": "1700000000.000100"}
+    _, key = reported(wired, source="slack", author_handle="mia", metadata=thread)
+
+    post_jira(api, *fake_jira_cloud.webhook_payload(key, "To Do", "Done", JIRA_SECRET))
+
+    [notice] = notices_of(wired)
+    assert (notice.channel, notice.status) == ("slack", "manual") and "SLACK_BOT_TOKEN" in notice.last_error
