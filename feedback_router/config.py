@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     slack_webhook_url: SecretStr | None = Field(default=None, description="Incoming webhook (one channel)")
     slack_bot_token: SecretStr | None = Field(default=None, description="Bot token for chat.postMessage")
     slack_api_url: AnyHttpUrl = AnyHttpUrl("https://slack.com/api")
+    smtp_host: str | None = Field(default=None, description="SMTP server for e-mail to authors; unset: none")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_sender: str = Field(default="", description="From address of e-mail to authors")
+    smtp_starttls: bool = True
     delivery_timeout: float = Field(
         default=10.0, gt=0, description="Seconds per call to Jira, Slack, webhooks"
     )

@@ -80,13 +80,17 @@ def address_of(item: Feedback, channel: str) -> str | None:
     return item.url
 
 
+def _german(item: Feedback) -> bool:
+    return (item.language or "").lower().startswith("de")
+
+
 def thanks(item: Feedback, channel: str) -> str:
     """The thank-you in the item's language (German or English; any other language gets English).
 
     On Discourse the reply answers the author's own post and mentions them, so it does not quote it;
     elsewhere the first line of what they wrote says which report it is about.
     """
-    german = (item.language or "").lower().startswith("de")
+    german = _german(item)
     name = item.author_display_name or item.author_handle
     if channel == Channel.discourse and item.author_handle:
         name = f"@{item.author_handle}"
@@ -163,6 +167,11 @@ def open_notices(*, session: Session, ticket: Ticket, settings: Settings) -> int
                 notice.status, notice.available_at = NoticeStatus.pending, utcnow()
             else:
                 notice.last_error = "replying in a Slack thread needs FEEDBACK_ROUTER_SLACK_BOT_TOKEN"
+        elif channel == Channel.email:
+            if settings.smtp_host and settings.smtp_sender:
+                notice.status, notice.available_at = NoticeStatus.pending, utcnow()
+            else:
+                notice.last_error = "e-mail needs FEEDBACK_ROUTER_SMTP_HOST and FEEDBACK_ROUTER_SMTP_SENDER"
         try:
             with session.begin_nested():  # a concurrent resolution of the same ticket wrote it first
                 session.add(notice)
@@ -244,6 +253,8 @@ class OutgoingNotice:
     channel: str
     message: str
     meta: dict[str, str]
+    address: str | None  # the author's e-mail
+    german: bool
 
 
 def _send(out: OutgoingNotice, outlets: Outlets) -> str:
@@ -252,6 +263,10 @@ def _send(out: OutgoingNotice, outlets: Outlets) -> str:
         channel, thread = _first(out.meta, SLACK_CHANNEL_KEYS), _first(out.meta, SLACK_THREAD_KEYS)
         assert channel and thread  # channel_of chose Slack for that reason
         return outlets.slack(redact=True).reply(channel, thread, out.message)
+    if out.channel == Channel.email:
+        assert out.address is not None
+        subject = "Deine Rückmeldung ist erledigt" if out.german else "Your feedback was resolved"
+        return outlets.mail().send(out.address, subject, out.message)
     if out.channel != Channel.discourse:
         raise PermanentIntegrationError(f"no integration answers on {out.channel}: answer it by hand")
     number = out.meta.get("discourse_post_number", "")
@@ -302,7 +317,9 @@ def send_due(*, settings: Settings, outlets: Outlets, limit: int = SEND_BATCH) -
             item = session.get(Feedback, notice.feedback_id) if notice is not None else None
             if notice is None or item is None:
                 continue
-            out = OutgoingNotice(notice.channel, notice.message, dict(item.meta or {}))
+            out = OutgoingNotice(
+                notice.channel, notice.message, dict(item.meta or {}), item.author_email, _german(item)
+            )
         try:
             outcome: Exception | str = _send(out, outlets)
         except IntegrationError as exc:

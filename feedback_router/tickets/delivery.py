@@ -42,6 +42,7 @@ from integrations.base import LabelValue, Notification, TicketRef, TicketRequest
 from integrations.discourse import DiscourseConfig, DiscoursePublisher
 from integrations.errors import IntegrationError, PermanentIntegrationError, RetryableIntegrationError
 from integrations.jira import JiraConfig, JiraTicketSink
+from integrations.mail import MailConfig, MailSender
 from integrations.slack import SlackConfig, SlackNotifier
 from integrations.webhook import WebhookConfig, WebhookNotifier
 
@@ -310,6 +311,26 @@ class Outlets:
                 redact=sink.redact,
             )
             self._clients[key] = WebhookNotifier(config)
+        return self._clients[key]
+
+    def mail(self) -> MailSender:
+        s = self.settings
+        if not (s.smtp_host and s.smtp_sender):
+            raise PermanentIntegrationError(
+                "e-mail is not configured: set FEEDBACK_ROUTER_SMTP_HOST and FEEDBACK_ROUTER_SMTP_SENDER"
+            )
+        key = ("mail",)
+        if key not in self._clients:
+            config = MailConfig(
+                host=s.smtp_host,
+                port=s.smtp_port,
+                username=s.smtp_username,
+                password=s.smtp_password,
+                sender=s.smtp_sender,
+                starttls=s.smtp_starttls,
+                timeout=s.delivery_timeout,
+            )
+            self._clients[key] = MailSender(config)
         return self._clients[key]
 
     def discourse(self) -> DiscoursePublisher:

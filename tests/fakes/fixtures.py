@@ -23,6 +23,7 @@ from tests.fakes.discourse import FakeDiscourse
 from tests.fakes.jira import FakeJira
 from tests.fakes.server import serve
 from tests.fakes.slack import FakeSlack
+from tests.fakes.smtp import FakeSmtp, serve_smtp
 from tests.fakes.webhook import FakeWebhookReceiver
 
 __all__ = [
@@ -34,6 +35,8 @@ __all__ = [
     "fake_jira_server_session",
     "fake_slack",
     "fake_slack_session",
+    "fake_smtp",
+    "fake_smtp_session",
     "fake_webhook",
     "fake_webhook_session",
 ]
@@ -117,3 +120,17 @@ def fake_discourse(fake_discourse_session: FakeDiscourse) -> FakeDiscourse:
     """A fresh fake Discourse: API key ``discourse-test-api-key`` for users feedback-bot, system, anna, jo."""
     fake_discourse_session.reset()
     return fake_discourse_session
+
+
+@pytest.fixture(scope="session")
+def fake_smtp_session() -> Iterator[FakeSmtp]:
+    """The running fake SMTP server (not reset between tests; use ``fake_smtp``)."""
+    with serve_smtp() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_smtp(fake_smtp_session: FakeSmtp) -> FakeSmtp:
+    """A fresh fake SMTP server on 127.0.0.1 (no TLS, no login), recording every message."""
+    fake_smtp_session.reset()
+    return fake_smtp_session

@@ -536,3 +536,30 @@ def test_without_a_slack_bot_token_a_slack_author_is_listed_for_a_person(wired, 
 
     [notice] = notices_of(wired)
     assert (notice.channel, notice.status) == ("slack", "manual") and "SLACK_BOT_TOKEN" in notice.last_error
+
+
+def test_an_author_with_an_e_mail_address_gets_one_mail_in_their_language(
+    wired, api, fake_jira_cloud, fake_smtp, monkeypatch
+):
+    from feedback_router.config import get_settings
+
+    for name, value in {
+        "HOST": fake_smtp.host,
+        "PORT": fake_smtp.port,
+        "SENDER": "community@example.org",
+    }.items():
+        monkeypatch.setenv(f"FEEDBACK_ROUTER_SMTP_{name}", str(value))
+    monkeypatch.setenv("FEEDBACK_ROUTER_SMTP_STARTTLS", "false")
+    get_settings.cache_clear()
+    settings = get_settings()
+    _, key = reported(settings, author_handle="jonas", author_email="jonas@example.de", language="de")
+
+    post_jira(api, *fake_jira_cloud.webhook_payload(key, "To Do", "Done", JIRA_SECRET))
+    sweep(settings)
+    sweep(settings)
+
+    [mail] = fake_smtp.messages
+    assert mail["To"] == "jonas@example.de" and mail["Subject"] == "Deine Rückmeldung ist erledigt"
+    assert "danke für dein Feedback" in mail.get_payload(decode=True).decode()
+    [notice] = notices_of(settings)
+    assert (notice.channel, notice.status) == ("email", "sent") and notice.external_ref.startswith("<")
