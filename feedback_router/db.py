@@ -108,3 +108,19 @@ def lease(
         .returning(model.id, *returning)
     ).all()
     return token, sorted(rows, key=lambda row: row[0])
+
+
+def give_up(
+    session: Session, model: Any, *, lost: ColumnElement[bool], max_attempts: int, failed: dict[str, Any]
+) -> None:
+    """Fail the ``lost`` rows (leased by a worker that vanished) that used up ``max_attempts``: a row
+    whose worker dies on every attempt is not retaken forever. ``failed`` sets its failed status."""
+    session.execute(
+        update(model)
+        .where(lost, model.attempts >= max_attempts)
+        .values(
+            lease_token=None,
+            last_error=f"gave up after {max_attempts} attempts: the worker stopped during each",
+            **failed,
+        )
+    )

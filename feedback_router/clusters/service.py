@@ -187,10 +187,6 @@ def recluster_when_due(settings: Settings) -> None:
         log.info("re-clustered %s: %s", team, stats)
 
 
-def has_ticket(session: Session, cluster: Cluster) -> bool:
-    return session.scalar(select(func.count()).where(Ticket.cluster_id == cluster.id)) > 0
-
-
 def items(session: Session, cluster_id: int) -> Sequence[Feedback]:
     return session.scalars(
         select(Feedback).where(Feedback.cluster_id == cluster_id).order_by(Feedback.id)

@@ -21,14 +21,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from feedback_router.clusters import service as clusters
 from feedback_router.clusters.models import AuthorNotice, NoticeStatus
 from feedback_router.config import Settings
-from feedback_router.db import lease, session_scope, utcnow
+from feedback_router.db import give_up, lease, session_scope, utcnow
 from feedback_router.errors import Conflict, NotFound
 from feedback_router.feedback.models import Feedback, Source
 from feedback_router.feedback.schemas import Author
@@ -212,19 +212,13 @@ def claim_due(*, session: Session, limit: int, lease_seconds: float, max_attempt
     """Lease due notices. A leased notice stays ``pending`` with ``available_at`` at its lease's end, so a
     notice whose worker vanished is simply due again."""
     now = utcnow()
-    session.execute(  # a worker died during every attempt: give up rather than retry forever
-        update(AuthorNotice)
-        .where(
-            AuthorNotice.status == NoticeStatus.pending,
-            AuthorNotice.lease_token.is_not(None),
-            AuthorNotice.available_at <= now,
-            AuthorNotice.attempts >= max_attempts,
-        )
-        .values(
-            status=NoticeStatus.failed,
-            lease_token=None,
-            last_error=f"gave up after {max_attempts} attempts: the worker stopped during each",
-        )
+    lost = (
+        (AuthorNotice.status == NoticeStatus.pending)
+        & AuthorNotice.lease_token.is_not(None)
+        & (AuthorNotice.available_at <= now)
+    )
+    give_up(
+        session, AuthorNotice, lost=lost, max_attempts=max_attempts, failed={"status": NoticeStatus.failed}
     )
     token, rows = lease(
         session,

@@ -16,16 +16,17 @@
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr, TypeAdapter
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from feedback_router.config import Settings, secret_from_env
-from feedback_router.db import lease, session_scope, utcnow
+from feedback_router.db import give_up, lease, session_scope, utcnow
 from feedback_router.feedback.models import Feedback
 from feedback_router.routing.rules import (
     BoardSink,
@@ -143,15 +144,7 @@ def claim_due(
     """Lease due deliveries: pending ones whose time came, and sending ones whose worker vanished."""
     now = utcnow()
     lost = and_(Ticket.delivery == Delivery.sending, Ticket.leased_until < now)
-    session.execute(  # a worker died during every attempt: give up rather than retry forever
-        update(Ticket)
-        .where(lost, Ticket.attempts >= max_attempts)
-        .values(
-            delivery=Delivery.failed,
-            lease_token=None,
-            last_error=f"gave up after {max_attempts} attempts: the worker stopped during each",
-        )
-    )
+    give_up(session, Ticket, lost=lost, max_attempts=max_attempts, failed={"delivery": Delivery.failed})
     token, rows = lease(
         session,
         Ticket,
@@ -261,23 +254,24 @@ class Outlets:
         self.settings = settings
         self._clients: dict[tuple[str, ...], Any] = {}
 
+    def _client(self, key: tuple[str, ...], build: Callable[[], Any]) -> Any:
+        if key not in self._clients:
+            self._clients[key] = build()
+        return self._clients[key]
+
     def jira(self, redact: bool) -> JiraTicketSink:
         s = self.settings
         if s.jira_url is None or s.jira_token is None:
             raise PermanentIntegrationError(
                 "Jira is not configured: set FEEDBACK_ROUTER_JIRA_URL and FEEDBACK_ROUTER_JIRA_TOKEN"
             )
-        key = ("jira", str(redact))
-        if key not in self._clients:
-            config = JiraConfig(
-                url=s.jira_url,
-                user=s.jira_user,
-                token=s.jira_token,
-                timeout=s.delivery_timeout,
-                redact=redact,
-            )
-            self._clients[key] = JiraTicketSink(config)
-        return self._clients[key]
+        url, token = s.jira_url, s.jira_token
+        return self._client(
+            ("jira", str(redact)),
+            lambda: JiraTicketSink(
+                JiraConfig(url=url, user=s.jira_user, token=token, timeout=s.delivery_timeout, redact=redact)
+            ),
+        )
 
     def slack(self, redact: bool) -> SlackNotifier:
         s = self.settings
@@ -286,32 +280,31 @@ class Outlets:
                 "Slack is not configured: set FEEDBACK_ROUTER_SLACK_BOT_TOKEN "
                 "or FEEDBACK_ROUTER_SLACK_WEBHOOK_URL"
             )
-        key = ("slack", str(redact))
-        if key not in self._clients:
-            config = SlackConfig(
-                webhook_url=None if s.slack_bot_token else s.slack_webhook_url,
-                bot_token=s.slack_bot_token,
-                api_url=s.slack_api_url,
-                timeout=s.delivery_timeout,
-                redact=redact,
-            )
-            self._clients[key] = SlackNotifier(config)
-        return self._clients[key]
+        return self._client(
+            ("slack", str(redact)),
+            lambda: SlackNotifier(
+                SlackConfig(
+                    webhook_url=None if s.slack_bot_token else s.slack_webhook_url,
+                    bot_token=s.slack_bot_token,
+                    api_url=s.slack_api_url,
+                    timeout=s.delivery_timeout,
+                    redact=redact,
+                )
+            ),
+        )
 
     def webhook(self, sink: WebhookSink) -> WebhookNotifier:
         secret = secret_from_env(sink.secret_env) if sink.secret_env else None
         if sink.secret_env and secret is None:
             raise PermanentIntegrationError(f"webhook secret variable {sink.secret_env} is not set")
+        config = WebhookConfig(
+            url=sink.url,
+            secret=SecretStr(secret or ""),
+            timeout=self.settings.delivery_timeout,
+            redact=sink.redact,
+        )
         key = ("webhook", str(sink.url), str(sink.redact), sink.secret_env or "")
-        if key not in self._clients:
-            config = WebhookConfig(
-                url=sink.url,
-                secret=SecretStr(secret or ""),
-                timeout=self.settings.delivery_timeout,
-                redact=sink.redact,
-            )
-            self._clients[key] = WebhookNotifier(config)
-        return self._clients[key]
+        return self._client(key, lambda: WebhookNotifier(config))
 
     def mail(self) -> MailSender:
         s = self.settings
@@ -319,19 +312,21 @@ class Outlets:
             raise PermanentIntegrationError(
                 "e-mail is not configured: set FEEDBACK_ROUTER_SMTP_HOST and FEEDBACK_ROUTER_SMTP_SENDER"
             )
-        key = ("mail",)
-        if key not in self._clients:
-            config = MailConfig(
-                host=s.smtp_host,
-                port=s.smtp_port,
-                username=s.smtp_username,
-                password=s.smtp_password,
-                sender=s.smtp_sender,
-                starttls=s.smtp_starttls,
-                timeout=s.delivery_timeout,
-            )
-            self._clients[key] = MailSender(config)
-        return self._clients[key]
+        host, sender = s.smtp_host, s.smtp_sender
+        return self._client(
+            ("mail",),
+            lambda: MailSender(
+                MailConfig(
+                    host=host,
+                    port=s.smtp_port,
+                    username=s.smtp_username,
+                    password=s.smtp_password,
+                    sender=sender,
+                    starttls=s.smtp_starttls,
+                    timeout=s.delivery_timeout,
+                )
+            ),
+        )
 
     def discourse(self) -> DiscoursePublisher:
         s = self.settings
@@ -340,16 +335,15 @@ class Outlets:
                 "Discourse is not configured: set FEEDBACK_ROUTER_DISCOURSE_URL, "
                 "FEEDBACK_ROUTER_DISCOURSE_API_KEY and FEEDBACK_ROUTER_DISCOURSE_API_USERNAME"
             )
-        key = ("discourse",)
-        if key not in self._clients:
-            config = DiscourseConfig(
-                url=s.discourse_url,
-                api_key=s.discourse_api_key,
-                api_username=s.discourse_api_username,
-                timeout=s.delivery_timeout,
-            )
-            self._clients[key] = DiscoursePublisher(config)
-        return self._clients[key]
+        url, key = s.discourse_url, s.discourse_api_key
+        return self._client(
+            ("discourse",),
+            lambda: DiscoursePublisher(
+                DiscourseConfig(
+                    url=url, api_key=key, api_username=s.discourse_api_username, timeout=s.delivery_timeout
+                )
+            ),
+        )
 
     def close(self) -> None:
         for client in self._clients.values():
