@@ -231,22 +231,36 @@ def _trend(this_week: int, last_week: int) -> str:
     return f"{'up' if change > 0 else 'down'} {abs(change):.0%} against last week"
 
 
+def _mix(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def _quoted(quotes: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for quote in quotes:
+        lines += ["", "> " + quote["text"].replace("\n", "\n> "), f"— {quote['author'] or 'anonymous'}"]
+    return lines
+
+
 def ticket_text(session: Session, cluster: Cluster, item_url: str) -> tuple[str, str]:
-    """The cluster ticket's title and description: count, trend, mix and quotes in the members' words."""
+    """The cluster ticket's title and description: count, trend, mix, its most representative quotes
+    and its newest reports, in the members' words."""
     facts = summary(session, cluster)
-    mix = lambda counts: ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))  # noqa: E731
     lines = [
         f"{facts['count']} reports of this problem ({facts['this_week']} this week, "
         f"{facts['last_week']} last week: {facts['trend']}).",
         f"First seen {cluster.first_seen:%Y-%m-%d}, last seen {cluster.last_seen:%Y-%m-%d}.",
-        f"Sources: {mix(facts['sources'])}. Languages: {mix(facts['languages'])}. "
-        f"Sentiment: {mix(facts['sentiment'])}.",
+        f"Sources: {_mix(facts['sources'])}. Languages: {_mix(facts['languages'])}. "
+        f"Sentiment: {_mix(facts['sentiment'])}.",
         "",
         "Representative quotes:",
+        *_quoted(facts["quotes"]),
+        "",
+        "Newest reports:",
+        *_quoted(facts["newest"]),
+        "",
+        f"In feedback-router: {item_url}",
     ]
-    for quote in facts["quotes"]:
-        lines += ["", "> " + quote["text"].replace("\n", "\n> "), f"— {quote['author'] or 'anonymous'}"]
-    lines += ["", f"In feedback-router: {item_url}"]
     return f"[{facts['count']} reports] {cluster.title}", "\n".join(lines)
 
 

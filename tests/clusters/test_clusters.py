@@ -118,6 +118,7 @@ def test_the_cluster_issue_follows_the_cluster_without_duplicates_under_retries(
     updated = fake_jira_cloud.issue(cluster_issue.key)
     assert updated.fields["summary"].startswith("[5 reports] ")
     assert "report 4" in json_text(updated.fields["description"])  # the newest quotes travel
+    assert "Newest reports" in json_text(updated.fields["description"])
 
 
 def test_updates_to_a_cluster_issue_are_paced(configure, wired, fake_jira_cloud):
