@@ -5,7 +5,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from feedback_router import __version__, worker
@@ -18,7 +19,8 @@ from feedback_router.health import router as health_router
 from feedback_router.loopback.routes import router as loopback_router
 from feedback_router.routing.routes import router as routing_router
 from feedback_router.tickets.routes import router as tickets_router
-from feedback_router.web.routes import router as web_router
+from feedback_router.web import router as web_router
+from feedback_router.web.pages import STATIC, SignInRequired, sign_in_path
 
 BAD_BODY = {"json_invalid", "model_attributes_type", "dict_type", "list_type"}
 
@@ -80,6 +82,10 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResp
     return JSONResponse({"detail": "invalid input", "errors": errors}, status_code=422)
 
 
+async def _sign_in(_: Request, exc: SignInRequired) -> RedirectResponse:
+    return RedirectResponse(sign_in_path(exc.next_path), status_code=303)
+
+
 async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
     return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
 
@@ -104,6 +110,8 @@ def create_app(*, start_worker: bool = True) -> FastAPI:
     app.add_middleware(BodyLimit)
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(SignInRequired, _sign_in)  # type: ignore[arg-type]
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     routers = (
         feedback_router,
         routing_router,

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Route community feedback to the teams that act on it.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
+user_app = typer.Typer(help="Create, list and disable web app accounts.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
 routes_app = typer.Typer(help="Check routing files.", no_args_is_help=True)
 app.add_typer(routes_app, name="routes")
 err = Console(stderr=True)
@@ -374,34 +376,24 @@ def route_(
     text = explain.strip()
     if not text:
         raise fail("--explain needs a text")
-    (result,) = _processor(settings).classifier.classify([text])
+    from feedback_router.routing.service import route_text
 
-    def decide(labels: "Classification", span: str) -> rules.RouteDecision:
-        return rules.decide(
-            routing, rules.Labels.of(labels, text=span, source=source.value, metadata=metadata)
-        )
-
-    decision = decide(result, text)
-    parts = [(part, decide(part.labels, text[part.start : part.end])) for part in result.parts]
-    if as_json:
-        whole = {"text": text, **decision.explain().model_dump(mode="json")}
-        whole["parts"] = [
-            {
-                "start": p.start,
-                "end": p.end,
-                "text": text[p.start : p.end],
-                **d.explain().model_dump(mode="json"),
-            }
-            for p, d in parts
-        ]
-        typer.echo(json.dumps(whole, ensure_ascii=False, indent=2))
+    found = route_text(
+        classifier=_processor(settings).classifier,
+        routing=routing,
+        text=text,
+        source=source.value,
+        metadata=metadata,
+    )
+    if as_json:  # what POST /v1/routing/explain answers
+        typer.echo(json.dumps(found.explain().model_dump(mode="json"), ensure_ascii=False, indent=2))
         return
-    if not parts:
-        typer.echo("\n".join(_explanation_lines(decision)))
+    if not found.parts:
+        typer.echo("\n".join(_explanation_lines(found.decision)))
         return
-    typer.echo(f"mixed message: the service routes each of its {len(parts)} parts on its own")
-    for number, (part, part_decision) in enumerate(parts, start=1):
-        typer.echo(f"\npart {number} (characters {part.start}–{part.end}): {text[part.start : part.end]}")
+    typer.echo(f"mixed message: the service routes each of its {len(found.parts)} parts on its own")
+    for number, (start, end, part_decision) in enumerate(found.parts, start=1):
+        typer.echo(f"\npart {number} (characters {start}–{end}): {text[start:end]}")
         typer.echo("\n".join("  " + line for line in _explanation_lines(part_decision)))
 
 
@@ -717,6 +709,60 @@ def apikey_revoke(key_id: Annotated[int, typer.Argument(help="Id from 'apikey li
     except DomainError as exc:
         raise fail(exc.message) from exc
     typer.echo(f"key {key_id} revoked")
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Argument(help="The name to sign in with")],
+    role: Annotated[Role, typer.Option(help="manager (read and act) or admin")] = Role.manager,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+) -> None:
+    """Create an account for the web app; asks for its password (at least 10 characters)."""
+    from feedback_router.auth import users
+
+    if role == Role.forwarder:
+        raise fail("web accounts are for managers and admins; forwarders use an API key")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = _settings()
+    if settings.auto_migrate:
+        _migrate(settings)
+    try:
+        with session_scope(settings.database_url) as session:
+            users.create(session=session, username=username, password=password, role=role)
+    except DomainError as exc:
+        raise fail(exc.message) from exc
+    sign_in = f"{str(settings.public_url).rstrip('/')}/login"
+    typer.echo(f"user {username} ({role.value}) created; sign in at {sign_in}")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List accounts with their role and state."""
+    from sqlalchemy import select
+
+    from feedback_router.auth.models import ApiKey, User
+
+    with session_scope(_settings().database_url) as session:
+        for user, key in session.execute(select(User, ApiKey).join(ApiKey).order_by(User.id)):
+            typer.echo(f"{user.username}\t{key.role}\t{'disabled' if key.revoked_at else 'active'}")
+
+
+@user_app.command("disable")
+def user_disable(username: Annotated[str, typer.Argument(help="The account to disable")]) -> None:
+    """Disable an account and end its sessions at once."""
+    from feedback_router.auth import users
+
+    try:
+        with session_scope(_settings().database_url) as session:
+            users.disable(session=session, username=username)
+    except DomainError as exc:
+        raise fail(exc.message) from exc
+    typer.echo(f"user {username} disabled")
 
 
 @app.callback()

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     auto_migrate: bool = Field(default=True, description="Apply migrations when the service starts")
 
     max_body_bytes: int = 1024 * 1024
+    session_hours: float = Field(default=12.0, gt=0, description="A web app sign-in lasts this long")
     max_batch_body_bytes: int = 16 * 1024 * 1024
     max_batch_items: int = 1000
 
@@ -50,6 +51,14 @@ class Settings(BaseSettings):
     slack_webhook_url: SecretStr | None = Field(default=None, description="Incoming webhook (one channel)")
     slack_bot_token: SecretStr | None = Field(default=None, description="Bot token for chat.postMessage")
     slack_api_url: AnyHttpUrl = AnyHttpUrl("https://slack.com/api")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        description="Signing secret of the Slack app; unset: POST /v1/integrations/slack/actions is off",
+    )
+    slack_shortcut_callback_id: str = Field(
+        default="forward_to_feedback_router",
+        description="Callback id of the message shortcut that forwards a message; other ids are ignored",
+    )
     smtp_host: str | None = Field(default=None, description="SMTP server for e-mail to authors; unset: none")
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_username: str = ""

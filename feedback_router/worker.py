@@ -122,8 +122,13 @@ def _processor(embedding_model: str | None, batch_size: int, topics_file: Path |
     return Processor(embedding_model=embedding_model, batch_size=batch_size, topics_file=topics_file)
 
 
+_loading = threading.Lock()
+
+
 def get_processor(settings: Settings) -> Processor:
-    return _processor(settings.embedding_model, settings.batch_size, settings.topics_file)
+    # One load at a time: the API's explain requests and the worker may ask at the same moment.
+    with _loading:
+        return _processor(settings.embedding_model, settings.batch_size, settings.topics_file)
 
 
 # --- Celery -------------------------------------------------------------------------------

@@ -13,7 +13,9 @@
                                           bad configuration
 
 Outside the tree, :class:`WebhookPayloadError` (a ``ValueError``) says that a delivery *to* us (a Jira or
-Discourse webhook) could not be read; the receiving route answers it with 400.
+Discourse webhook, a Slack interaction) could not be read; the receiving route answers it with 400.
+:class:`WebhookSignatureError` (a ``ValueError`` too) says that a request *to* us is not signed by its
+sender, or not recently; the receiving route answers it with 401.
 
 Every message is meant for a person: it names the system and the operation and carries the remote
 reason (Jira's ``errorMessages`` and ``errors``, Slack's error string), never a token or a secret URL.
@@ -28,6 +30,7 @@ __all__ = [
     "RetryableIntegrationError",
     "UnclearOutcomeError",
     "WebhookPayloadError",
+    "WebhookSignatureError",
 ]
 
 
@@ -86,4 +89,11 @@ class WebhookPayloadError(ValueError):
 
     Raised by the parsers of incoming deliveries, never by a call we make; the message names what is
     wrong, never the secret.
+    """
+
+
+class WebhookSignatureError(ValueError):
+    """A request to us whose signature is missing, wrong or too old (Slack's signed requests).
+
+    The message says which header is wrong and why, for the sender's admin; never the secret.
     """

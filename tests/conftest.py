@@ -40,6 +40,8 @@ TABLES = (
     "processing_jobs",
     "feedback",
     "clusters",
+    "web_sessions",
+    "users",
     "api_keys",
 )
 
@@ -80,7 +82,10 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest) -> str:
     """Every test that uses the database runs once per backend, on emptied tables."""
-    url: str = request.getfixturevalue(f"{request.param}_url")
+    return emptied(request.getfixturevalue(f"{request.param}_url"))
+
+
+def emptied(url: str) -> str:
     with get_engine(url).begin() as connection:
         if url.startswith("postgresql"):
             connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))

@@ -6,6 +6,7 @@ on the real Redis does the same work. Both run on SQLite and on PostgreSQL.
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 
@@ -98,18 +99,17 @@ def test_web_page_asks_for_a_key_then_lists_processed_feedback(embedded, auth):
     text, _, team = EXAMPLES[0]
     wait_processed(embedded, auth, [submit(embedded, auth, text)])
 
-    signed_out = embedded.get("/")
-    assert signed_out.status_code == 401
-    assert '<form method="post" action="/login">' in signed_out.text
+    signed_out = embedded.get("/")  # to the inbox, and from there to sign in
+    assert signed_out.url.path == "/login"
     assert text not in signed_out.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', signed_out.text).group(1)
 
     manager_key = auth["manager"]["Authorization"].removeprefix("Bearer ")
-    page = embedded.post("/login", data={"key": manager_key})  # 303 to /, followed with the cookie
+    page = embedded.post("/login", data={"key": manager_key, "csrf": csrf})  # 303 to the inbox
     assert page.status_code == 200
-    assert page.url.path == "/"
+    assert page.url.path == "/inbox"
     assert text in page.text
-    assert "bug_report" in page.text and f"{team}</td>" in page.text
-    assert "<form" not in page.text
+    assert "bug report" in page.text and f"<strong>{team}</strong>" in page.text
 
 
 def test_items_accepted_without_a_worker_are_processed_once_one_starts(api, auth, settings):

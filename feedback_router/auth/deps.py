@@ -1,16 +1,24 @@
-"""FastAPI dependencies: a database session and the caller's role."""
+"""FastAPI dependencies: a database session and the caller's key.
 
+A caller is a Bearer API key, or a signed-in browser's session cookie. A browser's writes must also
+carry the session's CSRF token in ``X-CSRF-Token`` (the web app's forms send it), so another site
+cannot make a signed-in browser act.
+"""
+
+import hmac
 from collections.abc import Callable, Iterator
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
-from feedback_router.auth import service
-from feedback_router.auth.models import ROLE_RANK, ApiKey, Role
+from feedback_router.auth import service, users
+from feedback_router.auth.models import ROLE_RANK, ApiKey, Role, WebSession
 from feedback_router.config import get_settings
 from feedback_router.db import session_scope
 
-SESSION_COOKIE = "fr_key"
+SESSION_COOKIE = "fr_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def get_session() -> Iterator[Session]:
@@ -26,18 +34,37 @@ def _presented_key(request: Request) -> str | None:
     return None
 
 
+def browser_session(request: Request, session: Session) -> tuple[WebSession, ApiKey] | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    return users.find_session(session=session, token=token) if token else None
+
+
+def caller(request: Request, session: Session) -> ApiKey:
+    """The key behind the request, or 401; browsers' writes without the CSRF token get 403."""
+    secret = _presented_key(request)
+    if secret is not None:
+        key = service.authenticate(session=session, secret=secret)
+    else:
+        found = browser_session(request, session)
+        key = found[1] if found else None
+        if found and request.method not in SAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not hmac.compare_digest(sent.encode(), found[0].csrf_token.encode()):
+                raise HTTPException(status_code=403, detail="missing or wrong CSRF token: reload the page")
+    if key is None:
+        raise HTTPException(
+            status_code=401,
+            detail="missing or invalid API key: send 'Authorization: Bearer <key>' or sign in",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return key
+
+
 def require(role: Role) -> Callable[..., ApiKey]:
     """A dependency that admits keys of ``role`` or a higher one (admin > manager > forwarder)."""
 
     def check(request: Request, session: Session = Depends(get_session)) -> ApiKey:
-        secret = _presented_key(request) or request.cookies.get(SESSION_COOKIE)
-        key = service.authenticate(session=session, secret=secret) if secret else None
-        if key is None:
-            raise HTTPException(
-                status_code=401,
-                detail="missing or invalid API key: send 'Authorization: Bearer <key>'",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+        key = caller(request, session)
         if ROLE_RANK[Role(key.role)] < ROLE_RANK[role]:
             raise HTTPException(
                 status_code=403, detail=f"this needs the {role.value} role; the key has {key.role}"

@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from feedback_router.db import Base, UTCDateTime, utcnow
@@ -46,15 +46,33 @@ class NoticeStatus(StrEnum):
     failed = "failed"
 
 
+class NoticeKind(StrEnum):
+    resolved = "resolved"  # the author is thanked: their report's ticket was resolved
+    routed = "routed"  # a message forwarded by the Slack shortcut: where it went, in its thread
+
+
 class AuthorNotice(Base):
-    """An author told that their report was resolved: once per item and ticket."""
+    """A message to the place a report came from: its author thanked once per item and resolved ticket,
+    or, for a message forwarded by the Slack shortcut, once per item where it was routed."""
 
     __tablename__ = "author_notices"
-    __table_args__ = (UniqueConstraint("feedback_id", "ticket_id", name="uq_author_notice_feedback_ticket"),)
+    __table_args__ = (
+        UniqueConstraint("feedback_id", "ticket_id", name="uq_author_notice_feedback_ticket"),
+        # A routed notice has no ticket, so the constraint above cannot hold it to one per item.
+        Index(
+            "uq_author_notice_routed",
+            "feedback_id",
+            unique=True,
+            sqlite_where=text("kind = 'routed'"),
+            postgresql_where=text("kind = 'routed'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id", ondelete="CASCADE"), index=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    # The resolved ticket; None for a routed notice.
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default=NoticeKind.resolved)
     channel: Mapped[str] = mapped_column(String(32))  # discourse | slack | email | manual
     status: Mapped[str] = mapped_column(String(16), default=NoticeStatus.pending, index=True)
     message: Mapped[str] = mapped_column(Text)

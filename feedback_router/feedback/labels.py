@@ -1,14 +1,17 @@
 """Managers' corrections of labels. A correction wins over the model and becomes training data."""
 
+from dataclasses import replace
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from classifiers.labels import NO_TOPIC, TASKS
+from classifiers.labels import KINDS, NO_TOPIC, TASKS
 from feedback_router.auth.models import ApiKey
 from feedback_router.feedback.models import Feedback, FeedbackLabel
 from feedback_router.feedback.schemas import LabelsIn
-from feedback_router.routing.rules import RouteDecision, RoutingConfig
-from feedback_router.routing.service import route, route_by_hand
+from feedback_router.routing.rules import TRIAGE, RouteDecision, RoutingConfig, decide
+from feedback_router.routing.service import labels_of, route, route_by_hand
 
 TEAM = "team"  # the task of a manager's choice of team; kept, not yet trained on
 
@@ -28,6 +31,16 @@ def correct(
     A ticket already opened stays (it may be worked on); an item that waited in triage gets the
     ticket of its new team.
     """
+    given = _apply(session, item, labels_in, api_key_id)
+    if "kind" in given:
+        route(
+            session=session, item=item, routing=routing, why=f"kind corrected by a manager to {item.kind}; "
+        )
+    session.flush()
+
+
+def _apply(session: Session, item: Feedback, labels_in: LabelsIn, api_key_id: int | None) -> dict[str, Any]:
+    """Store the given labels and set them on the item; returns them by task."""
     given = labels_in.model_dump(exclude_unset=True)
     for task, value in given.items():
         # abuse is stored with the head's labels; a topic of null ("no topic") is a label too
@@ -36,25 +49,57 @@ def correct(
         )
     item.corrected = {**(item.corrected or {}), **given}  # JSON keeps true/false and null as they are
     apply_corrections(item)
-    if "kind" in given:
-        route(
-            session=session, item=item, routing=routing, why=f"kind corrected by a manager to {item.kind}; "
-        )
-    session.flush()
+    return given
 
 
 def route_to_team(
-    *, session: Session, item: Feedback, team: str, note: str | None, key: ApiKey, routing: RoutingConfig
+    *,
+    session: Session,
+    item: Feedback,
+    team: str,
+    note: str | None,
+    key: ApiKey,
+    routing: RoutingConfig,
+    labels_in: LabelsIn | None = None,
 ) -> RouteDecision:
     """A manager sends an item to a team: routed like any item, and kept as a labelled example.
 
-    The rules no longer move the item (see routing.service.route); a later choice replaces it.
+    ``labels_in`` are corrections made with the choice (triage's one click): stored first, in the
+    same transaction, and they do not route the item by the rules: the team chosen is where it
+    goes, so a corrected kind never opens a ticket for a team nobody chose. The rules no longer
+    move the item (see routing.service.route); a later choice replaces it.
     """
-    reason = f"routed by hand by key {key.name}" + (f": {note}" if note else "")
+    corrected = ""
+    if labels_in is not None:
+        given = _apply(session, item, labels_in, key.id)
+        corrected = ", " + ", ".join(f"{task} corrected to {_shown(value)}" for task, value in given.items())
+    reason = f"routed by hand by key {key.name}{corrected}" + (f": {note}" if note else "")
     decision = route_by_hand(session=session, item=item, routing=routing, team=team, reason=reason)
     _store(session, item, TEAM, team, key.id)
     session.flush()
     return decision
+
+
+def proposed_teams(*, item: Feedback, routing: RoutingConfig) -> dict[str, str | None]:
+    """The team the rules would choose for each kind, were a manager to confirm that kind.
+
+    None where no rule takes the kind (it would wait in triage again). Triage presets its team
+    choice with these, so that correcting the kind proposes the matching team.
+    """
+    labels = labels_of(item)
+    proposals: dict[str, str | None] = {}
+    for kind in KINDS:
+        team = decide(routing, replace(labels, kind=kind, confidence=1.0)).team
+        proposals[kind] = None if team == TRIAGE else team
+    return proposals
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "no topic"
+    if isinstance(value, bool):
+        return "abusive" if value else "not abusive"
+    return str(value)
 
 
 def _store(session: Session, item: Feedback, task: str, value: str, api_key_id: int | None) -> None:

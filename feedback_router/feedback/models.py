@@ -54,6 +54,8 @@ class Feedback(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     language: Mapped[str | None] = mapped_column(String(16))
     meta: Mapped[dict[str, str]] = mapped_column("metadata", JSON, default=dict)
+    # Who sent it in for the author: a user, an API key or a Slack member (see auth.Caller).
+    forwarded_by: Mapped[str | None] = mapped_column(String(200))
 
     status: Mapped[str] = mapped_column(String(16), default=FeedbackStatus.received, index=True)
     failure_reason: Mapped[str | None] = mapped_column(Text)

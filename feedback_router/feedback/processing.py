@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 if TYPE_CHECKING:
     from classifiers.pipeline import Classification, FeedbackClassifier
 
-from feedback_router.config import Settings
+from feedback_router.config import Settings, get_settings
 from feedback_router.db import lease, session_scope, utcnow
 from feedback_router.feedback.labels import apply_corrections
 from feedback_router.feedback.models import Feedback, FeedbackStatus, JobStatus, ProcessingJob
+from feedback_router.loopback.notices import open_routed_notice
 from feedback_router.routing.rules import MANUAL, RoutingConfig
 from feedback_router.routing.service import route
 
@@ -148,7 +149,13 @@ def _split(session: Session, item: Feedback, result: "Classification", routing: 
     )
 
 
-def _apply(session: Session, claim: Claim, result: "Classification", routing: RoutingConfig) -> None:
+def _apply(
+    session: Session,
+    claim: Claim,
+    result: "Classification",
+    routing: RoutingConfig,
+    settings: Settings | None = None,
+) -> None:
     job = _holds_lease(session, claim)
     if job is None:
         log.warning(
@@ -168,6 +175,9 @@ def _apply(session: Session, claim: Claim, result: "Classification", routing: Ro
     item.status = FeedbackStatus.processed
     item.failure_reason = None
     item.processed_at = utcnow()
+    # A message forwarded from Slack hears where it went, in its thread: written with the route, so
+    # that neither is kept without the other.
+    open_routed_notice(session=session, item=item, settings=settings or get_settings())
     job.status = JobStatus.done
     job.lease_token = None
     job.last_error = None
@@ -223,7 +233,7 @@ def process_pending(*, settings: Settings, classifier: "FeedbackClassifier", rou
     for claim, result in zip(claims, results, strict=True):
         try:
             with session_scope(settings.database_url) as session:
-                _apply(session, claim, result, routing)
+                _apply(session, claim, result, routing, settings)
         except Exception as exc:  # one bad item must not stop the batch; it is retried with backoff
             record_failure(settings=settings, claim=claim, error=f"{type(exc).__name__}: {exc}")
     return len(claims)

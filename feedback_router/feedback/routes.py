@@ -16,6 +16,7 @@ from feedback_router.feedback.schemas import (
     BatchResult,
     FeedbackAccepted,
     FeedbackCreate,
+    FeedbackFilter,
     FeedbackPage,
     FeedbackRead,
     FieldError,
@@ -26,6 +27,7 @@ from feedback_router.worker import notify
 
 router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
 require_manager = require(Role.manager)
+require_forwarder = require(Role.forwarder)
 
 
 @router.post(
@@ -33,16 +35,18 @@ require_manager = require(Role.manager)
     status_code=202,
     response_model=FeedbackAccepted,
     responses={200: {"description": "Already stored: the existing id", "model": FeedbackAccepted}},
-    dependencies=[Depends(require(Role.forwarder))],
 )
 def submit(
     feedback_in: FeedbackCreate,
     response: Response,
     session: Session = Depends(get_session),
+    key: ApiKey = Depends(require_forwarder),
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> FeedbackAccepted:
-    """Store one item; processing happens later in a worker."""
-    item, created = service.create(session=session, feedback_in=feedback_in, idempotency_key=idempotency_key)
+    """Store one item; processing happens later in a worker. The caller is kept as its forwarder."""
+    item, created = service.create(
+        session=session, feedback_in=feedback_in, idempotency_key=idempotency_key, forwarded_by=key.name
+    )
     session.commit()
     if created:
         notify(get_settings())
@@ -51,10 +55,11 @@ def submit(
     return FeedbackAccepted(id=item.id, status=item.status)
 
 
-@router.post("/batch", response_model=BatchResult, dependencies=[Depends(require(Role.forwarder))])
+@router.post("/batch", response_model=BatchResult)
 def submit_batch(
     items: Annotated[list[Any], Body(embed=True)],
     session: Session = Depends(get_session),
+    key: ApiKey = Depends(require_forwarder),
 ) -> BatchResult:
     """Store up to 1,000 items; each is accepted, a duplicate, or rejected with its reasons."""
     limit = get_settings().max_batch_items
@@ -73,7 +78,7 @@ def submit_batch(
                 )
             )
             continue
-        item, created = service.create(session=session, feedback_in=feedback_in)
+        item, created = service.create(session=session, feedback_in=feedback_in, forwarded_by=key.name)
         results.append(
             BatchItemResult(index=index, status="accepted" if created else "duplicate", id=item.id)
         )
@@ -115,14 +120,10 @@ def read(feedback_id: int, session: Session = Depends(get_session)) -> FeedbackR
 
 @router.get("", response_model=FeedbackPage, dependencies=[Depends(require(Role.manager))])
 def list_feedback(
+    filters: Annotated[FeedbackFilter, Query()],
     session: Session = Depends(get_session),
-    kind: str | None = None,
-    team: str | None = None,
-    status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> FeedbackPage:
-    items, next_cursor = service.list_page(
-        session=session, kind=kind, team=team, status=status, limit=limit, cursor=cursor
-    )
+    items, next_cursor = service.list_page(session=session, filters=filters, limit=limit, cursor=cursor)
     return FeedbackPage(items=service.read_many(session, items), next_cursor=next_cursor)

@@ -134,6 +134,7 @@ class FeedbackRead(BaseModel):
     received_at: datetime
     language: str | None
     metadata: dict[str, str]
+    forwarded_by: str | None  # the user, key or Slack member who sent it in for its author
     status: str
     failure_reason: str | None
     kind: str | None
@@ -169,12 +170,38 @@ Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 
 class RouteIn(BaseModel):
-    """A manager's choice of team for an item."""
+    """A manager's choice of team for an item, with any labels corrected at the same time (triage)."""
 
     model_config = ConfigDict(extra="forbid")
 
     team: TeamName
     note: Note | None = None  # kept in the stored reason
+    labels: LabelsIn | None = None  # corrections stored with the choice, in the same transaction
+
+
+class FeedbackFilter(BaseModel):
+    """Which items to list: each field given must match; ``changed_since`` keeps items received or
+    processed after that moment (the web inbox's live update asks with it)."""
+
+    kind: str | None = None
+    team: str | None = None
+    status: str | None = None
+    source: str | None = None
+    language: str | None = None
+    sentiment: str | None = None
+    topic: str | None = None
+    changed_since: datetime | None = None
+
+
+class ForwardResult(BaseModel):
+    """What became of a forwarded item, for the one who forwarded it (bookmarklet, extension)."""
+
+    id: int
+    status: str
+    kind: str | None
+    team: str | None
+    route_reason: str | None
+    url: str  # the item in the web app
 
 
 class FeedbackPage(BaseModel):

@@ -4,13 +4,19 @@ import base64
 import logging
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from feedback_router.errors import InvalidInput, NotFound
 from feedback_router.feedback.models import Feedback, FeedbackStatus, ProcessingJob
-from feedback_router.feedback.schemas import Author, FeedbackCreate, FeedbackRead, TicketSummary
+from feedback_router.feedback.schemas import (
+    Author,
+    FeedbackCreate,
+    FeedbackFilter,
+    FeedbackRead,
+    TicketSummary,
+)
 from feedback_router.routing.rules import RouteExplanation
 from feedback_router.tickets.models import Ticket
 
@@ -34,11 +40,16 @@ def _find_existing(
 
 
 def create(
-    *, session: Session, feedback_in: FeedbackCreate, idempotency_key: str | None = None
+    *,
+    session: Session,
+    feedback_in: FeedbackCreate,
+    idempotency_key: str | None = None,
+    forwarded_by: str | None = None,
 ) -> tuple[Feedback, bool]:
     """Store an item and its processing job in the caller's transaction.
 
-    Returns the item and whether it is new; a repeat of (source, external_id) or of the
+    ``forwarded_by`` names who sent it in for its author (a user, a key, a Slack member). Returns
+    the item and whether it is new; a repeat of (source, external_id) or of the
     idempotency key returns the stored item instead of a second row.
     """
     existing = _find_existing(session, feedback_in, idempotency_key)
@@ -57,6 +68,7 @@ def create(
         created_at=feedback_in.created_at,
         language=feedback_in.language.lower() if feedback_in.language else None,
         meta=feedback_in.metadata,
+        forwarded_by=forwarded_by,
         status=FeedbackStatus.received,
     )
     try:
@@ -97,9 +109,7 @@ def decode_cursor(cursor: str) -> int:
 def list_page(
     *,
     session: Session,
-    kind: str | None = None,
-    team: str | None = None,
-    status: str | None = None,
+    filters: FeedbackFilter | None = None,
     limit: int = 50,
     cursor: str | None = None,
     oldest_first: bool = False,
@@ -107,12 +117,12 @@ def list_page(
     """Newest first (or oldest first); the cursor is the last id seen."""
     order = Feedback.id.asc() if oldest_first else Feedback.id.desc()
     query = select(Feedback).order_by(order).limit(limit + 1)
-    if kind:
-        query = query.where(Feedback.kind == kind)
-    if team:
-        query = query.where(Feedback.team == team)
-    if status:
-        query = query.where(Feedback.status == status)
+    given = filters.model_dump(exclude_none=True) if filters else {}
+    since = given.pop("changed_since", None)
+    for column, value in given.items():
+        query = query.where(getattr(Feedback, column) == value)
+    if since is not None:
+        query = query.where(or_(Feedback.received_at > since, Feedback.processed_at > since))
     if cursor:
         last = decode_cursor(cursor)
         query = query.where(Feedback.id > last if oldest_first else Feedback.id < last)
@@ -146,6 +156,7 @@ def to_read(item: Feedback, tickets: Sequence[Ticket], parts: list[int]) -> Feed
         received_at=item.received_at,
         language=item.language,
         metadata=item.meta or {},
+        forwarded_by=item.forwarded_by,
         status=item.status,
         failure_reason=item.failure_reason,
         kind=item.kind,

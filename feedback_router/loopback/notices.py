@@ -1,4 +1,5 @@
-"""Telling authors that what they reported was resolved: once per report, in their language, where they wrote.
+"""Telling authors that what they reported was resolved: once per report, in their language, where they wrote;
+and telling a Slack thread where a message forwarded by the shortcut went.
 
 A resolved ticket writes one ``AuthorNotice`` per item it stands for (its item, or every item of its
 cluster) in the same transaction as the status change; the unique (item, ticket) pair, and skipping
@@ -10,9 +11,16 @@ Where the item came from decides the channel:
   worker replies in the topic, to the post, with the retries and permanent failures of deliveries
   (``tickets.delivery.after_failure``); the notice is leased the same way, so one reply is posted.
 - ``slack``: a Slack message with ``slack_channel`` and ``slack_thread_ts`` (or ``slack_ts``) in its
-  metadata; ``email``: an author with an e-mail address. Neither has an integration that answers yet,
-  so both are listed, with the thread or address, for a community manager (status ``manual``).
+  metadata: a worker replies in that thread when a bot token is set; ``email``: an author with an
+  e-mail address, sent over SMTP when it is configured. Without their settings both are listed, with
+  the thread or address, for a community manager (status ``manual``).
 - ``manual``: anything else with an author or a link, e.g. a tweet or an app review.
+
+A message forwarded with the Slack message shortcut (``slack_shortcut`` in its metadata) also gets a
+notice of kind ``routed`` when processing has routed it: kind, team and reason, in the message's
+thread, written in the same transaction as the route and unique per item (a partial unique index), so
+a re-processed item or a retried sweep never answers twice. It is sent by the same leased sweep; it
+has no ticket and is not on the community manager's list.
 """
 
 import logging
@@ -26,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from feedback_router.clusters import service as clusters
-from feedback_router.clusters.models import AuthorNotice, NoticeStatus
+from feedback_router.clusters.models import AuthorNotice, NoticeKind, NoticeStatus
 from feedback_router.config import Settings
 from feedback_router.db import give_up, lease, session_scope, utcnow
 from feedback_router.errors import Conflict, NotFound
@@ -34,6 +42,7 @@ from feedback_router.feedback.models import Feedback, Source
 from feedback_router.feedback.schemas import Author
 from feedback_router.feedback.service import decode_cursor, encode_cursor
 from feedback_router.loopback.schemas import NoticeRead
+from feedback_router.routing.rules import TRIAGE
 from feedback_router.tickets.delivery import Outlets, after_failure
 from feedback_router.tickets.models import Ticket
 from feedback_router.tickets.service import make_title
@@ -42,8 +51,11 @@ from integrations.errors import IntegrationError, PermanentIntegrationError
 log = logging.getLogger(__name__)
 
 SEND_BATCH = 20
-SLACK_CHANNEL_KEYS = ("slack_channel",)
-SLACK_THREAD_KEYS = ("slack_thread_ts", "slack_ts")
+# Where a Slack message is, in an item's metadata (the shortcut writes them; API clients may too).
+SLACK_CHANNEL, SLACK_TS, SLACK_THREAD_TS = "slack_channel", "slack_ts", "slack_thread_ts"
+SLACK_SHORTCUT = "slack_shortcut"  # the shortcut's callback id: forwarded from Slack, answer in the thread
+SLACK_CHANNEL_KEYS = (SLACK_CHANNEL,)
+SLACK_THREAD_KEYS = (SLACK_THREAD_TS, SLACK_TS)
 NOT_SENT = (NoticeStatus.pending, NoticeStatus.manual, NoticeStatus.failed)
 
 
@@ -135,7 +147,9 @@ def open_notices(*, session: Session, ticket: Ticket, settings: Settings) -> int
     roots = {item.parent_id or item.id for item in items}
     told = set(
         session.scalars(
-            select(root).join(AuthorNotice, AuthorNotice.feedback_id == Feedback.id).where(root.in_(roots))
+            select(root)
+            .join(AuthorNotice, AuthorNotice.feedback_id == Feedback.id)
+            .where(root.in_(roots), AuthorNotice.kind == NoticeKind.resolved)
         )
     )
     discourse_ready = bool(
@@ -150,6 +164,7 @@ def open_notices(*, session: Session, ticket: Ticket, settings: Settings) -> int
         notice = AuthorNotice(
             feedback_id=item.id,
             ticket_id=ticket.id,
+            kind=NoticeKind.resolved,
             channel=channel,
             status=NoticeStatus.manual,
             message=thanks(item, channel),
@@ -196,6 +211,85 @@ def withdraw(*, session: Session, ticket: Ticket) -> int:
         )
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- where a forwarded message went ----------------------------------------------------------
+
+
+def forwarded_by_shortcut(item: Feedback) -> bool:
+    """Forwarded with the Slack message shortcut: its thread hears where it went."""
+    return bool((item.meta or {}).get(SLACK_SHORTCUT)) and channel_of(item) == Channel.slack
+
+
+def _escape(text: str) -> str:
+    """Slack mrkdwn needs &, < and > escaped; everything else is shown as typed."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _route_line(item: Feedback) -> str:
+    kind = (item.kind or "other").replace("_", " ")
+    confidence = f" ({item.kind_confidence:.0%})" if item.kind_confidence is not None else ""
+    team = item.team or TRIAGE
+    where = "triage, waiting for a person" if team == TRIAGE else f"team *{_escape(team)}*"
+    return f"*{_escape(kind)}*{confidence} → {where}"
+
+
+def routed_message(item: Feedback, parts: Sequence[Feedback], public_url: str) -> str:
+    """The thread reply for a routed item (Slack mrkdwn): kind, team and reason, and a link to the item.
+
+    A mixed message that was split says where each of its parts went instead.
+    """
+    link = f"<{public_url.rstrip('/')}/inbox?id={item.id}|#{item.id} in feedback-router>"
+    if parts:
+        lines = [f"Forwarded to feedback-router as {link}; it was split into {len(parts)} parts:"]
+        for part in parts:
+            reason = f": {_escape(part.route_reason)}" if part.route_reason else ""
+            lines.append(f"• {_route_line(part)}{reason}")
+        return "\n".join(lines)
+    lines = [f"Forwarded to feedback-router as {link}: {_route_line(item)}."]
+    if item.route_reason:
+        lines.append(f"Why: {_escape(item.route_reason)}")
+    return "\n".join(lines)
+
+
+def open_routed_notice(*, session: Session, item: Feedback, settings: Settings) -> bool:
+    """Write the reply that tells a shortcut-forwarded item's thread where it was routed, in the
+    caller's transaction (processing's, so a route is never without its reply); returns whether one
+    was written. Once per item: an item processed again, or one that is not from the shortcut, gets none.
+
+    Without ``SLACK_BOT_TOKEN`` nothing can answer in a thread: the notice is ``failed`` with the reason.
+    """
+    if item.parent_id is not None or not forwarded_by_shortcut(item):
+        return False
+    exists = select(AuthorNotice.id).where(
+        AuthorNotice.feedback_id == item.id, AuthorNotice.kind == NoticeKind.routed
+    )
+    if session.scalar(exists) is not None:
+        return False
+    parts = session.scalars(select(Feedback).where(Feedback.parent_id == item.id).order_by(Feedback.id)).all()
+    notice = AuthorNotice(
+        feedback_id=item.id,
+        ticket_id=None,
+        kind=NoticeKind.routed,
+        channel=Channel.slack,
+        status=NoticeStatus.pending,
+        available_at=utcnow(),
+        message=routed_message(item, parts, str(settings.public_url)),
+        attempts=0,
+    )
+    if settings.slack_bot_token is None:
+        notice.status, notice.available_at = NoticeStatus.failed, None
+        notice.last_error = "replying in a Slack thread needs FEEDBACK_ROUTER_SLACK_BOT_TOKEN"
+        log.warning(
+            "not answering item %s's Slack thread: no bot token", item.id, extra={"feedback_id": item.id}
+        )
+    try:
+        with session.begin_nested():  # a concurrent worker that processed the same item wrote it first
+            session.add(notice)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 # --- sending ---------------------------------------------------------------------------------
@@ -363,6 +457,7 @@ def list_page(
         select(AuthorNotice, Feedback, Ticket)
         .join(Feedback, Feedback.id == AuthorNotice.feedback_id)
         .join(Ticket, Ticket.id == AuthorNotice.ticket_id)
+        .where(AuthorNotice.kind == NoticeKind.resolved)
         .order_by(AuthorNotice.id)
         .limit(limit + 1)
     )
@@ -377,10 +472,16 @@ def list_page(
     return [to_read(n, i, t) for n, i, t in rows[:limit]], next_cursor
 
 
-def read(*, session: Session, notice_id: int) -> NoticeRead:
+def _resolution_notice(session: Session, notice_id: int) -> AuthorNotice:
+    """A notice of the community manager's list; routed notices are the worker's alone."""
     notice = session.get(AuthorNotice, notice_id)
-    if notice is None:
+    if notice is None or notice.kind != NoticeKind.resolved or notice.ticket_id is None:
         raise NotFound(f"notice {notice_id} does not exist")
+    return notice
+
+
+def read(*, session: Session, notice_id: int) -> NoticeRead:
+    notice = _resolution_notice(session, notice_id)
     return to_read(
         notice, session.get_one(Feedback, notice.feedback_id), session.get_one(Ticket, notice.ticket_id)
     )
@@ -388,9 +489,7 @@ def read(*, session: Session, notice_id: int) -> NoticeRead:
 
 def mark_done(*, session: Session, notice_id: int, by: str) -> NoticeRead:
     """A manager answered the author by hand. Answering one that a worker is about to send is refused."""
-    notice = session.get(AuthorNotice, notice_id)
-    if notice is None:
-        raise NotFound(f"notice {notice_id} does not exist")
+    notice = _resolution_notice(session, notice_id)
     if notice.status == NoticeStatus.pending:
         raise Conflict(
             f"notice {notice_id} is waiting to be sent as a {notice.channel} reply by a worker; "

@@ -1,4 +1,5 @@
-"""Webhooks from Jira and Discourse (signed, no API key) and the author notices for community managers."""
+"""Webhooks from Jira and Discourse and the Slack message shortcut (signed, no API key), and the author
+notices for community managers."""
 
 from typing import Annotated
 
@@ -13,8 +14,9 @@ from feedback_router.loopback import notices, service
 from feedback_router.loopback.schemas import DiscourseWebhookResult, JiraWebhookResult, NoticePage, NoticeRead
 from feedback_router.worker import notify
 from integrations.discourse import parse_post_event, verify_discourse_signature
-from integrations.errors import WebhookPayloadError
+from integrations.errors import WebhookPayloadError, WebhookSignatureError
 from integrations.jira import parse_issue_event, verify_jira_signature
+from integrations.slack import MessageShortcut, parse_interaction, verify_slack_request
 
 router = APIRouter(tags=["loop"])
 require_manager = require(Role.manager)
@@ -97,6 +99,42 @@ def discourse_webhook(
         response.status_code = 202
         notify(settings)
     return result
+
+
+@router.post(
+    "/v1/integrations/slack/actions",
+    response_class=Response,
+    responses={200: {"description": "Acknowledged (Slack wants an empty 200 within three seconds)"}},
+)
+def slack_actions(
+    body: bytes = Depends(raw_body),
+    timestamp: Annotated[str | None, Header(alias="X-Slack-Request-Timestamp")] = None,
+    signature: Annotated[str | None, Header(alias="X-Slack-Signature")] = None,
+    session: Session = Depends(get_session),
+) -> Response:
+    """Slack's interactivity: the message shortcut forwards a message as a feedback item; where it was
+    routed is answered in its thread later, by a worker. Other interactions are acknowledged and ignored."""
+    settings = get_settings()
+    if settings.slack_signing_secret is None:
+        raise HTTPException(
+            404,
+            "the Slack message shortcut is off: set FEEDBACK_ROUTER_SLACK_SIGNING_SECRET to the app's "
+            "signing secret",
+        )
+    try:
+        verify_slack_request(settings.slack_signing_secret, body, timestamp, signature)
+    except WebhookSignatureError as exc:
+        raise HTTPException(401, str(exc)) from None
+    try:
+        interaction = parse_interaction(body)
+    except WebhookPayloadError as exc:
+        raise HTTPException(400, str(exc)) from None
+    if isinstance(interaction, MessageShortcut):
+        created = service.capture_slack_message(session=session, shortcut=interaction, settings=settings)
+        session.commit()
+        if created:
+            notify(settings)  # nothing else is called out: Slack wants the answer within three seconds
+    return Response(status_code=200)
 
 
 @router.get("/v1/notices", response_model=NoticePage, dependencies=[Depends(require_manager)])

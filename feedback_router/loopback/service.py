@@ -1,4 +1,5 @@
-"""Ticket status flowing back from Jira, by webhook and by polling, and Discourse posts coming in as feedback.
+"""Ticket status flowing back from Jira, by webhook and by polling; Discourse posts and Slack messages
+forwarded by the message shortcut coming in as feedback.
 
 ``apply_status`` is the one place that decides what a tracker's status means for a ticket: the
 webhook and the poll both call it with the ticket row locked, so a status seen twice, or seen by
@@ -16,7 +17,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +38,7 @@ from integrations.base import TicketStatus
 from integrations.discourse import ForumPost
 from integrations.errors import IntegrationError
 from integrations.jira import IssueEvent
+from integrations.slack import MessageShortcut
 
 log = logging.getLogger(__name__)
 
@@ -331,3 +333,83 @@ def capture_forum_post(
     if not created:
         return DiscourseWebhookResult(id=item.id, status=item.status, duplicate=True), False
     return DiscourseWebhookResult(id=item.id, status=item.status), True
+
+
+# --- Slack as a source (the message shortcut) ---------------------------------------------------
+
+
+def _cut(text: str | None, limit: int = 200) -> str | None:
+    text = (text or "").strip()
+    return (text if len(text) <= limit else text[: limit - 1] + "…") or None
+
+
+def _sent_at(ts: str) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(float(ts), UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def slack_feedback(shortcut: MessageShortcut) -> FeedbackCreate:
+    """A forwarded Slack message as a feedback item: its author (not the one who forwarded it), link,
+    and where its thread is in the metadata, under the keys the author notices answer by."""
+    text = shortcut.text
+    if len(text) > MAX_TEXT:
+        text = text[: MAX_TEXT - 1] + "…"
+    metadata = {
+        notices.SLACK_CHANNEL: shortcut.channel_id,
+        notices.SLACK_TS: shortcut.message_ts,
+        notices.SLACK_SHORTCUT: shortcut.callback_id[:200],
+        "slack_team": shortcut.team_id,
+        "slack_forwarded_by": shortcut.forwarded_by_id,
+    }
+    if shortcut.thread_ts:
+        metadata[notices.SLACK_THREAD_TS] = shortcut.thread_ts
+    if shortcut.channel_name:
+        metadata["slack_channel_name"] = shortcut.channel_name[:200]
+    if shortcut.team_domain:
+        metadata["slack_team_domain"] = shortcut.team_domain[:200]
+    handle = _cut(shortcut.author_id)
+    return FeedbackCreate(
+        text=text,
+        source=Source.slack,
+        author=Author(handle=handle, display_name=_cut(shortcut.author_name)) if handle else None,
+        url=shortcut.permalink,  # type: ignore[arg-type]
+        external_id=shortcut.external_id[:200],
+        created_at=_sent_at(shortcut.message_ts),
+        metadata=metadata,
+    )
+
+
+def capture_slack_message(*, session: Session, shortcut: MessageShortcut, settings: Settings) -> bool:
+    """Store a message forwarded with the Slack shortcut through the capture service (item and processing
+    job in the caller's transaction); returns whether an item was created.
+
+    Forwarding the same message again (``{channel}:{ts}``) returns the stored item; another shortcut's
+    callback id, or a message without text (only files or attachments), stores nothing and is logged.
+    """
+    where = {"slack_channel": shortcut.channel_id, "slack_ts": shortcut.message_ts}
+    if shortcut.callback_id != settings.slack_shortcut_callback_id:
+        log.info(
+            "Slack shortcut %r is not %r: ignored",
+            shortcut.callback_id,
+            settings.slack_shortcut_callback_id,
+            extra=where,
+        )
+        return False
+    if not shortcut.text:
+        log.info(
+            "Slack message %s:%s forwarded by %s has no text (only files or attachments?): not stored",
+            shortcut.channel_id,
+            shortcut.message_ts,
+            shortcut.forwarded_by_id,
+            extra=where,
+        )
+        return False
+    forwarder = shortcut.forwarded_by_name or shortcut.forwarded_by_id
+    item, created = feedback.create(
+        session=session, feedback_in=slack_feedback(shortcut), forwarded_by=f"slack:{forwarder}"[:200]
+    )
+    if not created:
+        log.info("Slack message forwarded again: item %s", item.id, extra={"feedback_id": item.id})
+    return created

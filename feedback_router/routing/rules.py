@@ -1,8 +1,9 @@
 """Routing rules from YAML: teams with their sinks, rules tried in order, the first match wins.
 
 ``parse``/``load`` validate a file and name every problem as ``file:line: path: reason``
-(``RoutingFileError.problems``). ``decide`` is pure: labels in, a ``RouteDecision`` out, with
-the rules it tried and the condition each one failed on, so every decision can be explained.
+(``RoutingFileError.problems``; ``.found`` holds them as ``Problem`` objects). ``decide`` is pure:
+labels in, a ``RouteDecision`` out, with the rules it tried and the condition each one failed on,
+so every decision can be explained.
 The schema is documented in the README (Routing).
 """
 
@@ -52,12 +53,29 @@ Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 Urgency = Literal["low", "normal", "high"]
 
 
-class RoutingFileError(ConfigurationError):
-    """A routing file that is not valid; ``problems`` holds one ``file:line: path: reason`` each."""
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a routing file: its 1-based line (None where YAML names none), the path of the
+    setting (empty for the file as a whole) and why."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
+    line: int | None
+    path: str
+    reason: str
+
+    def at(self, origin: str) -> str:
+        """``file:line: path: reason``, as ``feedback-router routes check`` prints it."""
+        where = origin if self.line is None else f"{origin}:{self.line}"
+        return f"{where}: {self.path}: {self.reason}" if self.path else f"{where}: {self.reason}"
+
+
+class RoutingFileError(ConfigurationError):
+    """A routing file that is not valid: ``found`` holds each problem, ``problems`` the same as
+    ``file:line: path: reason`` lines."""
+
+    def __init__(self, origin: str, found: list[Problem]) -> None:
+        self.found = found
+        self.problems = [problem.at(origin) for problem in found]
+        super().__init__("; ".join(self.problems))
 
 
 # --- what routing looks at ---------------------------------------------------------------------
@@ -552,10 +570,12 @@ def parse(text: str, origin: str = "<routing>") -> RoutingConfig:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"{origin}:{mark.line + 1}" if mark else origin
-        raise RoutingFileError([f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from exc
+        line = mark.line + 1 if mark else None
+        raise RoutingFileError(
+            origin, [Problem(line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")]
+        ) from exc
     if not isinstance(data, dict):
-        raise RoutingFileError([f"{origin}:1: routing file must be a mapping with 'rules'"])
+        raise RoutingFileError(origin, [Problem(1, "", "routing file must be a mapping with 'rules'")])
     try:
         config = RoutingConfig.model_validate(data)
     except ValidationError as exc:
@@ -567,8 +587,8 @@ def parse(text: str, origin: str = "<routing>") -> RoutingConfig:
     problems = []
     for loc, message in errors:
         line, path = _locate(tree, loc)
-        problems.append(f"{origin}:{line}: {path or 'file'}: {message}")
-    raise RoutingFileError(problems)
+        problems.append(Problem(line, path or "file", message))
+    raise RoutingFileError(origin, problems)
 
 
 def load(path: Path | None) -> RoutingConfig:

@@ -5,6 +5,10 @@ explanation on the item and then hands it to ``_act``: the one place where an it
 team's sinks.
 """
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from sqlalchemy.orm import Session
 
 from feedback_router.clusters import service as clusters
@@ -12,7 +16,12 @@ from feedback_router.config import get_settings
 from feedback_router.errors import InvalidInput
 from feedback_router.feedback.models import Feedback
 from feedback_router.routing.rules import MANUAL, Labels, RouteDecision, RoutingConfig, by_hand, decide
+from feedback_router.routing.schemas import PartExplanation, TextExplanation
 from feedback_router.tickets.delivery import open_cluster_tickets, open_tickets
+
+if TYPE_CHECKING:
+    from classifiers import FeedbackClassifier
+    from classifiers.pipeline import Classification
 
 
 def labels_of(item: Feedback) -> Labels:
@@ -81,3 +90,44 @@ def _act(session: Session, item: Feedback, decision: RouteDecision) -> None:
         born = open_cluster_tickets(session=session, cluster_id=cluster.id, decision=decision)
         skip = frozenset(ticket.destination for ticket in born)
     open_tickets(session=session, item=item, decision=decision, skip=skip)
+
+
+@dataclass(frozen=True)
+class TextRoute:
+    """Where a text would go, classified and routed as the service would: the whole text, and each
+    part of a mixed message as ``(start, end, decision)``."""
+
+    text: str
+    decision: RouteDecision
+    parts: tuple[tuple[int, int, RouteDecision], ...] = ()
+
+    def explain(self) -> TextExplanation:
+        return TextExplanation(
+            text=self.text,
+            **self.decision.explain().model_dump(),
+            parts=[
+                PartExplanation(start=start, end=end, text=self.text[start:end], **d.explain().model_dump())
+                for start, end, d in self.parts
+            ],
+        )
+
+
+def route_text(
+    *,
+    classifier: "FeedbackClassifier",
+    routing: RoutingConfig,
+    text: str,
+    source: str = "api",
+    metadata: Mapping[str, str] | None = None,
+) -> TextRoute:
+    """Classify a text with the model and decide its route; nothing is stored or sent."""
+    (result,) = classifier.classify([text])
+
+    def route_span(labels: "Classification", start: int, end: int) -> RouteDecision:
+        return decide(routing, Labels.of(labels, text=text[start:end], source=source, metadata=metadata))
+
+    return TextRoute(
+        text=text,
+        decision=route_span(result, 0, len(text)),
+        parts=tuple((p.start, p.end, route_span(p.labels, p.start, p.end)) for p in result.parts),
+    )

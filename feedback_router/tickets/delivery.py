@@ -6,7 +6,9 @@
    (``claim_due``), so a worker that dies mid-call leaves a row that is retaken later and known
    to have been tried.
 3. Any attempt after the first looks the Jira issue up by our ``fr-<id>`` label before creating:
-   a timeout, or a crash between Jira's answer and our commit, never makes a second issue.
+   a timeout, or a crash between Jira's answer and our commit, never makes a second issue. So
+   does the first attempt after a manager's retry of a failed delivery (``service.retry`` resets
+   the count but keeps ``last_error``, the sign that an attempt was made).
    Slack messages cannot be looked up: after an unclear failure one may be posted twice.
    Webhooks carry a stable delivery id for the receiver to drop repeats.
 4. Passing failures (timeouts, 5xx, 429/503 with ``Retry-After``) are retried with exponential
@@ -166,6 +168,7 @@ class Outgoing:
     sink: JiraSink | SlackSink | WebhookSink
     request: TicketRequest | None
     notification: Notification
+    tried_before: bool = False  # an attempt failed before (the count may have been reset by a retry)
 
 
 def _label_values(item: Feedback) -> dict[str, LabelValue]:
@@ -213,7 +216,7 @@ def _outgoing(ticket: Ticket, item: Feedback, settings: Settings) -> Outgoing:
             priority=sink.priority.get(item.urgency) if item.urgency else None,  # type: ignore[call-overload]
             components=[item.topic] if sink.component_from_topic and item.topic else [],
         )
-    return Outgoing(ticket.id, f"fr-{item.id}", sink, request, notification)
+    return Outgoing(ticket.id, f"fr-{item.id}", sink, request, notification, ticket.last_error is not None)
 
 
 def _cluster_outgoing(session: Session, ticket: Ticket, settings: Settings) -> Outgoing:
@@ -235,7 +238,7 @@ def _cluster_outgoing(session: Session, ticket: Ticket, settings: Settings) -> O
         labels=[PRODUCT_LABEL, "fr-cluster", *sink.labels],
     )
     notification = Notification(title=title, text=description, item_url=url)
-    return Outgoing(ticket.id, ref, sink, request, notification)
+    return Outgoing(ticket.id, ref, sink, request, notification, ticket.last_error is not None)
 
 
 _SINK = TypeAdapter(Sink)
@@ -358,7 +361,7 @@ def _send(out: Outgoing, outlets: Outlets, attempts: int) -> tuple[str | None, s
         assert out.request is not None
         jira = outlets.jira(sink.redact)
         found: TicketRef | None = None
-        if attempts > 1:  # an earlier attempt may have created it: look before creating again
+        if attempts > 1 or out.tried_before:  # an earlier attempt may have created it: look first
             found = jira.find(out.request.ref, sink.project)
         ref = found or jira.create(out.request)
         return ref.key, ref.url

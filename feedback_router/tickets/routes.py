@@ -1,4 +1,4 @@
-"""/v1/tickets: the built-in board."""
+"""/v1/tickets: every ticket, on the built-in board or on its way to Jira, Slack or a webhook."""
 
 from typing import Annotated
 
@@ -7,8 +7,11 @@ from sqlalchemy.orm import Session
 
 from feedback_router.auth.deps import get_session, require
 from feedback_router.auth.models import Role
+from feedback_router.config import get_settings
 from feedback_router.tickets import service
+from feedback_router.tickets.models import Delivery
 from feedback_router.tickets.schemas import TicketRead
+from feedback_router.worker import notify
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"], dependencies=[Depends(require(Role.manager))])
 
@@ -17,8 +20,22 @@ router = APIRouter(prefix="/v1/tickets", tags=["tickets"], dependencies=[Depends
 def list_tickets(
     session: Session = Depends(get_session),
     team: str | None = None,
+    delivery: Delivery | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[TicketRead]:
-    return [
-        TicketRead.model_validate(t) for t in service.list_tickets(session=session, team=team, limit=limit)
-    ]
+    """Newest first; ``team`` and ``delivery`` (pending, sending, delivered, failed) narrow the list."""
+    found = service.list_tickets(session=session, team=team, delivery=delivery, limit=limit)
+    return [TicketRead.model_validate(t) for t in found]
+
+
+@router.post(
+    "/{ticket_id}/retry",
+    response_model=TicketRead,
+    responses={409: {"description": "The delivery has not failed"}},
+)
+def retry(ticket_id: int, session: Session = Depends(get_session)) -> TicketRead:
+    """Send a failed delivery again (after its cause was fixed): pending at once, attempts from zero."""
+    ticket = TicketRead.model_validate(service.retry(session=session, ticket_id=ticket_id))
+    session.commit()
+    notify(get_settings())
+    return ticket

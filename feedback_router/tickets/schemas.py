@@ -9,7 +9,8 @@ class TicketRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    feedback_id: int
+    feedback_id: int | None  # None for a cluster's own ticket
+    cluster_id: int | None
     sink: str
     destination: str
     team: str
@@ -19,6 +20,7 @@ class TicketRead(BaseModel):
     created_at: datetime
     delivery: str  # pending | sending | delivered | failed
     attempts: int
+    available_at: datetime | None  # when a pending delivery's next attempt is due
     last_error: str | None  # why the last attempt failed, in the outside system's words
     external_key: str | None  # Jira issue key, Slack channel/ts, webhook delivery id
     external_url: str | None

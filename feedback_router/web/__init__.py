@@ -1,0 +1,18 @@
+"""The community manager's web app, served by the service itself: one module per page."""
+
+from fastapi import APIRouter
+
+from feedback_router.web import clusters, digests, forward, overview, routes, routing, tickets, triage
+
+router = APIRouter(include_in_schema=False)
+for page in (
+    routes,
+    forward,
+    triage,
+    tickets,
+    digests,
+    routing,
+    clusters,
+    overview,
+):
+    router.include_router(page.router)

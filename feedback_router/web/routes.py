@@ -1,71 +1,173 @@
-"""A plain HTML page at / listing recent feedback, behind a manager key kept in a cookie."""
+"""The web app's own routes: sign in and out, language, and the inbox. Other pages have a module each."""
 
-from html import escape
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from classifiers.labels import KINDS, SENTIMENTS
 from feedback_router.auth import service as keys
-from feedback_router.auth.deps import SESSION_COOKIE, get_session, require
-from feedback_router.auth.models import Role
+from feedback_router.auth import users
+from feedback_router.auth.deps import SESSION_COOKIE, browser_session, get_session
+from feedback_router.config import get_settings
+from feedback_router.db import utcnow
 from feedback_router.feedback import service
+from feedback_router.feedback.models import Feedback, Source
+from feedback_router.feedback.schemas import FeedbackFilter
+from feedback_router.routing import live
+from feedback_router.web.pages import (
+    LANGUAGE_COOKIE,
+    LANGUAGES,
+    LOGIN_CSRF_COOKIE,
+    Viewer,
+    form_csrf_ok,
+    manager,
+    new_login_csrf,
+    render,
+    safe_next,
+)
 
 router = APIRouter(include_in_schema=False)
 
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>feedback-router</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2rem}}table{{border-collapse:collapse;width:100%}}
-td,th{{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}}
-.muted{{color:#666}}</style></head><body><h1>feedback-router</h1>{body}</body></html>"""
-
-LOGIN = """<p>Sign in with a manager or admin API key.</p>
-<form method="post" action="/login"><label for="key">API key</label>
-<input id="key" name="key" type="password" autocomplete="off" required>
-<button>Sign in</button></form>{error}"""
+INBOX_PAGE = 100
+FILTERS = ("kind", "team", "source", "language", "sentiment", "topic")
 
 
-@router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: Session = Depends(get_session)) -> HTMLResponse:
-    try:
-        require(Role.manager)(request, session)
-    except HTTPException as exc:
-        error = (
-            f'<p role="alert">{escape(str(exc.detail))}</p>' if request.cookies.get(SESSION_COOKIE) else ""
-        )
-        return HTMLResponse(PAGE.format(body=LOGIN.format(error=error)), status_code=exc.status_code)
-    items, _ = service.list_page(session=session, limit=100)
-    rows = []
-    for item in service.read_many(session, items):
-        ticket = ", ".join(f"#{t.id} {t.team}" for t in item.tickets) or "—"
-        kind = f"{item.kind} ({item.kind_confidence:.2f})" if item.kind else item.status
-        rows.append(
-            f"<tr><td>{item.id}</td><td>{escape(item.text[:300])}</td><td>{escape(item.source)}</td>"
-            f"<td>{escape(kind)}</td><td>{escape(item.team or '—')}</td><td>{escape(ticket)}</td></tr>"
-        )
-    table = (
-        "<table><thead><tr><th>#</th><th>Feedback</th><th>Source</th><th>Kind</th><th>Team</th>"
-        f"<th>Ticket</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        if rows
-        else '<p class="muted">No feedback yet. POST some to /v1/feedback '
-        '(see <a href="/docs">/docs</a>).</p>'
+def _secure(request: Request) -> bool:
+    # Behind a TLS proxy the app sees http; the public URL says how people reach it.
+    return request.url.scheme == "https" or str(get_settings().public_url).startswith("https")
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/inbox", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/inbox", error: str | None = None) -> HTMLResponse:
+    token = new_login_csrf()
+    response = render(request, "login.html", None, next=safe_next(next), error=error, login_csrf=token)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict", secure=_secure(request)
     )
-    return HTMLResponse(PAGE.format(body=table))
+    return response
 
 
 @router.post("/login")
 def login(
-    request: Request, key: Annotated[str, Form()], session: Session = Depends(get_session)
-) -> RedirectResponse:
-    response = RedirectResponse("/", status_code=303)
-    valid = keys.authenticate(session=session, secret=key.strip()) is not None
+    request: Request,
+    csrf: Annotated[str, Form()] = "",
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    key: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/inbox",
+    session: Session = Depends(get_session),
+) -> Response:
+    """Sign in with a username and password, or with an API key; the cookie holds a session token."""
+    if not form_csrf_ok(csrf, request.cookies.get(LOGIN_CSRF_COOKIE)):
+        return login_page(request, next, error="login_expired")
+    if key.strip():
+        api_key = keys.authenticate(session=session, secret=key.strip())
+    else:
+        api_key = users.authenticate(session=session, username=username, password=password)
+    if api_key is None:
+        return login_page(request, next, error="login_failed")
+    hours = get_settings().session_hours
+    token, _ = users.start_session(session=session, key=api_key, hours=hours)
+    response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        key.strip() if valid else "invalid",  # "invalid" makes the page say why sign-in failed
-        max_age=8 * 3600 if valid else 60,
+        token,
+        max_age=int(hours * 3600),
         httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
+        samesite="lax",
+        secure=_secure(request),
     )
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request, csrf: Annotated[str, Form()] = "", session: Session = Depends(get_session)
+) -> Response:
+    found = browser_session(request, session)
+    if found is not None and form_csrf_ok(csrf, found[0].csrf_token):
+        users.end_session(session=session, token=request.cookies[SESSION_COOKIE])
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/lang/{language}")
+def choose_language(request: Request, language: str, next: str = "/inbox") -> RedirectResponse:
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if language in LANGUAGES:
+        response.set_cookie(
+            LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="lax", secure=_secure(request)
+        )
+    return response
+
+
+def _choices(session: Session) -> dict[str, list[str]]:
+    """The values each inbox filter offers."""
+    found = {
+        column: sorted(v for v in session.scalars(select(getattr(Feedback, column)).distinct()) if v)
+        for column in ("language", "topic")
+    }
+    return {
+        "kind": list(KINDS),
+        "team": sorted(live.current(get_settings().routing_file).teams) + ["triage"],
+        "source": [s.value for s in Source],
+        "language": found["language"],
+        "sentiment": list(SENTIMENTS),
+        "topic": found["topic"],
+    }
+
+
+def _filters(request: Request) -> FeedbackFilter:
+    return FeedbackFilter(**{name: request.query_params.get(name) or None for name in FILTERS})
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox(
+    request: Request,
+    id: int | None = None,
+    viewer: Viewer = Depends(manager),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    """New feedback as it arrives (the page asks /inbox/rows every few seconds), with filters."""
+    filters = _filters(request)
+    if id is not None:
+        items = [service.get(session=session, feedback_id=id)]
+    else:
+        items = list(service.list_page(session=session, filters=filters, limit=INBOX_PAGE)[0])
+    return render(
+        request,
+        "inbox.html",
+        viewer,
+        items=service.read_many(session, items),
+        filters=filters.model_dump(exclude_none=True),
+        choices=_choices(session),
+        single=id,
+        now=utcnow().isoformat(),
+    )
+
+
+@router.get("/inbox/rows", response_class=HTMLResponse)
+def inbox_rows(
+    request: Request,
+    changed_since: Annotated[datetime, Query()],
+    viewer: Viewer = Depends(manager),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    """The inbox rows that arrived or changed since a moment: the page puts them in place."""
+    filters = _filters(request).model_copy(update={"changed_since": changed_since})
+    now = utcnow()  # taken first, so a change made while this runs shows in the next answer too
+    items, _ = service.list_page(session=session, filters=filters, limit=INBOX_PAGE)
+    response = render(request, "inbox_rows.html", viewer, items=service.read_many(session, list(items)))
+    response.headers["X-Changed-Until"] = now.isoformat()
     return response

@@ -37,15 +37,17 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 @contextlib.contextmanager
-def serve(app: ASGIApp, *, name: str = "fake") -> Iterator[str]:
-    """Serve ``app`` on ``127.0.0.1:<free port>`` for the duration of the block; yields the base URL."""
+def serve(app: ASGIApp, *, name: str = "fake", lifespan: str = "off") -> Iterator[str]:
+    """Serve ``app`` on ``127.0.0.1:<free port>`` for the duration of the block; yields the base URL.
+
+    ``lifespan="on"`` runs the app's startup and shutdown (the service's in-process worker)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
-        lifespan="off",
+        lifespan=lifespan,  # type: ignore[arg-type]
         loop="asyncio",
         http="h11",
         ws="none",
@@ -60,7 +62,8 @@ def serve(app: ASGIApp, *, name: str = "fake") -> Iterator[str]:
     )
     thread.start()
     try:
-        deadline = time.monotonic() + 10
+        # The service's startup loads the model: on a busy machine that takes far longer than a fake's.
+        deadline = time.monotonic() + (90 if lifespan == "on" else 10)
         while not server.started:
             if not thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError(f"the {name} server did not start")

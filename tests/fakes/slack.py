@@ -12,15 +12,22 @@ Incoming webhook (``POST /services/T…/B…/…``): ``200 ok`` as text; errors 
 
 Block Kit is checked against the limits that bite in practice (block types, header length, section
 text and fields, context elements, buttons), so a message that the fake accepts is one Slack takes.
+
+:meth:`FakeSlack.message_shortcut` builds the request Slack's interactivity sends when someone uses a
+message shortcut: form-encoded ``payload=<JSON>`` shaped like Slack's ``message_action``, signed with
+:attr:`FakeSlack.signing_secret` by the fake's own HMAC code.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import json
 import threading
+import time
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -42,6 +49,8 @@ class FakeSlack(FakeServer):
         webhook_channel_exists: set to False to make the webhook's channel deleted (``404
             channel_not_found``).
         messages: accepted messages: ``{"via", "channel", "ts", "text", "blocks", "thread_ts"}``.
+        signing_secret: the app's signing secret, which signs :meth:`message_shortcut` requests.
+        team_domain: the workspace's subdomain (``acme.slack.com``).
     """
 
     def __init__(self) -> None:
@@ -53,6 +62,8 @@ class FakeSlack(FakeServer):
         super().reset()
         with self._state:
             self.token = "xoxb-fake-bot-token"
+            self.signing_secret = "slack-test-signing-secret"
+            self.team_domain = "acme"
             self.channels = {"C0FEEDBACK": "feedback", "C0BUGS": "bugs", "C0QUIET": "quiet"}
             self.member_of = {"C0FEEDBACK", "C0BUGS"}
             self.webhook_channel_exists = True
@@ -66,6 +77,81 @@ class FakeSlack(FakeServer):
     @property
     def api_url(self) -> str:
         return self.url + "/api"
+
+    def message_shortcut(
+        self,
+        text: str,
+        *,
+        ts: str = "1700000100.000200",
+        thread_ts: str | None = None,
+        channel: str = "C0FEEDBACK",
+        author: str = "U0MIA",
+        display_name: str | None = "Mia",
+        forwarded_by: tuple[str, str] = ("U0LEA", "lea"),
+        callback_id: str = "forward_to_feedback_router",
+        secret: str | None = None,
+        timestamp: int | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> tuple[bytes, dict[str, str]]:
+        """The request Slack sends when ``forwarded_by`` (id, handle) uses a message shortcut on a message
+        by ``author``: ``(body, headers)``.
+
+        ``thread_ts`` makes the message a reply in that thread; ``secret`` (default
+        :attr:`signing_secret`) and ``timestamp`` (default now) sign it; ``payload`` replaces the whole
+        payload (other interaction types, broken ones).
+        """
+        if payload is None:
+            message: dict[str, Any] = {
+                "type": "message",
+                "user": author,
+                "ts": ts,
+                "text": text,
+                "team": "T0FAKE",
+            }
+            if thread_ts:
+                message["thread_ts"] = thread_ts
+                message["parent_user_id"] = "U0SOMEONE"
+            if display_name:
+                message["user_profile"] = {
+                    "display_name": display_name,
+                    "real_name": f"{display_name} Example",
+                    "name": display_name.lower(),
+                }
+            payload = {
+                "type": "message_action",
+                "token": "verification-token-deprecated",
+                "action_ts": f"{time.time():.6f}",
+                "team": {"id": "T0FAKE", "domain": self.team_domain},
+                "user": {
+                    "id": forwarded_by[0],
+                    "username": forwarded_by[1],
+                    "name": forwarded_by[1],
+                    "team_id": "T0FAKE",
+                },
+                "channel": {"id": channel, "name": self.channels.get(channel, "privategroup")},
+                "is_enterprise_install": False,
+                "enterprise": None,
+                "callback_id": callback_id,
+                "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+                "response_url": f"{self.url}/actions/T0FAKE/1/response",
+                "message_ts": ts,
+                "message": message,
+            }
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return body, self.sign(body, secret=secret, timestamp=timestamp)
+
+    def sign(self, body: bytes, *, secret: str | None = None, timestamp: int | None = None) -> dict[str, str]:
+        """The headers Slack sends with ``body``: signed with ``secret`` (default :attr:`signing_secret`)
+        at ``timestamp`` (default now)."""
+        sent = str(int(time.time()) if timestamp is None else timestamp)
+        key = (self.signing_secret if secret is None else secret).encode()
+        signature = "v0=" + hmac.new(key, f"v0:{sent}:".encode() + body, hashlib.sha256).hexdigest()
+        return {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+            "X-Slack-Request-Timestamp": sent,
+            "X-Slack-Signature": signature,
+        }
 
     def app(self) -> FastAPI:
         app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)

@@ -149,3 +149,80 @@ def test_an_item_not_processed_yet_can_be_routed_by_hand(api, auth):
 
     assert (item["status"], item["team"], item["kind"]) == ("received", "product", None)
     assert [t["team"] for t in item["tickets"]] == ["product"]
+
+
+def test_correcting_kind_and_topic_while_routing_is_one_step_and_one_ticket(api, auth, settings):
+    feedback_id = labelled(settings, UNSURE, "bug_report", 0.41, abuse=False, topic="sync")
+
+    response = api.post(
+        f"/v1/feedback/{feedback_id}/route",
+        json={"team": "support", "labels": {"kind": "question", "topic": None}},
+        headers=auth["manager"],
+    )
+
+    assert response.status_code == 200, response.text
+    item = response.json()
+    assert (item["kind"], item["kind_confidence"], item["topic"], item["team"], item["route_rule"]) == (
+        "question",
+        1.0,
+        None,
+        "support",
+        "manual",
+    )
+    assert item["corrected"] == {"kind": "question", "topic": None}
+    assert item["route_reason"] == (
+        "routed by hand by key test manager, kind corrected to question, topic corrected to no topic"
+    )
+    # The corrected kind does not route the item by the rules first: only the chosen team's ticket.
+    assert [(t["sink"], t["team"]) for t in item["tickets"]] == [("board", "support")]
+    assert api.get("/v1/triage", headers=auth["manager"]).json()["items"] == []
+    with session_scope(settings.database_url) as session:
+        stored = {(r.task, r.value) for r in session.scalars(select(FeedbackLabel))}
+        assert stored == {("kind", "question"), ("topic", "none"), ("team", "support")}
+        assert training_examples(session=session) == {
+            "kind": [(UNSURE, "question")],
+            "topic": [(UNSURE, "none")],
+        }
+
+
+def test_a_refused_route_stores_none_of_its_corrections(api, auth, settings):
+    feedback_id = labelled(settings, UNSURE, "bug_report", 0.41, abuse=False)
+    url = f"/v1/feedback/{feedback_id}/route"
+
+    unknown = api.post(url, json={"team": "sales", "labels": {"kind": "question"}}, headers=auth["manager"])
+    bad_label = api.post(url, json={"team": "support", "labels": {"kind": "rant"}}, headers=auth["manager"])
+    empty = api.post(url, json={"team": "support", "labels": {}}, headers=auth["manager"])
+
+    assert unknown.status_code == 422 and "unknown team 'sales'" in unknown.json()["detail"]
+    assert bad_label.status_code == 422 and bad_label.json()["errors"][0]["field"] == "labels.kind"
+    assert empty.status_code == 422 and "give at least one" in empty.json()["errors"][0]["message"]
+    item = api.get(f"/v1/feedback/{feedback_id}", headers=auth["manager"]).json()
+    assert (item["kind"], item["team"], item["corrected"], item["tickets"]) == (
+        "bug_report",
+        "triage",
+        None,
+        [],
+    )
+    with session_scope(settings.database_url) as session:
+        assert session.scalars(select(FeedbackLabel)).all() == []
+
+
+def test_proposed_teams_follow_the_rules_for_each_kind(settings):
+    from feedback_router.feedback import service
+    from feedback_router.feedback.labels import proposed_teams
+    from feedback_router.routing import live
+
+    feedback_id = labelled(settings, UNSURE, "bug_report", 0.41, abuse=False)
+    with session_scope(settings.database_url) as session:
+        item = service.get(session=session, feedback_id=feedback_id)
+        proposals = proposed_teams(item=item, routing=live.current(settings.routing_file))
+
+    assert proposals == {
+        "praise": "social",
+        "criticism": "product",
+        "question": "support",
+        "bug_report": "product",
+        "feature_request": "product",
+        "abuse": "moderation",
+        "other": None,  # no rule takes it: it would wait in triage again
+    }

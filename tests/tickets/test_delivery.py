@@ -272,3 +272,104 @@ def test_slack_errors_fail_with_slacks_reason(wired, fake_slack):
 
     ticket = tickets_of(wired, item)["slack:#feedback"]
     assert ticket.delivery == Delivery.failed and "not_in_channel" in ticket.last_error
+
+
+# --- a manager's retry of a failed delivery (POST /v1/tickets/{id}/retry) ---------------------
+
+
+def test_a_failed_delivery_retried_after_the_fault_is_fixed_is_delivered(wired, fake_jira_cloud, api, auth):
+    fake_jira_cloud.script(
+        "POST",
+        "/rest/api/3/issue",
+        Reply(400, {"errorMessages": [], "errors": {"priority": "Specify a valid priority"}}),
+    )
+    item = bug(wired)
+    deliver(wired)
+    failed = tickets_of(wired, item)["jira:FR"]
+    assert failed.delivery == Delivery.failed
+    listed = api.get("/v1/tickets", params={"delivery": "failed"}, headers=auth["manager"]).json()
+    assert [t["id"] for t in listed] == [failed.id] and listed[0]["feedback_id"] == item
+
+    response = api.post(f"/v1/tickets/{failed.id}/retry", headers=auth["manager"])
+
+    assert response.status_code == 200, response.text
+    retried = response.json()
+    assert (retried["delivery"], retried["attempts"]) == ("pending", 0)
+    assert "Specify a valid priority" in retried["last_error"]  # kept until an attempt succeeds
+    deliver(wired)
+    [issue] = fake_jira_cloud.issues
+    ticket = tickets_of(wired, item)["jira:FR"]
+    assert (ticket.delivery, ticket.attempts, ticket.last_error) == (Delivery.delivered, 1, None)
+    assert ticket.external_key == issue.key
+    again = api.post(f"/v1/tickets/{failed.id}/retry", headers=auth["manager"])
+    assert again.status_code == 409
+    assert again.json()["detail"] == (
+        f"ticket {failed.id} is delivered, not failed: only a failed delivery can be retried"
+    )
+
+
+def test_a_retry_after_an_unclear_failure_finds_the_issue_instead_of_making_a_second(
+    configure, wiring, fake_jira_cloud, api, auth
+):
+    settings = configure(**wiring, delivery_max_attempts=1)
+    fake_jira_cloud.script("POST", "/rest/api/3/issue", Hang(3))  # Jira creates it; we time out
+    item = bug(settings)
+    deliver(settings)
+    ticket = tickets_of(settings, item)["jira:FR"]
+    assert ticket.delivery == Delivery.failed and len(fake_jira_cloud.issues) == 1
+
+    assert api.post(f"/v1/tickets/{ticket.id}/retry", headers=auth["admin"]).status_code == 200
+    deliver(settings)
+
+    assert len(fake_jira_cloud.issues) == 1
+    assert len(fake_jira_cloud.requests_to("POST", "/rest/api/3/issue")) == 1  # looked up, not created
+    ticket = tickets_of(settings, item)["jira:FR"]
+    assert ticket.delivery == Delivery.delivered and ticket.external_key == fake_jira_cloud.issues[0].key
+
+
+def test_only_failed_deliveries_of_existing_tickets_are_retried_by_managers(wired, api, auth):
+    item = bug(wired)  # pending: nothing has been tried yet
+    pending = tickets_of(wired, item)["jira:FR"]
+
+    refused = api.post(f"/v1/tickets/{pending.id}/retry", headers=auth["manager"])
+    assert refused.status_code == 409 and "is pending, not failed" in refused.json()["detail"]
+    missing = api.post("/v1/tickets/999999/retry", headers=auth["manager"])
+    assert missing.status_code == 404 and missing.json()["detail"] == "ticket 999999 does not exist"
+    assert api.post(f"/v1/tickets/{pending.id}/retry", headers=auth["forwarder"]).status_code == 403
+    assert tickets_of(wired, item)["jira:FR"].delivery == Delivery.pending
+    bad = api.get("/v1/tickets", params={"delivery": "lost"}, headers=auth["manager"])
+    assert bad.status_code == 422
+
+
+def test_a_clusters_failed_issue_is_listed_and_retried_like_an_items(wired, fake_jira_cloud, api, auth):
+    from feedback_router.clusters.models import Cluster
+
+    with session_scope(wired.database_url) as session:
+        cluster = Cluster(team="product", title="Export crashes", size=3)
+        session.add(cluster)
+        session.flush()
+        session.add(
+            Ticket(
+                cluster_id=cluster.id,
+                sink="jira",
+                destination="jira:FR",
+                team="product",
+                title=f"cluster {cluster.id}",
+                body="",
+                config={"type": "jira", "project": "FR"},
+                delivery=Delivery.failed,
+                attempts=8,
+                last_error="failed after 8 attempt(s): Jira answered 503",
+            )
+        )
+    [listed] = api.get("/v1/tickets", params={"delivery": "failed"}, headers=auth["manager"]).json()
+    assert (listed["feedback_id"], listed["cluster_id"]) == (None, cluster.id)
+
+    assert api.post(f"/v1/tickets/{listed['id']}/retry", headers=auth["manager"]).status_code == 200
+    deliver(wired)
+
+    [issue] = fake_jira_cloud.issues
+    assert f"fr-cluster-{cluster.id}" in issue.fields["labels"]
+    assert len(fake_jira_cloud.requests_to("GET", "/rest/api/3/search/jql")) == 1  # looked up first
+    [ticket] = api.get("/v1/tickets", headers=auth["manager"]).json()
+    assert (ticket["delivery"], ticket["external_key"]) == ("delivered", issue.key)

@@ -1,0 +1,45 @@
+"""One-click forwarding: the page that offers the bookmarklet, and the window it opens to send."""
+
+import re
+from functools import lru_cache
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from feedback_router.auth.deps import browser_session, get_session
+from feedback_router.auth.models import ROLE_RANK, Role
+from feedback_router.web.pages import STATIC, Viewer, forwarder, render
+
+router = APIRouter(include_in_schema=False)
+
+
+@lru_cache
+def _bookmarklet_source() -> str:
+    """static/bookmarklet.js on one line: full-line comments dropped, indentation joined."""
+    lines = (line.strip() for line in (STATIC / "bookmarklet.js").read_text(encoding="utf-8").splitlines())
+    return " ".join(line for line in lines if line and not line.startswith("//"))
+
+
+def bookmarklet(service_url: str) -> str:
+    """The ``javascript:`` address to drag to the bookmarks bar, pointed at ``service_url``."""
+    code = _bookmarklet_source().replace("__SERVICE__", service_url.rstrip("/"))
+    return "javascript:" + quote(re.sub(r"\s+", " ", code), safe="(){}[];:,.=!&|?'\"+-*/<>^$@")
+
+
+@router.get("/forward", response_class=HTMLResponse)
+def forward_page(request: Request, viewer: Viewer = Depends(forwarder)) -> HTMLResponse:
+    return render(request, "forward.html", viewer, bookmarklet=bookmarklet(str(request.base_url)))
+
+
+@router.get("/forward/send", response_class=HTMLResponse)
+def send_window(request: Request, session: Session = Depends(get_session)) -> HTMLResponse:
+    """The bookmarklet's window. Signed out, it keeps the forwarded text in the tab and asks to sign in."""
+    found = browser_session(request, session)
+    viewer = (
+        Viewer(key=found[1], session=found[0])
+        if found and ROLE_RANK[Role(found[1].role)] >= ROLE_RANK[Role.forwarder]
+        else None
+    )
+    return render(request, "forward_send.html", viewer, bare=True)

@@ -1,0 +1,103 @@
+// The bookmarklet's window: reads what it was given (address #fragment, or the tab's storage after
+// signing in), sends it to /v1/feedback and shows where it was routed.
+"use strict";
+
+const KEPT = "feedback-router-forward";
+
+// A 53-bit string hash (cyrb53): the same post forwarded twice, by anyone, gets the same key.
+function hash(text) {
+  let h1 = 0xdeadbeef, h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+}
+
+function readPayload() {
+  if (window.location.hash.length > 1) {
+    const payload = JSON.parse(decodeURIComponent(window.location.hash.slice(1)));
+    payload.key = "forward-" + hash(payload.url + "\n" + payload.text);  // the Idempotency-Key
+    sessionStorage.setItem(KEPT, JSON.stringify(payload));
+    history.replaceState(null, "", window.location.pathname);
+    return payload;
+  }
+  const kept = sessionStorage.getItem(KEPT);
+  return kept ? JSON.parse(kept) : null;
+}
+
+function feedbackBody(payload) {
+  const body = { text: payload.text, source: payload.source || "forum", metadata: { forwarded_with: "bookmarklet" } };
+  if (/^https?:\/\//.test(payload.url || "")) body.url = payload.url;
+  if (payload.title) body.metadata.page_title = payload.title;
+  if (payload.author) body.author = { handle: payload.author };
+  return body;
+}
+
+async function send(box, payload, say) {
+  say(box.dataset.sending);
+  const response = await fetch("/v1/feedback", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: {
+      "Content-Type": "application/json",
+      "X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content,
+      "Idempotency-Key": payload.key,
+    },
+    body: JSON.stringify(feedbackBody(payload)),
+  });
+  const answer = await response.json();
+  if (!response.ok) {
+    const fields = answer.errors ? ": " + answer.errors.map((e) => `${e.field}: ${e.message}`).join("; ") : "";
+    throw new Error(answer.detail + fields);
+  }
+  return { id: answer.id, repeated: response.status === 200 };
+}
+
+async function waitForRoute(box, id, say) {
+  for (let second = 0; second < 30; second++) {
+    const response = await fetch(`/v1/forwarded/${id}`, { credentials: "same-origin" });
+    const result = await response.json();
+    if (result.status === "processed") return result;
+    if (result.status === "failed") throw new Error(box.dataset.failed);
+    say(box.dataset.classifying.replace("{id}", id));
+    await new Promise((resolve) => window.setTimeout(resolve, 1000));
+  }
+  return null;
+}
+
+async function forward() {
+  const box = document.getElementById("forward");
+  const status = document.getElementById("forward-status");
+  const say = (text, isError) => {
+    status.textContent = text;
+    status.className = isError ? "error" : "ok";
+  };
+  document.getElementById("forward-close").onclick = () => window.close();
+  const payload = readPayload();
+  if (!payload || !payload.text) return say(box.dataset.nothing, true);
+  document.getElementById("forward-text").textContent = payload.text.slice(0, 400);
+  document.getElementById("forward-from").textContent = [payload.author, payload.url].filter(Boolean).join(" · ");
+  if (box.dataset.signedIn !== "true") return;
+  try {
+    const { id, repeated } = await send(box, payload, say);
+    sessionStorage.removeItem(KEPT);
+    const link = document.getElementById("forward-link");
+    link.href = `/inbox?id=${id}`;
+    link.hidden = false;
+    const result = await waitForRoute(box, id, say);
+    if (!result) return;
+    const kind = result.kind ? result.kind.replace("_", " ") : "?";
+    const template = result.team === "triage" ? box.dataset.triage : box.dataset.routed;
+    say((repeated ? box.dataset.duplicate + " " : "") + template.replace("{id}", id).replace("{kind}", kind).replace("{team}", result.team));
+  } catch (error) {
+    say(error.message, true);
+  }
+}
+
+document.addEventListener("DOMContentLoaded", forward);
+// The bookmarklet reuses an open window: only the #fragment changes, and the page does not reload.
+window.addEventListener("hashchange", forward);

@@ -1,0 +1,116 @@
+"""The bookmarklet: on a forum page of another site, selected text is forwarded in one click and a
+small window confirms the kind and team; signed out, the text waits in that window until sign-in."""
+
+import re
+from urllib.parse import unquote
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from playwright.sync_api import expect
+
+from tests.fakes.server import serve
+from tests.web.conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+FORUM_PAGE = """<!doctype html><html><head><title>Export broken? - Community forum</title>
+<meta name="author" content="forum-owner"></head><body>
+<header>Community forum</header>
+<main>
+<article class="topic-post" id="post-1">
+  <div class="names"><span class="username"><a href="/u/jonas_k">jonas_k</a></span></div>
+  <p id="words">Since the last update the app crashes every time I export a report to PDF.
+Please fix this bug!</p>
+  <p>Reply · Like</p>
+</article>
+</main></body></html>"""
+
+
+@pytest.fixture
+def forum() -> str:
+    app = FastAPI()
+    app.get("/t/export-broken/42", response_class=HTMLResponse)(lambda: FORUM_PAGE)
+    with serve(app, name="forum") as url:
+        yield f"{url}/t/export-broken/42"
+
+
+def bookmarklet_code(page) -> str:  # type: ignore[no-untyped-def]
+    page.goto("/forward")
+    href = page.get_by_role("link", name="Forward to feedback-router").get_attribute("href")
+    assert href.startswith("javascript:")
+    return unquote(href.removeprefix("javascript:"))
+
+
+def select_words(page) -> None:  # type: ignore[no-untyped-def]
+    page.evaluate(
+        """() => { const range = document.createRange();
+        range.selectNodeContents(document.getElementById('words'));
+        const selection = window.getSelection(); selection.removeAllRanges(); selection.addRange(range); }"""
+    )
+
+
+def test_selected_text_is_forwarded_with_its_author_and_the_window_says_where_it_went(
+    signed_in, forum, service, auth, shot
+):
+    page = signed_in
+    code = bookmarklet_code(page)
+    shot(page, "forward")
+    page.goto(forum)
+    select_words(page)
+    with page.expect_popup() as opened:
+        page.evaluate(code)
+    window = opened.value
+    status = window.locator("#forward-status")
+    expect(status).to_have_text(re.compile(r"Forwarded as #\d+: bug report → product"), timeout=60_000)
+    shot(window, "forward-confirmation")
+
+    item_id = int(re.search(r"#(\d+)", status.inner_text()).group(1))
+    item = httpx.get(f"{service}/v1/feedback/{item_id}", headers=auth["manager"]).json()
+    assert item["text"] == (
+        "Since the last update the app crashes every time I export a report to PDF. Please fix this bug!"
+    )
+    assert item["author"]["handle"] == "jonas_k"  # the post's author, not the page's owner
+    assert item["url"] == forum
+    assert item["source"] == "forum"
+    assert item["forwarded_by"] == "user:anna"
+    assert item["metadata"] == {
+        "forwarded_with": "bookmarklet",
+        "page_title": "Export broken? - Community forum",
+    }
+
+    page.evaluate(code)  # the same words again, in the same small window: stored once
+    expect(status).to_contain_text("Already forwarded before.", timeout=30_000)
+    listed = httpx.get(f"{service}/v1/feedback", headers=auth["manager"]).json()["items"]
+    assert [i["id"] for i in listed if i["parent_id"] is None] == [item_id]
+
+
+def test_signed_out_the_text_waits_in_the_window_until_sign_in(page, browser, forum, service, auth):
+    with_session = browser.new_context(base_url=service)
+    try:
+        signed = with_session.new_page()
+        signed.goto("/forward")  # signed out: to sign in first
+        signed.get_by_label("Username").fill("anna")
+        signed.get_by_label("Password").fill(PASSWORD)
+        signed.get_by_role("button", name="Sign in").first.click()
+        code = bookmarklet_code(signed)
+    finally:
+        with_session.close()
+
+    page.goto(forum)  # this browser is not signed in
+    with page.expect_popup() as opened:
+        page.evaluate(code)  # nothing selected: the page's main text
+    window = opened.value
+    sign_in_link = window.get_by_role("link", name=re.compile("Sign in to forward"))
+    expect(sign_in_link).to_be_visible()
+    assert not httpx.get(f"{service}/v1/feedback", headers=auth["manager"]).json()["items"]
+
+    sign_in_link.click()
+    window.get_by_label("Username").fill("anna")
+    window.get_by_label("Password").fill(PASSWORD)
+    window.get_by_role("button", name="Sign in").first.click()
+    expect(window.locator("#forward-status")).to_contain_text("→ product", timeout=60_000)
+    (item,) = httpx.get(f"{service}/v1/feedback", headers=auth["manager"]).json()["items"]
+    assert "crashes every time I export a report to PDF" in item["text"]
+    assert item["author"]["handle"] == "jonas_k"
