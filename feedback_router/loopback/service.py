@@ -49,6 +49,7 @@ CLUSTER_LABEL = re.compile(r"^fr-cluster-(\d+)$")
 POLL_MARK, PRUNE_MARK = "jira-poll", "webhook-receipts-prune"
 POLL_CHUNK = 200  # keys per statuses() call and per transaction (the sink asks Jira 50 at a time)
 RECEIPT_DAYS = 30  # Jira and Discourse retry for hours, not weeks
+REOPEN_WATCH_DAYS = 30  # a resolved issue is still polled this long: re-opening happens soon or never
 
 
 def is_resolved(status: TicketStatus, settings: Settings) -> bool:
@@ -171,11 +172,12 @@ def apply_jira_event(
 
 
 def poll_statuses(*, settings: Settings, outlets: Outlets) -> int:
-    """Ask Jira for the status of every open Jira ticket and apply it; returns how many changed ours.
-
-    Only open tickets are asked about, so the cost follows the open work, not the history; a
-    re-opened issue is seen by the webhook. A failing Jira ends this poll; the next one tries again.
+    """Ask Jira for the status of every open Jira ticket, and of those resolved in the last
+    ``REOPEN_WATCH_DAYS`` (an issue re-opened while its webhook was lost), and apply it; returns how
+    many changed ours. The cost follows the open and recent work, not the history. A failing Jira
+    ends this poll; the next one tries again.
     """
+    recent = utcnow() - timedelta(days=REOPEN_WATCH_DAYS)
     with session_scope(settings.database_url) as session:
         rows = session.execute(
             select(Ticket.id, Ticket.external_key)
@@ -183,7 +185,7 @@ def poll_statuses(*, settings: Settings, outlets: Outlets) -> int:
                 Ticket.sink == JIRA,
                 Ticket.delivery == Delivery.delivered,
                 Ticket.external_key.is_not(None),
-                Ticket.status == OPEN,
+                or_(Ticket.status == OPEN, Ticket.status_changed_at >= recent),
             )
             .order_by(Ticket.id)
         ).all()

@@ -9,11 +9,12 @@ import time
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from feedback_router.clusters.models import AuthorNotice, Cluster
 from feedback_router.db import session_scope
 from feedback_router.feedback.models import Feedback, FeedbackStatus
+from feedback_router.loopback.models import ScheduleMark
 from feedback_router.loopback.service import forget_schedules, sweep, take_turn
 from feedback_router.routing import live
 from feedback_router.routing.service import route
@@ -213,13 +214,29 @@ def test_polling_resolves_a_ticket_whose_webhook_was_lost_and_never_notifies_twi
     assert ticket_of(wired, lost).status == "resolved" and ticket_of(wired, lost).external_status == "Done"
     assert sorted(n.feedback_id for n in notices_of(wired)) == sorted([lost, heard])  # one each
     searches = len(searches_in(fake_jira_cloud))
-    assert searches == 1  # only the open ticket was asked about, in one search
+    assert searches == 1  # the open ticket and the one resolved just now, in one search
 
     late = fake_jira_cloud.webhook_payload(lost_key, "To Do", "Done", JIRA_SECRET)  # it arrives after all
     assert post_jira(api, *late).json()["tickets"][0]["change"] == "unchanged"
     sweep(wired)  # not the poll's turn yet: Jira is not asked again
     assert len(searches_in(fake_jira_cloud)) == searches
     assert len(notices_of(wired)) == 2
+
+
+def test_polling_sees_an_issue_reopened_while_its_webhook_was_lost(wired, fake_jira_cloud):
+    item, key = reported(wired, author_handle="anna")
+    fake_jira_cloud.set_status(key, "Done")
+    sweep(wired)
+    assert ticket_of(wired, item).status == "resolved" and len(notices_of(wired)) == 1
+
+    fake_jira_cloud.set_status(key, "To Do")  # re-opened in Jira; no webhook arrives
+    with session_scope(wired.database_url) as session:
+        session.execute(delete(ScheduleMark))  # the next poll's turn has come
+    forget_schedules()
+    sweep(wired)
+
+    assert ticket_of(wired, item).status == "open" and ticket_of(wired, item).external_status == "To Do"
+    assert notices_of(wired) == []  # the thanks not sent yet are taken back
 
 
 def test_in_progress_is_recorded_but_stays_open_and_a_poll_turn_is_shared(wired, fake_jira_cloud):
