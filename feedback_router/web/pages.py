@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
-from feedback_router.auth.deps import SESSION_COOKIE, browser_session, get_session
+from feedback_router.auth.deps import browser_session, get_session
 from feedback_router.auth.models import ROLE_RANK, ApiKey, Role, WebSession
 
 HERE = Path(__file__).parent
@@ -160,7 +160,3 @@ def new_login_csrf() -> str:
 
 def form_csrf_ok(sent: str | None, expected: str | None) -> bool:
     return bool(sent and expected) and hmac.compare_digest(sent.encode(), expected.encode())  # type: ignore[union-attr]
-
-
-def session_cookie(request: Request) -> str | None:
-    return request.cookies.get(SESSION_COOKIE)
