@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from feedback_router.clusters import index as _index  # noqa: F401  (registers the write-through)
 from feedback_router.clusters.models import Cluster, ClusterStatus
 from feedback_router.config import Settings
 from feedback_router.db import session_scope, utcnow
@@ -76,16 +77,8 @@ def attach(*, session: Session, item: Feedback, settings: Settings) -> Cluster |
     vector = _vector(item)
     if vector is None or not clustered(item, settings):
         return None
-    candidates = [
-        c
-        for c in session.scalars(
-            select(Cluster)
-            .where(Cluster.team == item.team, Cluster.status == ClusterStatus.open)
-            .order_by(Cluster.id)
-            .with_for_update()  # two workers adding to one cluster must not lose an addition
-        ).all()
-        if c.vector_sum is not None and c.size > 0
-    ]
+    assert item.team is not None  # clustered() holds
+    candidates = _candidates(session, item.team, vector)
     choice = assign(
         vector, [_centroid(c) for c in candidates], [c.size for c in candidates], threshold(settings)
     )
@@ -99,6 +92,56 @@ def attach(*, session: Session, item: Feedback, settings: Settings) -> Cluster |
         cluster, similarity = candidates[choice.index], choice.similarity
     add(cluster, item, vector, similarity)
     return cluster
+
+
+def _candidates(session: Session, team: str, vector: np.ndarray) -> list[Cluster]:
+    """The team's open clusters that may be nearest: from the cluster index where there is one
+    (``clusters.index``), else all of them."""
+    from feedback_router.clusters import index as cluster_index
+
+    index = cluster_index.for_session(session)
+    if index is not None:
+        url = session.get_bind().engine.url.render_as_string(hide_password=False)
+        try:
+            return _indexed(session, index, team, vector)
+        except Exception as exc:  # the index is a cache: scan instead
+            cluster_index.disable(url, exc)
+    return [
+        c
+        for c in session.scalars(
+            select(Cluster)
+            .where(Cluster.team == team, Cluster.status == ClusterStatus.open)
+            .order_by(Cluster.id)
+            .with_for_update()  # two workers adding to one cluster must not lose an addition
+        ).all()
+        if c.vector_sum is not None and c.size > 0
+    ]
+
+
+def _indexed(session: Session, index: Any, team: str, vector: np.ndarray) -> list[Cluster]:
+    """The index's nearest open clusters of the team, re-read (and locked) from the table.
+
+    One team's attaches take turns (a transaction-scoped advisory lock on PostgreSQL; SQLite has
+    one writer), so two workers cannot both start a cluster for one problem. Entries that no
+    longer match an open cluster of the team are dropped and the index asked again.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext("clusters:" + team))))
+    for _ in range(5):
+        ids = index.nearest(session, team, vector)
+        if not ids:
+            return []
+        rows = session.scalars(select(Cluster).where(Cluster.id.in_(ids)).with_for_update()).all()
+        found = [
+            c
+            for c in rows
+            if c.team == team and c.status == ClusterStatus.open and c.vector_sum is not None and c.size > 0
+        ]
+        stale = sorted(set(ids) - {c.id for c in found})
+        index.remove([str(i) for i in stale])
+        if found:
+            return sorted(found, key=lambda c: c.id)
+    raise RuntimeError("the cluster index keeps answering clusters that are not open")
 
 
 def add(cluster: Cluster, item: Feedback, vector: np.ndarray, similarity: float) -> None:
