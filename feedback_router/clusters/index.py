@@ -13,10 +13,11 @@ the ``vector`` extension; otherwise there is no index and ``attach`` scans, with
 
 The index is a cache of the ``clusters`` table, written through at every flush that changes a
 cluster (so every path that moves centroids or status is covered: attach, merge, split, recluster,
-loopback's resolve/reopen). The pgvector store writes on its own connection, outside the
-session's transaction: a rolled-back flush can leave an entry behind. So readers verify: the
-candidates are re-read from ``clusters`` and re-scored there, and entries that no longer match
-an open cluster of the team are dropped.
+loopback's resolve/reopen), while the transaction still holds the team's lock; a transaction that
+rolls back puts its clusters' entries back to what the table holds. A process that dies in between
+leaves an entry behind until the cluster's next change (or the next process's first load). Readers
+therefore verify: the candidates are re-read from ``clusters`` and re-scored there, and entries
+that no longer match an open cluster of the team are dropped.
 """
 
 import logging
@@ -55,6 +56,9 @@ class ClusterIndex:
         self._make_store = make_store  # dimension -> store; the table's width is known at first use
         self._stores: dict[int, Any] = {}
         self._loaded: set[int] = set()
+        # The API's threads and the in-process worker share one index; the in-memory store is a
+        # plain dict, so reads and writes take turns.
+        self.guard = threading.RLock()
 
     def _store(self, dim: int) -> Any:
         if dim not in self._stores:
@@ -63,6 +67,10 @@ class ClusterIndex:
 
     def load(self, session: Session, dim: int) -> None:
         """Once per process and width: write every open cluster (the store may predate them)."""
+        with self.guard:
+            self._load(session, dim)
+
+    def _load(self, session: Session, dim: int) -> None:
         if dim in self._loaded:
             return
         from haystack import Document
@@ -77,40 +85,43 @@ class ClusterIndex:
             self._store(dim).write_documents(docs, policy=DuplicatePolicy.OVERWRITE)
         self._loaded.add(dim)
 
-    def update(self, clusters: list[Cluster]) -> None:
-        """Write open, non-empty clusters; drop the others."""
+    def apply(self, changes: dict[int, tuple[str, list[float]] | None]) -> None:
+        """Write the clusters given a (team, embedding); drop those given None."""
+        with self.guard:
+            self._apply(changes)
+
+    def _apply(self, changes: dict[int, tuple[str, list[float]] | None]) -> None:
         from haystack import Document
         from haystack.document_stores.types import DuplicatePolicy
 
         write: dict[int, list[Any]] = {}
-        drop = []
-        for cluster in clusters:
-            embedding = embedding_of(cluster)
-            if cluster.status == ClusterStatus.open and embedding is not None:
-                doc = Document(id=str(cluster.id), embedding=embedding, meta={"team": cluster.team})
+        for cluster_id, entry in changes.items():
+            if entry is not None:
+                team, embedding = entry
+                doc = Document(id=str(cluster_id), embedding=embedding, meta={"team": team})
                 write.setdefault(len(embedding), []).append(doc)
-            else:
-                drop.append(str(cluster.id))
         for dim, docs in write.items():
             self._store(dim).write_documents(docs, policy=DuplicatePolicy.OVERWRITE)
-        self.remove(drop)
+        self.remove([str(i) for i, entry in changes.items() if entry is None])
 
     def remove(self, ids: list[str]) -> None:
         if ids:
-            for store in self._stores.values():
-                store.delete_documents(ids)
+            with self.guard:
+                for store in self._stores.values():
+                    store.delete_documents(ids)
 
     def nearest(self, session: Session, team: str, vector: np.ndarray, top_k: int = 3) -> list[int]:
         """The ids of the team's ``top_k`` open clusters most similar to the (unit) vector."""
         dim = len(vector) + 1
-        self.load(session, dim)
-        store = self._store(dim)
         query = [*np.asarray(vector, dtype=np.float64).tolist(), 1.0]
         filters = {"field": "meta.team", "operator": "==", "value": team}
-        if self.kind == "memory":
-            docs = store.embedding_retrieval(query_embedding=query, filters=filters, top_k=top_k)
-        else:
-            docs = store._embedding_retrieval(query_embedding=query, filters=filters, top_k=top_k)
+        with self.guard:
+            self._load(session, dim)
+            store = self._store(dim)
+            if self.kind == "memory":
+                docs = store.embedding_retrieval(query_embedding=query, filters=filters, top_k=top_k)
+            else:
+                docs = store._embedding_retrieval(query_embedding=query, filters=filters, top_k=top_k)
         return [int(d.id) for d in docs]
 
 
@@ -198,22 +209,55 @@ def _moved(cluster: Cluster) -> bool:
     return any(state.attrs[name].history.has_changes() for name in INDEXED)
 
 
-@event.listens_for(Session, "after_flush")
-def _write_through(session: Session, _context: Any) -> None:
-    changed = [
-        c
-        for c in (*session.new, *session.dirty, *session.deleted)
-        if isinstance(c, Cluster) and (c not in session.dirty or _moved(c))
-    ]
-    if not changed:
-        return
+NOTED = "cluster_index_noted"  # session.info: ids of clusters this transaction wrote to the index
+
+
+def _document(cluster: Cluster, deleted: bool = False) -> tuple[str, list[float]] | None:
+    embedding = embedding_of(cluster)
+    if deleted or cluster.status != ClusterStatus.open or not embedding:
+        return None
+    return cluster.team, embedding
+
+
+def _apply(session: Session, changes: dict[int, tuple[str, list[float]] | None]) -> None:
     url = session.get_bind().engine.url.render_as_string(hide_password=False)
     index = for_url(url)
     if index is None:
         return
-    deleted = {id(c) for c in session.deleted}
     try:
-        index.remove([str(c.id) for c in changed if id(c) in deleted])
-        index.update([c for c in changed if id(c) not in deleted])
-    except Exception as exc:  # the index is a cache: never fail the unit of work for it
+        index.apply(changes)
+    except Exception as exc:  # the index is a cache of the table: never fail the work for it
         disable(url, exc)
+
+
+@event.listens_for(Session, "after_flush")
+def _write_through(session: Session, _context: Any) -> None:
+    """Write what the flush did to clusters now, while the transaction still holds the team's lock,
+    so that the next attach of the team (waiting on that lock) finds it."""
+    changes = {
+        cluster.id: _document(cluster, deleted=cluster in session.deleted)
+        for cluster in (*session.new, *session.dirty, *session.deleted)
+        if isinstance(cluster, Cluster) and (cluster not in session.dirty or _moved(cluster))
+    }
+    if changes:
+        session.info.setdefault(NOTED, set()).update(changes)
+        _apply(session, changes)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    session.info.pop(NOTED, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, previous: Any) -> None:
+    """A rolled-back transaction's writes to the index are put back to what the table holds."""
+    if previous.parent is not None or not session.info.get(NOTED):
+        return  # a savepoint: the transaction goes on
+    ids = session.info.pop(NOTED)
+    from feedback_router.db import session_scope
+
+    url = session.get_bind().engine.url.render_as_string(hide_password=False)
+    with session_scope(url) as fresh:
+        rows = {c.id: c for c in fresh.scalars(select(Cluster).where(Cluster.id.in_(ids)))}
+        _apply(fresh, {i: _document(rows[i]) if i in rows else None for i in ids})

@@ -8,14 +8,16 @@ import pytest
 
 from feedback_router.db import get_engine
 from feedback_router.migrate import upgrade
-from tests.conftest import emptied
+from tests.conftest import emptied, unavailable
 
 
 @pytest.fixture(scope="session")
 def pgvector_url() -> Iterator[str]:
     """A PostgreSQL 16 with the vector extension, private to this test session."""
-    pgserver = pytest.importorskip("pgserver", reason="pgserver (PostgreSQL with pgvector) is not installed")
-    pytest.importorskip("haystack_integrations.document_stores.pgvector")
+    try:
+        import pgserver
+    except ImportError as exc:  # a test-only extra
+        unavailable("pgserver (PostgreSQL with pgvector)", exc)
     server = pgserver.get_server(tempfile.mkdtemp(prefix="fr-pgvector-"), cleanup_mode="delete")
     uri = server.get_uri()  # postgresql://postgres:@/postgres?host=<socket dir>
     url = uri.replace("postgresql://", "postgresql+psycopg://", 1)
