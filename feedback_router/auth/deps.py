@@ -12,7 +12,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from feedback_router.auth import service, users
-from feedback_router.auth.models import ROLE_RANK, ApiKey, Role, WebSession
+from feedback_router.auth.models import ApiKey, Role, WebSession
 from feedback_router.config import get_settings
 from feedback_router.db import session_scope
 
@@ -65,7 +65,7 @@ def require(role: Role) -> Callable[..., ApiKey]:
 
     def check(request: Request, session: Session = Depends(get_session)) -> ApiKey:
         key = caller(request, session)
-        if ROLE_RANK[Role(key.role)] < ROLE_RANK[role]:
+        if not key.allows(role):
             raise HTTPException(
                 status_code=403, detail=f"this needs the {role.value} role; the key has {key.role}"
             )

@@ -29,6 +29,10 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    def allows(self, role: Role) -> bool:
+        """Whether the key may act as ``role`` (admin > manager > forwarder)."""
+        return ROLE_RANK[Role(self.role)] >= ROLE_RANK[role]
+
 
 class User(Base):
     """A person who signs in with a password. Acts through a key of their own, whose secret nobody

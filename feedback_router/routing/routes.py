@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from classifiers import ModelNotFoundError
 from feedback_router.auth.deps import get_session, require
-from feedback_router.auth.models import ROLE_RANK, ApiKey, Role
+from feedback_router.auth.models import ApiKey, Role
 from feedback_router.config import get_settings
 from feedback_router.errors import ConfigurationError, InvalidInput, NotFound
 from feedback_router.feedback import labels, service
@@ -83,7 +83,7 @@ def forwarded(
 ) -> ForwardResult:
     """Where an item the caller forwarded went (forwarders see only their own; managers all)."""
     item = service.get(session=session, feedback_id=feedback_id)
-    if item.forwarded_by != key.name and ROLE_RANK[Role(key.role)] < ROLE_RANK[Role.manager]:
+    if item.forwarded_by != key.name and not key.allows(Role.manager):
         raise NotFound(f"feedback {feedback_id} does not exist")
     return ForwardResult(
         id=item.id,

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from feedback_router.auth.deps import browser_session, get_session
-from feedback_router.auth.models import ROLE_RANK, Role
-from feedback_router.web.pages import STATIC, Viewer, forwarder, render
+from feedback_router.auth.deps import get_session
+from feedback_router.auth.models import Role
+from feedback_router.web.pages import STATIC, Viewer, forwarder, render, signed_in
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,10 +36,5 @@ def forward_page(request: Request, viewer: Viewer = Depends(forwarder)) -> HTMLR
 @router.get("/forward/send", response_class=HTMLResponse)
 def send_window(request: Request, session: Session = Depends(get_session)) -> HTMLResponse:
     """The bookmarklet's window. Signed out, it keeps the forwarded text in the tab and asks to sign in."""
-    found = browser_session(request, session)
-    viewer = (
-        Viewer(key=found[1], session=found[0])
-        if found and ROLE_RANK[Role(found[1].role)] >= ROLE_RANK[Role.forwarder]
-        else None
-    )
+    viewer = signed_in(request, session, Role.forwarder)
     return render(request, "forward_send.html", viewer, bare=True)

@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from feedback_router.auth.deps import browser_session, get_session
-from feedback_router.auth.models import ROLE_RANK, ApiKey, Role, WebSession
+from feedback_router.auth.models import ApiKey, Role, WebSession
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -125,12 +125,20 @@ def render(
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
 
-def _viewer(request: Request, session: Session, role: Role) -> Viewer:
+def signed_in(request: Request, session: Session, role: Role) -> Viewer | None:
+    """The browser's signed-in viewer when their key may act as ``role``, else None."""
     found = browser_session(request, session)
-    if found is None or ROLE_RANK[Role(found[1].role)] < ROLE_RANK[role]:
+    if found is None or not found[1].allows(role):
+        return None
+    return Viewer(key=found[1], session=found[0])
+
+
+def _viewer(request: Request, session: Session, role: Role) -> Viewer:
+    viewer = signed_in(request, session, role)
+    if viewer is None:
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInRequired(path)
-    return Viewer(key=found[1], session=found[0])
+    return viewer
 
 
 def manager(request: Request, session: Session = Depends(get_session)) -> Viewer:

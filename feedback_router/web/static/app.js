@@ -3,13 +3,14 @@
 
 const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
 
-// Calls the API; resolves to the JSON answer, or rejects with the API's own message.
-async function api(method, url, body) {
+// Calls the API with the session's CSRF token. ``body`` is sent as it is (a JSON body is given as
+// ``json``); resolves to the status and the JSON answer, or rejects with the API's own message.
+async function request(method, url, { json, body, headers } = {}) {
   const response = await fetch(url, {
     method,
     credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf(), ...headers },
+    body: json === undefined ? body : JSON.stringify(json),
   });
   const text = await response.text();
   const data = text ? JSON.parse(text) : null;
@@ -18,7 +19,12 @@ async function api(method, url, body) {
     const fields = data && data.errors ? data.errors.map((e) => `${e.field}: ${e.message}`).join("; ") : "";
     throw new Error(fields ? `${detail}: ${fields}` : detail);
   }
-  return data;
+  return { status: response.status, data };
+}
+
+// The JSON answer of an API call (see request).
+async function api(method, url, json) {
+  return (await request(method, url, { json })).data;
 }
 
 function flash(message, isError) {
@@ -109,4 +115,4 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("table[data-live]").forEach(liveTable);
 });
 
-window.feedbackRouter = { api, flash, submitApiForm, formBody };
+window.feedbackRouter = { api, request, flash, submitApiForm, formBody };

@@ -39,28 +39,16 @@ function feedbackBody(payload) {
 
 async function send(box, payload, say) {
   say(box.dataset.sending);
-  const response = await fetch("/v1/feedback", {
-    method: "POST",
-    credentials: "same-origin",
-    headers: {
-      "Content-Type": "application/json",
-      "X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content,
-      "Idempotency-Key": payload.key,
-    },
-    body: JSON.stringify(feedbackBody(payload)),
+  const { status, data } = await window.feedbackRouter.request("POST", "/v1/feedback", {
+    json: feedbackBody(payload),
+    headers: { "Idempotency-Key": payload.key },
   });
-  const answer = await response.json();
-  if (!response.ok) {
-    const fields = answer.errors ? ": " + answer.errors.map((e) => `${e.field}: ${e.message}`).join("; ") : "";
-    throw new Error(answer.detail + fields);
-  }
-  return { id: answer.id, repeated: response.status === 200 };
+  return { id: data.id, repeated: status === 200 };
 }
 
 async function waitForRoute(box, id, say) {
   for (let second = 0; second < 30; second++) {
-    const response = await fetch(`/v1/forwarded/${id}`, { credentials: "same-origin" });
-    const result = await response.json();
+    const result = await window.feedbackRouter.api("GET", `/v1/forwarded/${id}`);
     if (result.status === "processed") return result;
     if (result.status === "failed") throw new Error(box.dataset.failed);
     say(box.dataset.classifying.replace("{id}", id));

@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { api, flash } = window.feedbackRouter;
+  const { api, request, flash } = window.feedbackRouter;
   const FLASH_KEY = "routing-flash";
   let strings = {};
 
@@ -21,17 +21,8 @@
 
   // The routing file's YAML is sent as it is, as the request body.
   async function postYaml(url, text) {
-    const csrf = document.querySelector('meta[name="csrf-token"]').content;
-    const response = await fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/yaml; charset=utf-8", "X-CSRF-Token": csrf },
-      body: text,
-    });
-    const body = await response.text();
-    const data = body ? JSON.parse(body) : null;
-    if (!response.ok) throw new Error(data && data.detail ? data.detail : response.statusText);
-    return data;
+    const headers = { "Content-Type": "application/yaml; charset=utf-8" };
+    return (await request("POST", url, { body: text, headers })).data;
   }
 
   // Select a line of the textarea, so that a problem's line number leads to it.
