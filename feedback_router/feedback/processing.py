@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 if TYPE_CHECKING:
     from classifiers.pipeline import Classification, FeedbackClassifier
 
-from feedback_router.config import Settings, get_settings
+from feedback_router.config import Settings
 from feedback_router.db import lease, session_scope, utcnow
 from feedback_router.feedback.labels import apply_corrections
 from feedback_router.feedback.models import Feedback, FeedbackStatus, JobStatus, ProcessingJob
@@ -154,7 +154,7 @@ def _apply(
     claim: Claim,
     result: "Classification",
     routing: RoutingConfig,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> None:
     job = _holds_lease(session, claim)
     if job is None:
@@ -177,7 +177,7 @@ def _apply(
     item.processed_at = utcnow()
     # A message forwarded from Slack hears where it went, in its thread: written with the route, so
     # that neither is kept without the other.
-    open_routed_notice(session=session, item=item, settings=settings or get_settings())
+    open_routed_notice(session=session, item=item, settings=settings)
     job.status = JobStatus.done
     job.lease_token = None
     job.last_error = None

@@ -237,13 +237,13 @@ def test_stale_lease_holder_cannot_finish_a_job_someone_else_holds(settings, pro
     (result,) = processor.classifier.classify([BUG])
 
     with session_scope(settings.database_url) as session:
-        processing._apply(session, stale, result, live.current(settings.routing_file))
+        processing._apply(session, stale, result, live.current(settings.routing_file), settings)
     assert item(settings, feedback_id).status == "received"
     assert tickets(settings, feedback_id) == []
     assert job(settings, feedback_id).lease_token == current.token
 
     with session_scope(settings.database_url) as session:
-        processing._apply(session, current, result, live.current(settings.routing_file))
+        processing._apply(session, current, result, live.current(settings.routing_file), settings)
     record_failure(settings=settings, claim=stale, error="stale worker")
     assert item(settings, feedback_id).status == "processed"
     assert job(settings, feedback_id).status == "done"
