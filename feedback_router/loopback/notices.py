@@ -47,6 +47,7 @@ from feedback_router.tickets.delivery import Outlets, after_failure
 from feedback_router.tickets.models import Ticket
 from feedback_router.tickets.service import make_title
 from integrations.errors import IntegrationError, PermanentIntegrationError
+from integrations.slack import escape_mrkdwn
 
 log = logging.getLogger(__name__)
 
@@ -221,17 +222,12 @@ def forwarded_by_shortcut(item: Feedback) -> bool:
     return bool((item.meta or {}).get(SLACK_SHORTCUT)) and channel_of(item) == Channel.slack
 
 
-def _escape(text: str) -> str:
-    """Slack mrkdwn needs &, < and > escaped; everything else is shown as typed."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _route_line(item: Feedback) -> str:
     kind = (item.kind or "other").replace("_", " ")
     confidence = f" ({item.kind_confidence:.0%})" if item.kind_confidence is not None else ""
     team = item.team or TRIAGE
-    where = "triage, waiting for a person" if team == TRIAGE else f"team *{_escape(team)}*"
-    return f"*{_escape(kind)}*{confidence} → {where}"
+    where = "triage, waiting for a person" if team == TRIAGE else f"team *{escape_mrkdwn(team)}*"
+    return f"*{escape_mrkdwn(kind)}*{confidence} → {where}"
 
 
 def routed_message(item: Feedback, parts: Sequence[Feedback], public_url: str) -> str:
@@ -243,12 +239,12 @@ def routed_message(item: Feedback, parts: Sequence[Feedback], public_url: str) -
     if parts:
         lines = [f"Forwarded to feedback-router as {link}; it was split into {len(parts)} parts:"]
         for part in parts:
-            reason = f": {_escape(part.route_reason)}" if part.route_reason else ""
+            reason = f": {escape_mrkdwn(part.route_reason)}" if part.route_reason else ""
             lines.append(f"• {_route_line(part)}{reason}")
         return "\n".join(lines)
     lines = [f"Forwarded to feedback-router as {link}: {_route_line(item)}."]
     if item.route_reason:
-        lines.append(f"Why: {_escape(item.route_reason)}")
+        lines.append(f"Why: {escape_mrkdwn(item.route_reason)}")
     return "\n".join(lines)
 
 

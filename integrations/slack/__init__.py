@@ -21,7 +21,7 @@ so the tests point it at ``tests/fakes/slack.py``.
 """
 
 from integrations.slack.config import SlackConfig
-from integrations.slack.notifier import SlackNotifier
+from integrations.slack.notifier import SlackNotifier, escape_mrkdwn
 from integrations.slack.shortcut import (
     MAX_AGE_SECONDS,
     SIGNATURE_HEADER,
@@ -43,6 +43,7 @@ __all__ = [
     "OtherInteraction",
     "SlackConfig",
     "SlackNotifier",
+    "escape_mrkdwn",
     "parse_interaction",
     "permalink",
     "plain_text",

@@ -124,9 +124,9 @@ class SlackNotifier(Closable):
             blocks.append({"type": "rich_text", "elements": [quote]})
         context = []
         if notification.author:
-            context.append(f"*From:* {_escape(clean(notification.author))}")
+            context.append(f"*From:* {escape_mrkdwn(clean(notification.author))}")
         if notification.source:
-            context.append(f"*Source:* {_escape(notification.source)}")
+            context.append(f"*Source:* {escape_mrkdwn(notification.source)}")
         if notification.link is not None:
             context.append(_link(str(notification.link), "original post"))
         if context:
@@ -135,12 +135,11 @@ class SlackNotifier(Closable):
             fields = []
             for name, label in list(notification.labels.items())[:FIELDS_MAX]:
                 confidence = "" if label.confidence is None else f" ({label.confidence:.0%})"
-                fields.append(
-                    _mrkdwn(_cut(f"*{_escape(name)}*\n{_escape(label.value)}{confidence}", FIELD_MAX))
-                )
+                text = f"*{escape_mrkdwn(name)}*\n{escape_mrkdwn(label.value)}{confidence}"
+                fields.append(_mrkdwn(_cut(text, FIELD_MAX)))
             blocks.append({"type": "section", "fields": fields})
         if notification.reason:
-            reason = _cut(f"*Why here:* {_escape(clean(notification.reason))}", FIELD_MAX)
+            reason = _cut(f"*Why here:* {escape_mrkdwn(clean(notification.reason))}", FIELD_MAX)
             blocks.append({"type": "context", "elements": [_mrkdwn(reason)]})
         if notification.item_url is not None:
             button = {
@@ -150,7 +149,7 @@ class SlackNotifier(Closable):
                 "url": str(notification.item_url),
             }
             blocks.append({"type": "actions", "elements": [button]})
-        fallback = _escape(_cut(f"{title}: {text}" if text else title, FALLBACK_MAX))
+        fallback = escape_mrkdwn(_cut(f"{title}: {text}" if text else title, FALLBACK_MAX))
         return {"text": fallback, "blocks": blocks}
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -213,13 +212,13 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _escape(text: str) -> str:
+def escape_mrkdwn(text: str) -> str:
     """Slack mrkdwn needs &, < and > escaped; everything else is shown as typed."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _link(url: str, label: str) -> str:
-    return f"<{url.replace('|', '%7C').replace('>', '%3E')}|{_escape(label)}>"
+    return f"<{url.replace('|', '%7C').replace('>', '%3E')}|{escape_mrkdwn(label)}>"
 
 
 def _mrkdwn(text: str) -> dict[str, str]:
