@@ -135,8 +135,8 @@ class SlackNotifier(Closable):
             fields = []
             for name, label in list(notification.labels.items())[:FIELDS_MAX]:
                 confidence = "" if label.confidence is None else f" ({label.confidence:.0%})"
-                text = f"*{escape_mrkdwn(name)}*\n{escape_mrkdwn(label.value)}{confidence}"
-                fields.append(_mrkdwn(_cut(text, FIELD_MAX)))
+                field = f"*{escape_mrkdwn(name)}*\n{escape_mrkdwn(label.value)}{confidence}"
+                fields.append(_mrkdwn(_cut(field, FIELD_MAX)))
             blocks.append({"type": "section", "fields": fields})
         if notification.reason:
             reason = _cut(f"*Why here:* {escape_mrkdwn(clean(notification.reason))}", FIELD_MAX)
