@@ -4,6 +4,7 @@ notices for community managers."""
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
 from feedback_router.auth.deps import get_session, require
@@ -27,6 +28,13 @@ async def raw_body(request: Request) -> bytes:
     return await request.body()
 
 
+def _secret(value: SecretStr | None, what: str, variable: str) -> SecretStr:
+    """The secret that signs ``what``'s requests; without one the route is off (404, saying what to set)."""
+    if value is None:
+        raise HTTPException(404, f"the {what} is off: set FEEDBACK_ROUTER_{variable} to its secret")
+    return value
+
+
 def _unsigned(what: str, header: str) -> HTTPException:
     return HTTPException(401, f"{what} delivery refused: the {header} signature is missing or wrong")
 
@@ -41,11 +49,8 @@ def jira_webhook(
     """An issue changed in Jira: its status reaches our tickets, once per delivery. Answers 200 for
     deliveries it ignores too (Jira retries anything else)."""
     settings = get_settings()
-    if settings.jira_webhook_secret is None:
-        raise HTTPException(
-            404, "the Jira webhook is off: set FEEDBACK_ROUTER_JIRA_WEBHOOK_SECRET to its secret"
-        )
-    if not verify_jira_signature(settings.jira_webhook_secret, body, signature):
+    secret = _secret(settings.jira_webhook_secret, "Jira webhook", "JIRA_WEBHOOK_SECRET")
+    if not verify_jira_signature(secret, body, signature):
         raise _unsigned("Jira", "X-Hub-Signature")
     try:
         event = parse_issue_event(body)
@@ -76,11 +81,8 @@ def discourse_webhook(
 ) -> DiscourseWebhookResult:
     """A new forum post becomes a feedback item (202), processed like one sent to the API."""
     settings = get_settings()
-    if settings.discourse_webhook_secret is None:
-        raise HTTPException(
-            404, "the Discourse webhook is off: set FEEDBACK_ROUTER_DISCOURSE_WEBHOOK_SECRET to its secret"
-        )
-    if not verify_discourse_signature(settings.discourse_webhook_secret, body, signature):
+    secret = _secret(settings.discourse_webhook_secret, "Discourse webhook", "DISCOURSE_WEBHOOK_SECRET")
+    if not verify_discourse_signature(secret, body, signature):
         raise _unsigned("Discourse", "X-Discourse-Event-Signature")
     response.status_code = 200
     if event != "post_created":
@@ -115,14 +117,9 @@ def slack_actions(
     """Slack's interactivity: the message shortcut forwards a message as a feedback item; where it was
     routed is answered in its thread later, by a worker. Other interactions are acknowledged and ignored."""
     settings = get_settings()
-    if settings.slack_signing_secret is None:
-        raise HTTPException(
-            404,
-            "the Slack message shortcut is off: set FEEDBACK_ROUTER_SLACK_SIGNING_SECRET to the app's "
-            "signing secret",
-        )
+    secret = _secret(settings.slack_signing_secret, "Slack message shortcut", "SLACK_SIGNING_SECRET")
     try:
-        verify_slack_request(settings.slack_signing_secret, body, timestamp, signature)
+        verify_slack_request(secret, body, timestamp, signature)
     except WebhookSignatureError as exc:
         raise HTTPException(401, str(exc)) from None
     try:
