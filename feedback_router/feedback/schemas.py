@@ -17,7 +17,7 @@ from pydantic import (
 
 from classifiers.labels import KINDS, SENTIMENTS
 from feedback_router.feedback.models import Source
-from feedback_router.routing.rules import RouteExplanation, TeamName
+from feedback_router.routing.rules import RouteExplanation, Slug, TeamName
 
 MAX_TEXT = 10_000
 
@@ -56,9 +56,6 @@ class FeedbackCreate(BaseModel):
                 if not isinstance(item, str):
                     raise ValueError(f"metadata must be a flat object of strings; '{key}' is not a string")
         return value
-
-
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 
 
 class LabelsIn(BaseModel):

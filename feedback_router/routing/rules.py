@@ -42,7 +42,8 @@ V2_THRESHOLD = 0.5  # triage_below when a version 2 file sets none
 
 TeamName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"  # names of teams, rules and topics
+Slug = Annotated[str, StringConstraints(pattern=SLUG)]
 LanguageCode = Annotated[
     str,
     BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v),

@@ -20,14 +20,14 @@ from feedback_router.feedback import labels, service
 from feedback_router.feedback.models import Feedback
 from feedback_router.feedback.schemas import FeedbackFilter
 from feedback_router.routing import live
-from feedback_router.routing.rules import TRIAGE
+from feedback_router.routing.rules import SLUG, TRIAGE
 from feedback_router.web.pages import Viewer, manager, render
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 TRIAGE_PAGE = 100
-TOPIC = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # what a topic correction accepts (feedback.schemas.Slug)
+TOPIC = re.compile(SLUG)  # what a topic correction accepts
 
 
 def known_topics(session: Session, settings: Settings) -> dict[str, str]:
