@@ -1,9 +1,10 @@
 """Light heads on sentence embeddings: trained in seconds, stored as plain arrays (no pickle).
 
-A ``HeadSet`` is one model version: a head per task (kind, sentiment, abuse, topic), the
-examples each was trained on (for the "nearest examples" that explain a prediction) and the
-name of the embedding model whose vectors they expect. It serialises to bytes, so the service
-can keep versions in its database and every worker can load the active one.
+A ``HeadSet`` is one model version: a head per task (kind, sentiment, abuse, topic), for some
+tasks a second head on the text's n-grams (``classifiers.ngrams``), the examples each was
+trained on (for the "nearest examples" that explain a prediction) and the name of the embedding
+model whose vectors they expect. It serialises to bytes, so the service can keep versions in
+its database and every worker can load the active one.
 """
 
 import hashlib
@@ -11,9 +12,11 @@ import io
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+
+from classifiers.ngrams import NgramView
 
 Mode = Literal["softmax", "ovr"]
 EVIDENCE_COUNT = 3
@@ -28,11 +31,14 @@ class HeadConfig:
             scores are independent, so several labels may be high at once.
         C: inverse regularisation strength of the logistic regression.
         balanced: weight classes inversely to their frequency (helps macro metrics).
+        ngrams: also train a head of the same kind on the text's words and word pairs
+            (``classifiers.ngrams``); the task's scores are the mean of both heads' scores.
     """
 
     mode: Mode = "softmax"
     C: float = 10.0
     balanced: bool = False
+    ngrams: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,8 +58,8 @@ class LinearHead:
     intercept: np.ndarray
     mode: Mode = "softmax"
 
-    def scores(self, vectors: np.ndarray) -> np.ndarray:
-        logits = vectors @ self.coef.T + self.intercept
+    def scores(self, vectors: Any) -> np.ndarray:
+        logits = np.asarray(vectors @ self.coef.T) + self.intercept
         if self.mode == "ovr":
             return 1.0 / (1.0 + np.exp(-logits))
         logits -= logits.max(axis=1, keepdims=True)
@@ -61,8 +67,8 @@ class LinearHead:
         return exp / exp.sum(axis=1, keepdims=True)
 
 
-def train_head(vectors: np.ndarray, labels: Sequence[str], config: HeadConfig = HeadConfig()) -> LinearHead:
-    """Fit a head; every label needs at least one example, and there must be two labels."""
+def train_head(vectors: Any, labels: Sequence[str], config: HeadConfig = HeadConfig()) -> LinearHead:
+    """Fit a head on dense vectors or sparse features; there must be examples of two labels."""
     from sklearn.linear_model import LogisticRegression
 
     classes = sorted(set(labels))
@@ -91,6 +97,17 @@ def train_head(vectors: np.ndarray, labels: Sequence[str], config: HeadConfig = 
         intercept=np.asarray(intercept, dtype=np.float32),
         mode=config.mode,
     )
+
+
+@dataclass
+class NgramHead:
+    """A head on a text's n-grams, beside the embedding head of the same task."""
+
+    view: NgramView
+    head: LinearHead
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        return self.head.scores(self.view.transform(texts))
 
 
 @dataclass
@@ -129,10 +146,16 @@ class HeadSet:
     banks: dict[str, ExampleBank]
     version: str = ""
     info: dict[str, object] = field(default_factory=dict)
+    ngrams: dict[str, NgramHead] = field(default_factory=dict)
 
-    def predict(self, task: str, vectors: np.ndarray) -> list[Prediction]:
+    def predict(self, task: str, vectors: np.ndarray, texts: Sequence[str] | None = None) -> list[Prediction]:
+        """Labels for embedded texts; ``texts`` are needed where the task also reads n-grams."""
         head = self.heads[task]
         scores = head.scores(vectors)
+        if task in self.ngrams:
+            if texts is None:
+                raise ValueError(f"the {task} head also reads the texts: pass them")
+            scores = (scores + self.ngrams[task].scores(texts)) / 2
         evidence = self.banks[task].nearest(vectors)
         predictions = []
         for row, nearest in zip(scores, evidence, strict=True):
@@ -165,7 +188,14 @@ class HeadSet:
                 "mode": head.mode,
                 "texts": bank.texts,
                 "labels": bank.labels,
+                "ngrams": task in self.ngrams,
             }
+            if task in self.ngrams:
+                ngram = self.ngrams[task]
+                arrays[f"{task}.ngram.columns"] = ngram.view.columns
+                arrays[f"{task}.ngram.idf"] = ngram.view.idf
+                arrays[f"{task}.ngram.coef"] = ngram.head.coef
+                arrays[f"{task}.ngram.intercept"] = ngram.head.intercept
         buffer = io.BytesIO()
         np.savez_compressed(buffer, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
         return buffer.getvalue()
@@ -174,7 +204,7 @@ class HeadSet:
     def from_bytes(cls, data: bytes) -> "HeadSet":
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             meta = json.loads(archive["meta"].tobytes().decode())
-            heads, banks = {}, {}
+            heads, banks, ngrams = {}, {}, {}
             for task, spec in meta["tasks"].items():
                 heads[task] = LinearHead(
                     classes=spec["classes"],
@@ -183,7 +213,17 @@ class HeadSet:
                     mode=spec["mode"],
                 )
                 banks[task] = ExampleBank(spec["texts"], spec["labels"], archive[f"{task}.vectors"])
-        return cls(meta["embedding_model"], heads, banks, meta["version"], meta["info"])
+                if spec.get("ngrams"):
+                    ngrams[task] = NgramHead(
+                        NgramView(archive[f"{task}.ngram.columns"], archive[f"{task}.ngram.idf"]),
+                        LinearHead(
+                            spec["classes"],
+                            archive[f"{task}.ngram.coef"],
+                            archive[f"{task}.ngram.intercept"],
+                            spec["mode"],
+                        ),
+                    )
+        return cls(meta["embedding_model"], heads, banks, meta["version"], meta["info"], ngrams)
 
 
 Embed = Callable[[list[str]], np.ndarray]
@@ -206,16 +246,21 @@ def train_heads(
         configs: per task, how its head is trained (``HeadConfig()`` when missing).
         on_task: progress callback, called with each task and its example count before training.
     """
-    heads, banks = {}, {}
+    heads, banks, ngrams = {}, {}, {}
     digest = hashlib.sha256(embedding_model.encode())
     for task in sorted(examples):
         pairs = examples[task]
+        config = configs.get(task, HeadConfig())
         on_task(task, len(pairs))
         texts = [t for t, _ in pairs]
         labels = [label for _, label in pairs]
         vectors = np.asarray(embed(texts), dtype=np.float32)
-        heads[task] = train_head(vectors, labels, configs.get(task, HeadConfig()))
+        heads[task] = train_head(vectors, labels, config)
         banks[task] = ExampleBank(texts, labels, vectors.astype(np.float16))
-        digest.update(json.dumps([task, pairs, str(configs.get(task))], ensure_ascii=False).encode())
+        if config.ngrams:
+            view = NgramView.fit(texts)
+            ngrams[task] = NgramHead(view, train_head(view.transform(texts), labels, config))
+        digest.update(json.dumps([task, pairs, str(config)], ensure_ascii=False).encode())
     counts = {task: len(pairs) for task, pairs in examples.items()}
-    return HeadSet(embedding_model, heads, banks, version=digest.hexdigest()[:12], info={"examples": counts})
+    version = digest.hexdigest()[:12]
+    return HeadSet(embedding_model, heads, banks, version, info={"examples": counts}, ngrams=ngrams)

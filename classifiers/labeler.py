@@ -93,7 +93,8 @@ class FeedbackLabeler:
         if not documents:
             return {"documents": []}
         vectors = np.array([d.embedding for d in documents], dtype=np.float32)
-        predictions = {task: self.heads.predict(task, vectors) for task in self.heads.heads}
+        texts = [d.content or "" for d in documents]
+        predictions = {task: self.heads.predict(task, vectors, texts) for task in self.heads.heads}
         for index, document in enumerate(documents):
             meta = document.meta
             kind = predictions["kind"][index]

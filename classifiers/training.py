@@ -16,15 +16,21 @@ from classifiers.labels import KINDS, SENTIMENTS
 
 DATA = Path(__file__).parent / "data"
 SEED_FILES = {
-    "kind": ((DATA / "seed_kinds.jsonl", DATA / "seed_kinds_reviews.jsonl"), "kind", KINDS),
+    # forum posts, then app reviews by three writers (more writers, better on the others' texts)
+    "kind": (
+        tuple(DATA / f"seed_kinds{part}.jsonl" for part in ("", "_reviews", "_reviews_2", "_reviews_3")),
+        "kind",
+        KINDS,
+    ),
     "sentiment": ((DATA / "seed_sentiment.jsonl",), "sentiment", SENTIMENTS),
     "abuse": ((DATA / "seed_abuse.jsonl",), "abuse", ("abusive", "ok")),
 }
 # Chosen by cross-validation on training splits (see README, Evaluation): independent kind
 # scores, so that a post can be praise and a bug report at once; balanced classes where the
-# minority label matters most.
+# minority label matters most. The kind head also reads n-grams: on our own development set of
+# app reviews (research/issue3-default) that lifted macro F1 from 0.77 to 0.82.
 HEAD_CONFIGS = {
-    "kind": HeadConfig(mode="ovr", C=10.0),
+    "kind": HeadConfig(mode="ovr", C=10.0, ngrams=True),
     "sentiment": HeadConfig(C=10.0, balanced=True),
     "abuse": HeadConfig(C=10.0, balanced=True),
     "topic": HeadConfig(C=10.0),

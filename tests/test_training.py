@@ -4,6 +4,7 @@ workers switch to without a restart; mixed messages are split into routed parts.
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from classifiers.training import seed_examples
 from feedback_router.cli import app
 from feedback_router.db import session_scope
 from feedback_router.feedback import service
@@ -46,7 +47,8 @@ def test_corrections_retrain_the_model_and_a_running_worker_switches_to_it(api, 
     result = runner.invoke(app, ["train"])
 
     assert result.exit_code == 0, result.output
-    assert "active" in result.stdout and "kind 626 (6 from corrections)" in result.stdout
+    seeds = len(seed_examples()["kind"])
+    assert "active" in result.stdout and f"kind {seeds + 6} (6 from corrections)" in result.stdout
     with session_scope(settings.database_url) as session:
         version = session.scalars(select(ModelVersion).where(ModelVersion.active.is_(True))).one()
         assert version.info["community"] == {"kind": 6}

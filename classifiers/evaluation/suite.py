@@ -454,16 +454,15 @@ class _Run:
     def shipped_kinds(self, model: str) -> list[str]:
         """The shipped kind head's labels for the CLAP reviews; its seed set embedded via the cache."""
         if model not in self._kinds:
-            from classifiers.heads import train_head
-            from classifiers.training import HEAD_CONFIGS, seed_examples
+            from classifiers.training import seed_examples, train
 
-            seed = seed_examples()["kind"]
-            seed_vectors = self.cache.embed(
-                model, [text for text, _ in seed], label="kind seed set", on_progress=self.on_progress
-            )
-            head = train_head(seed_vectors, [label for _, label in seed], HEAD_CONFIGS["kind"])
-            scores = head.scores(np.asarray(self.vectors(model, "clap"), dtype=np.float32))
-            self._kinds[model] = [head.classes[i] for i in scores.argmax(axis=1)]
+            def embed(texts: list[str]) -> np.ndarray:
+                return self.cache.embed(model, texts, label="kind seed set", on_progress=self.on_progress)
+
+            heads = train({"kind": seed_examples()["kind"]}, embed, embedding_model=model)
+            vectors = np.asarray(self.vectors(model, "clap"), dtype=np.float32)
+            predictions = heads.predict("kind", vectors, self.splits["clap"].texts)
+            self._kinds[model] = [prediction.label for prediction in predictions]
         return self._kinds[model]
 
     def shipped(self, learner: Learner, kind: str, category: str) -> tuple[float, dict]:

@@ -86,3 +86,36 @@ def test_version_changes_with_the_examples_and_not_otherwise():
     again = train_heads({"abuse": pairs}, embed, embedding_model="m", configs={})
     fewer = train_heads({"abuse": pairs[1:]}, embed, embedding_model="m", configs={})
     assert first.version == again.version != fewer.version
+
+
+def word_decides(count: int = 40):
+    """Texts whose label is one word, with embeddings that are pure noise."""
+    rng = np.random.default_rng(1)
+    words = {"bug_report": ["crashes", "stürzt"], "praise": ["lovely", "großartig"]}
+    texts, labels = [], []
+    for i in range(count):
+        label = "bug_report" if i % 2 else "praise"
+        texts.append(f"the app {words[label][i % 4 // 2]} every time, entry {i}")
+        labels.append(label)
+    noise = rng.normal(size=(count, 16))
+    return texts, labels, noise / np.linalg.norm(noise, axis=1, keepdims=True)
+
+
+def test_an_ngram_head_reads_the_words_the_embedding_misses_and_survives_bytes():
+    texts, labels, vectors = word_decides()
+    embed = fake_embed(dict(zip(texts, vectors, strict=True)))
+    pairs = list(zip(texts, labels, strict=True))
+    config = HeadConfig(mode="ovr", ngrams=True)
+    heads = train_heads({"kind": pairs}, embed, embedding_model="m", configs={"kind": config})
+    plain = train_heads({"kind": pairs}, embed, embedding_model="m", configs={"kind": HeadConfig(mode="ovr")})
+    new = ["my phone: the app crashes when I log in", "lovely colours", "stürzt ab beim Start", "großartig!"]
+    rng = np.random.default_rng(2)
+    unseen = rng.normal(size=(len(new), 16))
+    unseen /= np.linalg.norm(unseen, axis=1, keepdims=True)
+    assert [p.label for p in heads.predict("kind", unseen, new)] == ["bug_report", "praise"] * 2
+    assert heads.version != plain.version  # the config is part of the version
+
+    restored = HeadSet.from_bytes(heads.to_bytes())
+    assert restored.predict("kind", unseen, new) == heads.predict("kind", unseen, new)
+    with pytest.raises(ValueError, match="pass them"):
+        restored.predict("kind", unseen)

@@ -1,4 +1,4 @@
-"""The sentiment and abuse seed sets: they parse, use known labels, are balanced and unique."""
+"""The kind, sentiment and abuse seed sets: they parse, use known labels, are balanced and unique."""
 
 import json
 from collections import Counter
@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from classifiers.labels import KINDS
 from classifiers.language import detect_language
+from classifiers.training import SEED_FILES
 
 DATA = Path(__file__).parents[2] / "classifiers" / "data"
 SEED_SETS = {
@@ -59,3 +61,14 @@ def test_borderline_swearing_about_the_product_is_ok_and_says_so():
     noted = [e for e in read("seed_abuse.jsonl") if "note" in e]
     assert noted and all(e["abuse"] == "ok" and e["note"].startswith("borderline") for e in noted)
     assert {e["language"] for e in noted} == {"en", "de"}
+
+
+def test_the_kind_seeds_have_40_of_each_kind_in_each_language_and_no_repeats():
+    examples = [e for path in SEED_FILES["kind"][0] for e in read(path.name)]
+    for number, example in enumerate(examples, start=1):
+        assert set(example) == {"text", "kind", "language"}, number
+        assert example["kind"] in KINDS and example["language"] in ("en", "de"), number
+    counts = Counter((e["kind"], e["language"]) for e in examples)
+    assert min(counts[kind, language] for kind in KINDS for language in ("en", "de")) >= 40, counts
+    texts = [e["text"].casefold() for e in examples]
+    assert [t for t, n in Counter(texts).items() if n > 1] == []
