@@ -736,8 +736,7 @@ def user_create(
             users.create(session=session, username=username, password=password, role=role)
     except DomainError as exc:
         raise fail(exc.message) from exc
-    sign_in = f"{str(settings.public_url).rstrip('/')}/login"
-    typer.echo(f"user {username} ({role.value}) created; sign in at {sign_in}")
+    typer.echo(f"user {username} ({role.value}) created; sign in at {settings.link('/login')}")
 
 
 @user_app.command("list")

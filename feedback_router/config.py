@@ -120,6 +120,10 @@ class Settings(BaseSettings):
         description="Ticket statuses that mean work has not started (any case), comma-separated",
     )
 
+    def link(self, path: str) -> str:
+        """An address of this service as people reach it; ``path`` starts with a slash."""
+        return str(self.public_url).rstrip("/") + path
+
     @field_validator(
         "cluster_teams", "cluster_kinds", "digest_not_started_statuses", "resolved_statuses", mode="before"
     )

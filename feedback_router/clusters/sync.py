@@ -53,10 +53,10 @@ def update_clusters(*, settings: Settings, outlets: Outlets) -> int:
     written = 0
     with session_scope(settings.database_url) as session:
         stale = _stale(session, settings)
-        url = str(settings.public_url).rstrip("/")
         work = []
         for ticket, cluster in stale:
-            title, description = clusters.ticket_text(session, cluster, f"{url}/v1/clusters/{cluster.id}")
+            url = settings.link(f"/v1/clusters/{cluster.id}")
+            title, description = clusters.ticket_text(session, cluster, url)
             work.append((ticket.id, ticket.external_key, cluster.id, cluster.size, title, description))
         session.expunge_all()
         tickets = {t.id: t for t, _ in stale}

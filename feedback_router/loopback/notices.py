@@ -230,12 +230,12 @@ def _route_line(item: Feedback) -> str:
     return f"*{escape_mrkdwn(kind)}*{confidence} → {where}"
 
 
-def routed_message(item: Feedback, parts: Sequence[Feedback], public_url: str) -> str:
+def routed_message(item: Feedback, parts: Sequence[Feedback], item_url: str) -> str:
     """The thread reply for a routed item (Slack mrkdwn): kind, team and reason, and a link to the item.
 
     A mixed message that was split says where each of its parts went instead.
     """
-    link = f"<{public_url.rstrip('/')}/inbox?id={item.id}|#{item.id} in feedback-router>"
+    link = f"<{item_url}|#{item.id} in feedback-router>"
     if parts:
         lines = [f"Forwarded to feedback-router as {link}; it was split into {len(parts)} parts:"]
         for part in parts:
@@ -270,7 +270,7 @@ def open_routed_notice(*, session: Session, item: Feedback, settings: Settings) 
         channel=Channel.slack,
         status=NoticeStatus.pending,
         available_at=utcnow(),
-        message=routed_message(item, parts, str(settings.public_url)),
+        message=routed_message(item, parts, settings.link(f"/inbox?id={item.id}")),
         attempts=0,
     )
     if settings.slack_bot_token is None:

@@ -91,7 +91,7 @@ def forwarded(
         kind=item.kind,
         team=item.team,
         route_reason=item.route_reason,
-        url=f"{str(get_settings().public_url).rstrip('/')}/inbox?id={item.id}",
+        url=get_settings().link(f"/inbox?id={item.id}"),
     )
 
 
