@@ -34,13 +34,6 @@ rules:
 """
 
 
-@pytest.fixture(autouse=True)
-def _fresh_schedules():  # type: ignore[no-untyped-def]
-    forget_schedules()
-    yield
-    forget_schedules()
-
-
 @pytest.fixture
 def wired(configure, tmp_path, fake_jira_cloud, fake_discourse):  # type: ignore[no-untyped-def]
     return configure(

@@ -21,7 +21,7 @@ from feedback_router.db import session_scope
 from feedback_router.feedback.models import Feedback
 from feedback_router.feedback.processing import process_pending
 from feedback_router.loopback.notices import open_routed_notice
-from feedback_router.loopback.service import forget_schedules, sweep
+from feedback_router.loopback.service import sweep
 from feedback_router.routing import live
 from feedback_router.tickets.models import Ticket
 from feedback_router.worker import deliver, get_processor
@@ -68,13 +68,6 @@ def labels(kind: str, confidence: float, parts: list[Part] | None = None) -> Cla
         language_confidence=0.99,
         parts=parts or [],
     )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_schedules():  # type: ignore[no-untyped-def]
-    forget_schedules()
-    yield
-    forget_schedules()
 
 
 @pytest.fixture
