@@ -1,19 +1,31 @@
 """The labels of a piece of feedback: kind, sentiment, abuse and topic, from heads on its embedding."""
 
+import logging
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from haystack import Document, component
 
+from classifiers.atomic import write_atomically
 from classifiers.embedding import make_embedder, model_id
 from classifiers.heads import HeadSet
 from classifiers.labels import NO_TOPIC
 from classifiers.topics import load_topics
-from classifiers.training import merge, seed_examples, train
+from classifiers.training import fingerprint, merge, seed_examples, train
+
+logger = logging.getLogger(__name__)
 
 # Below this a topic is not given: "no topic" beats a wrong one.
 TOPIC_MIN_CONFIDENCE = 0.5
+
+
+def heads_cache() -> Path:
+    """Where heads trained on the base examples are kept: training them takes seconds at every
+    start, so they are stored under the fingerprint of everything that decides them."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser() / "feedback-router" / "heads"
 
 
 def embed_texts(embedder: Any, texts: list[str]) -> np.ndarray:
@@ -26,7 +38,8 @@ def embed_texts(embedder: Any, texts: list[str]) -> np.ndarray:
 class FeedbackLabeler:
     """Sets the labels of embedded documents, each with its confidence and nearest examples.
 
-    At warm-up it trains its heads from the shipped seed sets and the topic taxonomy (seconds);
+    At warm-up it trains its heads from the shipped seed sets and the topic taxonomy (seconds),
+    or reads the heads an earlier start trained from the same inputs (``heads_cache()``);
     ``set_heads`` swaps in a trained model version (``feedback-router train``) while running.
 
     Meta it sets: ``kind``, ``kind_confidence``, ``kind_scores`` (independent scores: several may
@@ -75,7 +88,27 @@ class FeedbackLabeler:
 
     def warm_up(self) -> None:
         if self.heads is None:
-            self.heads = self.train()
+            self.heads = self.base_heads()
+
+    def base_heads(self) -> HeadSet:
+        """The heads of the base examples: read from the heads cache, or trained and written there.
+
+        The cache only saves time: an unreadable file is trained over, an unwritable folder logged.
+        """
+        path = heads_cache() / f"heads-{fingerprint(self.base_examples(), model_id(self.model))}.npz"
+        try:
+            return HeadSet.from_bytes(path.read_bytes())
+        except FileNotFoundError:
+            pass
+        except Exception as exc:  # a torn or foreign file: train anew and replace it
+            logger.warning("cached heads %s are unreadable (%s); training them again", path, exc)
+        heads = self.train()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, lambda handle: handle.write(heads.to_bytes()), binary=True)
+        except OSError as exc:
+            logger.warning("could not cache the trained heads in %s: %s", path.parent, exc)
+        return heads
 
     def set_heads(self, heads: HeadSet) -> None:
         """Use another model version; it must expect this embedding model's vectors."""

@@ -59,8 +59,8 @@ class NgramView:
         kept = position >= 0
         rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))[kept]
         values = (1.0 + np.log(counts.data[kept])) * self.idf[position[kept]]
-        matrix = sparse.csr_matrix(
+        norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=counts.shape[0]))
+        values /= np.maximum(norms, 1e-12)[rows]  # rows L2-normalised
+        return sparse.csr_matrix(
             (values.astype(np.float32), (rows, position[kept])), shape=(counts.shape[0], len(self.columns))
         )
-        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-        return sparse.diags(1.0 / np.maximum(norms, 1e-12)).dot(matrix).tocsr()

@@ -5,20 +5,23 @@ a community adds (managers' corrections, its topic taxonomy). Training embeds th
 the service's embedding model and fits the light heads of ``classifiers.heads``.
 """
 
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import sklearn
 
 from classifiers.heads import HeadConfig, HeadSet, train_heads
 from classifiers.labels import KINDS, SENTIMENTS
 
 DATA = Path(__file__).parent / "data"
 SEED_FILES = {
-    # forum posts, then app reviews by three writers (more writers, better on the others' texts)
+    # forum posts, then app reviews by five writers (more writers, better on the others' texts)
     "kind": (
-        tuple(DATA / f"seed_kinds{part}.jsonl" for part in ("", "_reviews", "_reviews_2", "_reviews_3")),
+        (DATA / "seed_kinds.jsonl", DATA / "seed_kinds_reviews.jsonl")
+        + tuple(DATA / f"seed_kinds_reviews_{n}.jsonl" for n in range(2, 6)),
         "kind",
         KINDS,
     ),
@@ -80,3 +83,16 @@ def train(
     """Heads for every task that has examples of two labels or more."""
     usable = {task: pairs for task, pairs in examples.items() if len({label for _, label in pairs}) >= 2}
     return train_heads(usable, embed, embedding_model=embedding_model, configs=HEAD_CONFIGS, on_task=on_task)
+
+
+def fingerprint(examples: dict[str, list[tuple[str, str]]], embedding_model: str) -> str:
+    """What decides the heads ``train`` gives: the examples, the model, the settings, this
+    package's code (embedding included) and the libraries' versions. Equal fingerprints, equal heads."""
+    digest = hashlib.sha256()
+    data = json.dumps(sorted(examples.items()), ensure_ascii=False)
+    for part in (embedding_model, data, repr(HEAD_CONFIGS)):
+        digest.update(part.encode() + b"\0")
+    for module in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(module.read_bytes())
+    digest.update(f"numpy {np.__version__} scikit-learn {sklearn.__version__}".encode())
+    return digest.hexdigest()[:16]

@@ -11,7 +11,6 @@ everything is cached.
 import hashlib
 import json
 import logging
-import os
 import re
 import time
 import uuid
@@ -22,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from classifiers.atomic import write_atomically
 from classifiers.embedding import make_embedder, model_id, resolve_model
 
 logger = logging.getLogger(__name__)
@@ -65,13 +65,6 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _write_atomically(path: Path, write: Callable[[Any], None], binary: bool) -> None:
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with open(temporary, "wb" if binary else "w", encoding=None if binary else "utf-8") as handle:
-        write(handle)
-    os.replace(temporary, path)
-
-
 class _ModelStore:
     """The shards of one model: an index from text hash to (shard, row)."""
 
@@ -84,7 +77,8 @@ class _ModelStore:
         folder.mkdir(parents=True, exist_ok=True)
         info = folder / "model.json"
         if not info.exists():
-            _write_atomically(info, lambda h: h.write(json.dumps({"model_id": identifier}) + "\n"), False)
+            model = json.dumps({"model_id": identifier}) + "\n"
+            write_atomically(info, lambda h: h.write(model), binary=False)
         for keys_path in sorted(folder.glob("*.keys")):
             self._load(keys_path)
 
@@ -107,8 +101,9 @@ class _ModelStore:
 
     def add(self, keys: list[str], vectors: np.ndarray) -> None:
         name = f"shard-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
-        _write_atomically(self.folder / f"{name}.npy", lambda h: np.save(h, vectors), True)
-        _write_atomically(self.folder / f"{name}.keys", lambda h: h.write("\n".join(keys) + "\n"), False)
+        write_atomically(self.folder / f"{name}.npy", lambda h: np.save(h, vectors), binary=True)
+        lines = "\n".join(keys) + "\n"
+        write_atomically(self.folder / f"{name}.keys", lambda h: h.write(lines), binary=False)
         self._load(self.folder / f"{name}.keys")
 
     def get(self, keys: Sequence[str]) -> np.ndarray:

@@ -66,6 +66,22 @@ def decide(scores, tau=None):
     return np.asarray(out)
 
 
+def shipped_predict(cache, model, seeds, texts):
+    """The kind head exactly as ``classifiers.training`` ships it, trained on ``seeds``."""
+    from classifiers.training import train
+
+    heads = train({"kind": seeds}, lambda t: cache.embed(model, t), embedding_model=model)
+    return np.asarray([p.label for p in heads.predict("kind", np.asarray(cache.embed(model, texts)), texts)])
+
+
+def bug_feature_macro(gold, predicted):
+    return (
+        f1_score(gold == "bug_report", predicted == "bug_report"),
+        f1_score(gold == "feature_request", predicted == "feature_request"),
+        f1_score(gold, predicted, average="macro", labels=list(KINDS)),
+    )
+
+
 def report(name, gold, predicted):
     result = {
         "variant": name,

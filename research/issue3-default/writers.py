@@ -9,25 +9,17 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from run import HERE, KINDS, DATA, EmbeddingCache, f1_score, load  # noqa: E402
-
-from classifiers.training import train  # noqa: E402
+from run import HERE, DATA, EmbeddingCache, bug_feature_macro, load, shipped_predict  # noqa: E402
 
 MODEL = "use-multilingual"
 cache = EmbeddingCache()
 
 
 def predict(seeds, texts):
-    heads = train({"kind": seeds}, lambda t: cache.embed(MODEL, t), embedding_model=MODEL)
-    return np.asarray([p.label for p in heads.predict("kind", np.asarray(cache.embed(MODEL, texts)), texts)])
+    return shipped_predict(cache, MODEL, seeds, texts)
 
 
-def scores(gold, predicted):
-    return (
-        f1_score(gold == "bug_report", predicted == "bug_report"),
-        f1_score(gold == "feature_request", predicted == "feature_request"),
-        f1_score(gold, predicted, average="macro", labels=list(KINDS)),
-    )
+scores = bug_feature_macro
 
 
 forum, first, second, third = (
