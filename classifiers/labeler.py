@@ -77,10 +77,17 @@ class FeedbackLabeler:
             extra: more (text, label) pairs per task, e.g. managers' corrections.
             on_task: progress callback, called with each task and its example count.
         """
+        return self._fit(merge(self.base_examples(), extra or {}), on_task)
+
+    def _fit(
+        self,
+        examples: dict[str, list[tuple[str, str]]],
+        on_task: Callable[[str, int], None] = lambda task, count: None,
+    ) -> HeadSet:
         embedder = make_embedder(self.model)
         embedder.warm_up()
         return train(
-            merge(self.base_examples(), extra or {}),
+            examples,
             lambda texts: embed_texts(embedder, texts),
             embedding_model=model_id(self.model),
             on_task=on_task,
@@ -95,14 +102,15 @@ class FeedbackLabeler:
 
         The cache only saves time: an unreadable file is trained over, an unwritable folder logged.
         """
-        path = heads_cache() / f"heads-{fingerprint(self.base_examples(), model_id(self.model))}.npz"
+        examples = merge(self.base_examples())
+        path = heads_cache() / f"heads-{fingerprint(examples, model_id(self.model))}.npz"
         try:
             return HeadSet.from_bytes(path.read_bytes())
         except FileNotFoundError:
             pass
         except Exception as exc:  # a torn or foreign file: train anew and replace it
             logger.warning("cached heads %s are unreadable (%s); training them again", path, exc)
-        heads = self.train()
+        heads = self._fit(examples)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(path, lambda handle: handle.write(heads.to_bytes()), binary=True)

@@ -8,10 +8,10 @@ the service's embedding model and fits the light heads of ``classifiers.heads``.
 import hashlib
 import json
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
-import sklearn
 
 from classifiers.heads import HeadConfig, HeadSet, train_heads
 from classifiers.labels import KINDS, SENTIMENTS
@@ -94,5 +94,5 @@ def fingerprint(examples: dict[str, list[tuple[str, str]]], embedding_model: str
         digest.update(part.encode() + b"\0")
     for module in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(module.read_bytes())
-    digest.update(f"numpy {np.__version__} scikit-learn {sklearn.__version__}".encode())
+    digest.update(f"numpy {np.__version__} scikit-learn {metadata.version('scikit-learn')}".encode())
     return digest.hexdigest()[:16]
