@@ -33,7 +33,7 @@ SCENARIO_ERRORS = (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ("latency", "model", "embedded", "embedded-postgres", "celery")
+SCENARIOS = ("latency", "model", "embedded", "embedded-postgres", "celery", "load", "load-postgres")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -47,6 +47,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--items", type=int, default=1000, help="items imported per throughput run (default 1000)"
     )
     parser.add_argument("--timeout", type=float, default=900, help="seconds allowed for one processing run")
+    parser.add_argument(
+        "--rate", type=float, default=500, help="load: POST requests per second (default 500)"
+    )
+    parser.add_argument("--duration", type=float, default=60, help="load: seconds of load (default 60)")
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get("FR_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
@@ -161,6 +165,29 @@ def report_throughput(title: str, figures: dict[str, Any]) -> list[str]:
     ]
 
 
+def report_load(figures: dict[str, Any]) -> list[str]:
+    def seconds(value: float | None) -> str:
+        return f"{value} s" if value is not None else "did not stop within 30 s (killed)"
+
+    processed_s = figures["all_processed_s_after_restart"]
+    return [
+        f"[e] {figures['database']}: {figures['what']}",
+        f"    sent {figures['sent']} at {figures['rate_sent']}/s (asked {figures['rate_asked']:.0f}/s); "
+        f"answered {figures['answered']}: 2xx {figures['2xx']}, 503 {figures['503']} "
+        f"({figures['503_with_retry_after']} with Retry-After), other 5xx {figures['5xx_other']}, "
+        f"4xx {figures['4xx']}, timeouts {figures['timeouts']}, "
+        f"connection errors {figures['connection_errors']}",
+        f"    latency p50 {figures['p50_ms']} ms   p99 {figures['p99_ms']} ms   max {figures['max_ms']} ms",
+        f"    processed while under load: {figures['processed_by_end_of_load']} of {figures['2xx']}; "
+        f"stored without a 2xx: {figures['stored_without_2xx']}",
+        f"    SIGTERM with the worker busy: stopped in {seconds(figures['stop_s_worker_busy'])}; "
+        f"idle: {seconds(figures['stop_s_idle'])}",
+        f"    after a restart ({figures['restart_s']} s to healthy): {figures['processed']} processed, "
+        f"{figures['failed']} failed of {figures['2xx']} accepted, "
+        + (f"all within {processed_s} s" if processed_s is not None else "NOT all within the timeout"),
+    ]
+
+
 def report(results: dict[str, Any]) -> str:
     info = results["machine"]
     lines = [
@@ -215,6 +242,8 @@ def report(results: dict[str, Any]) -> str:
                 "[c] One Celery worker: 1 `feedback-router worker` process (solo pool), Redis, PostgreSQL",
                 figures,
             ) + [""]
+        elif name in ("load", "load-postgres"):
+            lines += report_load(figures) + [""]
     if results["ratios"]:
         lines.append("[d] Throughput ratios (above 1: the first is faster), processing only / end to end")
         for name, pair in results["ratios"].items():
@@ -248,6 +277,16 @@ def main(argv: list[str] | None = None) -> int:
             timeout=args.timeout,
             postgres_admin_url=args.postgres_url,
             redis_url=args.redis_url,
+        ),  # fmt: skip
+        "load": lambda d: scenarios.load(
+            workdir=d, rate=args.rate, duration=args.duration, process_timeout=args.timeout
+        ),
+        "load-postgres": lambda d: scenarios.load_postgres(
+            workdir=d,
+            rate=args.rate,
+            duration=args.duration,
+            process_timeout=args.timeout,
+            postgres_admin_url=args.postgres_url,
         ),  # fmt: skip
     }
     results: dict[str, Any] = {

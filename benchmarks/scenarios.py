@@ -283,3 +283,149 @@ def model_only(*, workdir: Path, items: int) -> dict[str, Any]:
     if done.returncode != 0:
         raise BenchmarkError(f"benchmarks.model_only exited {done.returncode}:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- e. open-loop load on capture while the worker processes ------------------------------------
+
+
+def _stop_and_time(service: Service, timeout: float = 30) -> float | None:
+    """SIGTERM ``service``; seconds until it exited, or None when it had to be killed after ``timeout``."""
+    import os
+    import signal
+
+    started = time.perf_counter()
+    os.killpg(service.process.pid, signal.SIGTERM)
+    try:
+        service.process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        service.stop(timeout=0)
+        return None
+    return round(time.perf_counter() - started, 2)
+
+
+def _serve_until_healthy(env: dict[str, str], port: int, log_path: Path) -> tuple[Service, float]:
+    started = time.perf_counter()
+    service = Service(["serve", "--port", str(port)], env=env, log_path=log_path)
+
+    def healthy() -> bool | None:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200 or None
+        except httpx.HTTPError:
+            return None
+
+    try:
+        wait_for(healthy, timeout=STARTUP_TIMEOUT, what="GET /healthz to answer 200", service=service)
+    except BaseException:
+        service.stop()
+        raise
+    return service, round(time.perf_counter() - started, 1)
+
+
+def _processing_counts(engine: Engine, ids: list[int]) -> tuple[int, int]:
+    """How many of ``ids`` are processed, and how many failed for good."""
+    processed = failed = 0
+    with engine.connect() as connection:
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            rows = connection.execute(
+                select(Feedback.status, func.count()).where(Feedback.id.in_(chunk)).group_by(Feedback.status)
+            )
+            for status, count in rows:
+                processed += count if status == FeedbackStatus.processed else 0
+                failed += count if status == FeedbackStatus.failed else 0
+    return processed, failed
+
+
+def load(
+    *,
+    workdir: Path,
+    rate: float,
+    duration: float,
+    process_timeout: float,
+    database_url: str | None = None,
+    request_timeout: float = 10.0,
+) -> dict[str, Any]:
+    """``rate`` POST /v1/feedback per second for ``duration`` seconds, open loop, against
+    `feedback-router serve` (its in-process worker processing meanwhile); then SIGTERM while the worker
+    is busy, a restart, and a wait until every accepted item is processed."""
+    import asyncio
+
+    from benchmarks.load import open_loop, post_request, summarize
+
+    database_url = database_url or f"sqlite:///{workdir / 'load.db'}"
+    port = free_port()
+    env = make_env({"database_url": database_url, "port": str(port)}, workdir)
+    key = _admin_key(env, "forwarder")
+    count = int(rate * duration)
+    headers = {"Authorization": f"Bearer {key}"}
+    requests = [
+        post_request(
+            "127.0.0.1", port, "/v1/feedback", {**headers, "Idempotency-Key": f"load-{i}"},
+            item,
+        )
+        for i, item in enumerate(generate(count, seed=11, prefix="load"))
+    ]  # fmt: skip
+    service, startup_s = _serve_until_healthy(env, port, workdir / "serve-load.log")
+    try:
+        progress(f"{count} POST /v1/feedback at {rate:.0f}/s for {duration:.0f} s, open loop")
+        answers, sending_s = asyncio.run(
+            open_loop(host="127.0.0.1", port=port, requests=requests, rate=rate, timeout=request_timeout)
+        )
+        with engine_for(database_url) as engine:
+            accepted = sorted(json.loads(a.body)["id"] for a in answers if a.status == 202)
+            processed_during, _ = _processing_counts(engine, accepted)
+            progress(f"SIGTERM while the worker is busy ({processed_during} of {len(accepted)} processed)")
+            stop_busy_s = _stop_and_time(service)
+    finally:
+        service.stop()
+    with engine_for(database_url) as engine:
+        with engine.connect() as connection:
+            stored = connection.scalar(
+                select(func.count()).select_from(Feedback).where(Feedback.parent_id.is_(None))
+            )
+        progress("restarted; waiting until every accepted item is processed")
+        service, restart_s = _serve_until_healthy(env, port, workdir / "serve-load-2.log")
+        try:
+            restarted = time.perf_counter()
+
+            def all_processed() -> float | None:
+                processed, failed = _processing_counts(engine, accepted)
+                return time.perf_counter() if processed + failed >= len(accepted) else None
+
+            try:
+                done_at: float | None = wait_for(
+                    all_processed, timeout=process_timeout, what="every accepted item processed", interval=2
+                )
+            except BenchmarkError:
+                done_at = None
+            processed, failed = _processing_counts(engine, accepted)
+            stop_idle_s = _stop_and_time(service)
+        finally:
+            service.stop()
+    return {
+        "what": (
+            f"open-loop POST /v1/feedback at {rate:.0f}/s for {duration:.0f} s from a separate process "
+            "(HTTP/1.1 keep-alive, latency from each request's scheduled send) against one "
+            "`feedback-router serve` with its in-process worker processing at the same time"
+        ),
+        "database": "postgresql" if database_url.startswith("postgresql") else "sqlite",
+        "rate_asked": rate,
+        "rate_sent": round(count / sending_s, 1),
+        **summarize(answers),
+        "startup_s": startup_s,
+        "processed_by_end_of_load": processed_during,
+        "stored_items": stored,
+        "stored_without_2xx": stored - len(accepted),
+        "stop_s_worker_busy": stop_busy_s,
+        "restart_s": restart_s,
+        "processed": processed,
+        "failed": failed,
+        "all_processed_s_after_restart": round(done_at - restarted, 1) if done_at is not None else None,
+        "stop_s_idle": stop_idle_s,
+    }
+
+
+def load_postgres(*, workdir: Path, postgres_admin_url: str, **kwargs: Any) -> dict[str, Any]:
+    """As load, on a temporary PostgreSQL database."""
+    with temporary_postgres(postgres_admin_url) as database_url:
+        return load(workdir=workdir, database_url=database_url, **kwargs)

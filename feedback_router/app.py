@@ -7,13 +7,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from feedback_router import __version__, worker
+from feedback_router import __version__, db, worker
 from feedback_router.clusters.routes import router as clusters_router
 from feedback_router.config import get_settings
 from feedback_router.digests.routes import router as digests_router
-from feedback_router.errors import DomainError, field_messages
+from feedback_router.errors import DomainError, Unavailable, field_messages
 from feedback_router.feedback.routes import router as feedback_router
 from feedback_router.health import router as health_router
 from feedback_router.loopback.routes import router as loopback_router
@@ -23,6 +25,43 @@ from feedback_router.web import router as web_router
 from feedback_router.web.pages import STATIC, SignInRequired, sign_in_path
 
 BAD_BODY = {"json_invalid", "model_attributes_type", "dict_type", "list_type"}
+# Requests served at once; each holds at most one database connection, so some are left for the worker.
+MAX_CONCURRENT_REQUESTS = db.POOL_SIZE - 8
+SQLITE_BUSY = 5  # SQLITE_BUSY, the low byte of its extended codes
+
+
+def _unavailable(exc: Unavailable) -> JSONResponse:
+    return JSONResponse(
+        {"detail": exc.message}, status_code=503, headers={"Retry-After": str(exc.retry_after)}
+    )
+
+
+class AdmissionLimit:
+    """Answers 503 with ``Retry-After`` at once while ``limit`` requests are being served.
+
+    Over the limit a request gets a fast answer it can retry instead of a place in a queue that
+    makes every request late; and as no more requests than connections are admitted, no request
+    waits for a database connection that another waiting request holds.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_CONCURRENT_REQUESTS) -> None:
+        self.app = app
+        self.limit = limit
+        self.active = 0  # changed on the event loop only: no lock needed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.active >= self.limit:
+            busy = Unavailable(f"the service is busy ({self.limit} requests at once): try again shortly")
+            await _unavailable(busy)(scope, receive, send)
+            return
+        self.active += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.active -= 1
 
 
 class BodyLimit:
@@ -87,7 +126,17 @@ async def _sign_in(_: Request, exc: SignInRequired) -> RedirectResponse:
 
 
 async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
+    if isinstance(exc, Unavailable):
+        return _unavailable(exc)
     return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+
+
+async def _database_busy(_: Request, exc: PoolTimeout | OperationalError) -> JSONResponse:
+    """A wait for a pooled connection or for SQLite's write lock that ran out: busy, try again."""
+    code = getattr(getattr(exc, "orig", None), "sqlite_errorcode", None)
+    if isinstance(exc, OperationalError) and (code is None or code & 0xFF != SQLITE_BUSY):
+        raise exc
+    return _unavailable(Unavailable("the database is busy: try again shortly"))
 
 
 @asynccontextmanager
@@ -108,8 +157,11 @@ def create_app(*, start_worker: bool = True) -> FastAPI:
     app = FastAPI(title="feedback-router", version=__version__, lifespan=_lifespan)
     app.state.start_worker = start_worker
     app.add_middleware(BodyLimit)
+    app.add_middleware(AdmissionLimit)  # added last, so it runs first: a refused request is not read
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(PoolTimeout, _database_busy)  # type: ignore[arg-type]
+    app.add_exception_handler(OperationalError, _database_busy)  # type: ignore[arg-type]
     app.add_exception_handler(SignInRequired, _sign_in)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     routers = (

@@ -114,7 +114,13 @@ def serve(
         raise fail(str(exc)) from exc
     _print_first_admin_key(settings)
     live.reload_on_sighup(settings.routing_file)
-    uvicorn.run(create_app(), host=host or settings.host, port=port or settings.port, log_level="info")
+    uvicorn.run(
+        create_app(),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        timeout_graceful_shutdown=3,  # then the worker's stop (worker.STOP_SECONDS): gone within 10 s
+    )
 
 
 @app.command()

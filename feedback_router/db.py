@@ -39,24 +39,40 @@ class Base(DeclarativeBase):
     pass
 
 
+# Connections one process may hold. The API admits fewer requests at a time (app.MAX_CONCURRENT_REQUESTS),
+# each with at most one connection, and the rest is for the in-process worker: a request never waits
+# for a connection. Should one still wait, it gives up after POOL_TIMEOUT_SECONDS (a 503, not a hang).
+POOL_SIZE = 56
+POOL_TIMEOUT_SECONDS = 5.0
+# How long a write waits for SQLite's one write lock (another process's transaction, e.g. an import).
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
 def make_engine(url: str) -> Engine:
+    pool = {"pool_size": POOL_SIZE, "max_overflow": 0, "pool_timeout": POOL_TIMEOUT_SECONDS}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pool
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-            # WAL lets the API read while the worker thread writes.
+            # WAL lets the API read while the worker thread writes. synchronous=NORMAL: in WAL mode a
+            # commit then survives a crash of the process (kill -9) but not of the machine (power
+            # loss), and costs no fsync: 3.6 ms -> 0.06 ms a commit here, which is what lets one
+            # writer take hundreds of captures a second (PostgreSQL keeps full durability).
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 @lru_cache

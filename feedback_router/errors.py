@@ -23,6 +23,16 @@ class Conflict(DomainError):
     status_code = 409
 
 
+class Unavailable(DomainError):
+    """The service is too busy right now; the client may try again after ``retry_after`` seconds."""
+
+    status_code = 503
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class ConfigurationError(DomainError):
     """Bad settings or files: refused at start with a message naming what to fix."""
 

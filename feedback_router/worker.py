@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 PROCESS_TASK = "feedback_router.process_pending"
 BATCHES_PER_TASK = 50  # a task yields after this, so that a long backlog never pins one task
 QUEUE_BACKOFF_SECONDS = 30.0
+STOP_SECONDS = 5.0  # `serve` stops within 10 s of SIGTERM: 3 s for open requests, this for the worker
 
 
 class Processor:
@@ -223,9 +224,11 @@ class InProcessWorker(threading.Thread):
             self.wake.clear()
 
     def stop(self) -> None:
+        """Ask the loop to stop after its current batch; wait at most STOP_SECONDS (a daemon thread:
+        a batch still embedding then ends with the process, its jobs retaken when their lease runs out)."""
         self.stopping.set()
         self.wake.set()
-        self.join(timeout=30)
+        self.join(timeout=STOP_SECONDS)
 
 
 _in_process: InProcessWorker | None = None

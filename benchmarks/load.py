@@ -1,0 +1,160 @@
+"""An open-loop load generator: POST requests sent on a fixed schedule, whatever the answers.
+
+A closed loop (send, wait, send) slows down with the server and hides its queue; here request
+``i`` leaves at ``start + i / rate`` on a free keep-alive connection (a new one when all are busy)
+and its latency counts from that scheduled moment, so a stalled server shows as latency, not as
+a lower rate. The client speaks HTTP/1.1 on asyncio streams itself: on a shared 2-core machine
+it has to leave the CPU to the server it measures (an httpx client costs several times as much
+per request). Only 127.0.0.1 is loaded.
+"""
+
+import asyncio
+import json
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Answer:
+    """One request's outcome: ``status`` 0 when no answer came (timeout or connection error)."""
+
+    status: int
+    latency_s: float  # from the scheduled send to the end of the answer
+    body: bytes = b""
+    retry_after: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class Connections:
+    """Idle keep-alive connections to one host, and how many were opened."""
+
+    host: str
+    port: int
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = field(default_factory=list)
+    opened: int = 0
+
+    async def take(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self.idle:
+            return self.idle.pop()
+        self.opened += 1
+        return await asyncio.open_connection(self.host, self.port)
+
+    def give_back(self, connection: tuple[asyncio.StreamReader, asyncio.StreamWriter]) -> None:
+        self.idle.append(connection)
+
+    def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+        self.idle.clear()
+
+
+async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name:
+            headers[name.strip().lower()] = value.strip()
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    return status, headers, body
+
+
+async def _exchange(connections: Connections, request: bytes) -> Answer:
+    """Send one request and read its answer, on an idle connection or a new one.
+
+    A kept-alive connection that the server closed meanwhile (idle timeout) fails before any answer:
+    the request is then sent once more on a new connection, as HTTP clients do.
+    """
+    for attempt in (1, 2):
+        reused = bool(connections.idle)
+        reader, writer = await connections.take()
+        try:
+            writer.write(request)
+            status, headers, body = await _read_answer(reader)
+        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+            writer.close()
+            nothing_read = not isinstance(exc, asyncio.IncompleteReadError) or not exc.partial
+            if reused and nothing_read and attempt == 1:
+                continue
+            raise
+        except BaseException:
+            writer.close()
+            raise
+        if headers.get("connection", "").lower() == "close":
+            writer.close()
+        else:
+            connections.give_back((reader, writer))
+        return Answer(status, 0.0, body, headers.get("retry-after"))
+    raise AssertionError("unreachable")
+
+
+async def _send(connections: Connections, request: bytes, scheduled: float, timeout: float) -> Answer:
+    try:
+        async with asyncio.timeout(max(scheduled + timeout - time.perf_counter(), 0.001)):
+            answer = await _exchange(connections, request)
+    except TimeoutError:
+        return Answer(0, time.perf_counter() - scheduled, error="timeout")
+    except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+        return Answer(0, time.perf_counter() - scheduled, error=type(exc).__name__)
+    answer.latency_s = time.perf_counter() - scheduled
+    return answer
+
+
+def post_request(host: str, port: int, path: str, headers: dict[str, str], body: Any) -> bytes:
+    data = json.dumps(body).encode()
+    lines = [f"POST {path} HTTP/1.1", f"Host: {host}:{port}", "Content-Type: application/json"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    lines.append(f"Content-Length: {len(data)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + data
+
+
+async def open_loop(
+    *, host: str, port: int, requests: Sequence[bytes], rate: float, timeout: float
+) -> tuple[list[Answer], float]:
+    """Send ``requests`` (raw HTTP/1.1) at ``rate`` per second; returns the answers in order and the
+    seconds the sending took (the achieved rate is ``len(requests) / that``)."""
+    if host not in ("127.0.0.1", "localhost"):
+        raise ValueError("the load generator only loads 127.0.0.1")
+    connections = Connections(host, port)
+    tasks: list[asyncio.Task[Answer]] = []
+    start = time.perf_counter() + 0.05
+    for index, request in enumerate(requests):
+        scheduled = start + index / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(_send(connections, request, scheduled, timeout)))
+    sending_s = time.perf_counter() - start
+    answers = await asyncio.gather(*tasks)
+    connections.close()
+    return answers, sending_s
+
+
+def summarize(answers: Sequence[Answer]) -> dict[str, Any]:
+    """Counts by outcome and latency percentiles of the answered requests."""
+    from benchmarks.scenarios import percentile
+
+    statuses = Counter(a.status for a in answers)
+    answered = [a.latency_s * 1000 for a in answers if a.status]
+    unavailable = [a for a in answers if a.status == 503]
+    return {
+        "sent": len(answers),
+        "answered": len(answered),
+        "2xx": sum(n for s, n in statuses.items() if 200 <= s < 300),
+        "503": len(unavailable),
+        "503_with_retry_after": sum(a.retry_after is not None for a in unavailable),
+        "4xx": sum(n for s, n in statuses.items() if 400 <= s < 500),
+        "5xx_other": sum(n for s, n in statuses.items() if s >= 500 and s != 503),
+        "timeouts": sum(a.error == "timeout" for a in answers),
+        "connection_errors": sum(a.status == 0 and a.error != "timeout" for a in answers),
+        "statuses": {str(s): n for s, n in sorted(statuses.items())},
+        "p50_ms": round(percentile(answered, 50), 1) if answered else None,
+        "p99_ms": round(percentile(answered, 99), 1) if answered else None,
+        "max_ms": round(max(answered), 1) if answered else None,
+    }
