@@ -1,5 +1,6 @@
 """create_app(): routers, error handlers, body limits and the worker's lifespan."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -7,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from feedback_router import __version__, worker
@@ -21,6 +23,8 @@ from feedback_router.routing.routes import router as routing_router
 from feedback_router.tickets.routes import router as tickets_router
 from feedback_router.web import router as web_router
 from feedback_router.web.pages import STATIC, SignInRequired, sign_in_path
+
+log = logging.getLogger(__name__)
 
 BAD_BODY = {"json_invalid", "model_attributes_type", "dict_type", "list_type"}
 
@@ -90,6 +94,15 @@ async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
     return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
 
 
+async def _value_refused(_: Request, exc: DataError) -> JSONResponse:
+    """A value the schemas let through but the database cannot hold (e.g. NUL in a form field)."""
+    log.warning("database refused a value of the request: %s", exc.orig)
+    return JSONResponse(
+        {"detail": "a value in the request cannot be stored or searched (a NUL character, or out of range)"},
+        status_code=422,
+    )
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
@@ -111,6 +124,7 @@ def create_app(*, start_worker: bool = True) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(SignInRequired, _sign_in)  # type: ignore[arg-type]
+    app.add_exception_handler(DataError, _value_refused)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     routers = (
         feedback_router,
