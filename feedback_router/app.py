@@ -8,7 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from feedback_router import __version__, worker
@@ -27,6 +28,7 @@ from feedback_router.web.pages import STATIC, SignInRequired, sign_in_path
 log = logging.getLogger(__name__)
 
 BAD_BODY = {"json_invalid", "model_attributes_type", "dict_type", "list_type"}
+DATABASE_RETRY_AFTER = 5  # seconds: a restart or failover of the database usually takes about this
 
 
 class BodyLimit:
@@ -94,6 +96,16 @@ async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
     return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
 
 
+async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    """Can't connect, connection lost, locked, or no connection free in the pool: the client may retry."""
+    log.warning("database unavailable: %s", exc)  # hosts, ports and driver messages stay in the log
+    return JSONResponse(
+        {"detail": "the database is unavailable: try again shortly"},
+        status_code=503,
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+    )
+
+
 async def _value_refused(_: Request, exc: DataError) -> JSONResponse:
     """A value the schemas let through but the database cannot hold (e.g. NUL in a form field)."""
     log.warning("database refused a value of the request: %s", exc.orig)
@@ -124,6 +136,8 @@ def create_app(*, start_worker: bool = True) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(SignInRequired, _sign_in)  # type: ignore[arg-type]
+    for unavailable in (OperationalError, InterfaceError, PoolTimeout):
+        app.add_exception_handler(unavailable, _database_unavailable)
     app.add_exception_handler(DataError, _value_refused)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     routers = (
