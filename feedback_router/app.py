@@ -1,5 +1,6 @@
 """create_app(): routers, error handlers, body limits and the worker's lifespan."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -7,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,7 +25,10 @@ from feedback_router.tickets.routes import router as tickets_router
 from feedback_router.web import router as web_router
 from feedback_router.web.pages import STATIC, SignInRequired, sign_in_path
 
+log = logging.getLogger(__name__)
+
 BAD_BODY = {"json_invalid", "model_attributes_type", "dict_type", "list_type"}
+DATABASE_RETRY_AFTER = 5  # seconds: a restart or failover of the database usually takes about this
 # Requests served at once; each holds at most one database connection, so some are left for the worker.
 MAX_CONCURRENT_REQUESTS = db.POOL_SIZE - 8
 SQLITE_BUSY = 5  # SQLITE_BUSY, the low byte of its extended codes
@@ -131,12 +135,25 @@ async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
     return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
 
 
-async def _database_busy(_: Request, exc: PoolTimeout | OperationalError) -> JSONResponse:
-    """A wait for a pooled connection or for SQLite's write lock that ran out: busy, try again."""
+async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    """No pooled connection free in time, SQLite's write lock held too long, or the database out of
+    reach: the client may try again. Hosts, ports and driver messages stay in the log."""
     code = getattr(getattr(exc, "orig", None), "sqlite_errorcode", None)
-    if isinstance(exc, OperationalError) and (code is None or code & 0xFF != SQLITE_BUSY):
-        raise exc
-    return _unavailable(Unavailable("the database is busy: try again shortly"))
+    if isinstance(exc, PoolTimeout) or (code is not None and code & 0xFF == SQLITE_BUSY):
+        return _unavailable(Unavailable("the database is busy: try again shortly"))
+    log.warning("database unavailable: %s", exc)
+    return _unavailable(
+        Unavailable("the database is unavailable: try again shortly", retry_after=DATABASE_RETRY_AFTER)
+    )
+
+
+async def _value_refused(_: Request, exc: DataError) -> JSONResponse:
+    """A value the schemas let through but the database cannot hold (e.g. NUL in a form field)."""
+    log.warning("database refused a value of the request: %s", exc.orig)
+    return JSONResponse(
+        {"detail": "a value in the request cannot be stored or searched (a NUL character, or out of range)"},
+        status_code=422,
+    )
 
 
 @asynccontextmanager
@@ -160,9 +177,10 @@ def create_app(*, start_worker: bool = True) -> FastAPI:
     app.add_middleware(AdmissionLimit)  # added last, so it runs first: a refused request is not read
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
-    app.add_exception_handler(PoolTimeout, _database_busy)  # type: ignore[arg-type]
-    app.add_exception_handler(OperationalError, _database_busy)  # type: ignore[arg-type]
     app.add_exception_handler(SignInRequired, _sign_in)  # type: ignore[arg-type]
+    for unavailable in (OperationalError, InterfaceError, PoolTimeout):
+        app.add_exception_handler(unavailable, _database_unavailable)
+    app.add_exception_handler(DataError, _value_refused)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     routers = (
         feedback_router,

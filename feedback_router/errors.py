@@ -51,3 +51,8 @@ def field_messages(errors: list[dict[str, object]]) -> list[dict[str, str]]:
             loc = loc[1:]
         seen.setdefault(".".join(loc) or "body", str(error["msg"]))
     return [{"field": field, "message": message} for field, message in seen.items()]
+
+
+def field_summary(errors: list[dict[str, object]]) -> str:
+    """The field messages on one line, ``field: message; ...`` (import reports, webhook answers)."""
+    return "; ".join(f"{m['field']}: {m['message']}" for m in field_messages(errors))

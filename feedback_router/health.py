@@ -1,5 +1,7 @@
 """GET /healthz: database, queue and model, each ok or with the reason it is not."""
 
+import logging
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -10,6 +12,18 @@ from feedback_router.config import get_settings
 from feedback_router.db import get_engine
 
 router = APIRouter(tags=["health"])
+log = logging.getLogger(__name__)
+
+# What anyone may read when a check fails; the error itself (hosts, ports, driver messages) is logged.
+FAILED = {
+    "database": "cannot reach the database",
+    "queue": "cannot reach the queue",
+    "model": "the embedding model cannot be found",
+}
+
+
+class Unhealthy(Exception):
+    """A check's failure told in words fit for the public answer."""
 
 
 def _database() -> str:
@@ -26,7 +40,7 @@ def _queue() -> str:
         return "ok (celery on redis)"
     if worker.in_process_alive():
         return "ok (in-process worker)"
-    raise RuntimeError("in-process worker is not running")
+    raise Unhealthy("in-process worker is not running")
 
 
 def _model() -> str:
@@ -42,7 +56,9 @@ def healthz() -> JSONResponse:
         try:
             checks[name] = check()
         except Exception as exc:  # a health check reports every failure, it never raises
-            checks[name] = f"error: {exc}"
+            log.warning("health check %s failed: %s", name, exc)
+            reason = str(exc) if isinstance(exc, Unhealthy) else FAILED[name]
+            checks[name] = f"error: {reason} (details in the service log)"
             healthy = False
     return JSONResponse(
         {"status": "ok" if healthy else "degraded", "checks": checks}, status_code=200 if healthy else 503

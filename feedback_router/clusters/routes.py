@@ -20,6 +20,7 @@ from feedback_router.clusters.schemas import (
     SplitIn,
 )
 from feedback_router.feedback.schemas import TicketSummary
+from feedback_router.schemas import Id
 from feedback_router.tickets.models import Ticket
 
 router = APIRouter(prefix="/v1/clusters", tags=["clusters"], dependencies=[Depends(require(Role.manager))])
@@ -49,26 +50,26 @@ def list_clusters(
 
 
 @router.get("/{cluster_id}", response_model=ClusterDetail)
-def get_cluster(cluster_id: int, session: Session = Depends(get_session)) -> ClusterDetail:
+def get_cluster(cluster_id: Id, session: Session = Depends(get_session)) -> ClusterDetail:
     return _detail(session, cluster_id)
 
 
 @router.post("/{cluster_id}/merge", response_model=ClusterDetail)
-def merge(cluster_id: int, body: MergeIn, session: Session = Depends(get_session)) -> ClusterDetail:
+def merge(cluster_id: Id, body: MergeIn, session: Session = Depends(get_session)) -> ClusterDetail:
     target = service.merge(session=session, cluster_id=cluster_id, into=body.into)
     session.flush()
     return _detail(session, target.id)
 
 
 @router.post("/{cluster_id}/split", response_model=ClusterDetail, status_code=201)
-def split(cluster_id: int, body: SplitIn, session: Session = Depends(get_session)) -> ClusterDetail:
+def split(cluster_id: Id, body: SplitIn, session: Session = Depends(get_session)) -> ClusterDetail:
     new = service.split(session=session, cluster_id=cluster_id, feedback_ids=body.feedback_ids)
     session.flush()
     return _detail(session, new.id)
 
 
 @router.patch("/{cluster_id}", response_model=ClusterDetail)
-def rename(cluster_id: int, body: ClusterPatch, session: Session = Depends(get_session)) -> ClusterDetail:
+def rename(cluster_id: Id, body: ClusterPatch, session: Session = Depends(get_session)) -> ClusterDetail:
     service.rename(session=session, cluster_id=cluster_id, title=body.title)
     session.flush()
     return _detail(session, cluster_id)

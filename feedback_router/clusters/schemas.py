@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from feedback_router.feedback.schemas import TicketSummary
+from feedback_router.schemas import Id, InputModel
 
 
 class ClusterRead(BaseModel):
@@ -43,19 +44,19 @@ class ClusterDetail(ClusterRead):
     items: list[ClusterItem]
 
 
-class MergeIn(BaseModel):
+class MergeIn(InputModel):
     model_config = ConfigDict(extra="forbid")
 
-    into: int = Field(description="The cluster that takes this one's items")
+    into: Id = Field(description="The cluster that takes this one's items")
 
 
-class SplitIn(BaseModel):
+class SplitIn(InputModel):
     model_config = ConfigDict(extra="forbid")
 
-    feedback_ids: list[int] = Field(min_length=1, description="Items that move to a new cluster")
+    feedback_ids: list[Id] = Field(min_length=1, description="Items that move to a new cluster")
 
 
-class ClusterPatch(BaseModel):
+class ClusterPatch(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

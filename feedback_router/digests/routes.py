@@ -11,6 +11,7 @@ from feedback_router.config import get_settings
 from feedback_router.digests import service
 from feedback_router.digests.models import DigestStatus
 from feedback_router.digests.schemas import DigestCreate, DigestRead, DigestSummary, DigestUpdate
+from feedback_router.schemas import Id
 
 router = APIRouter(prefix="/v1/digests", tags=["digests"])
 require_manager = require(Role.manager)
@@ -44,7 +45,7 @@ def list_digests(
 @router.get(
     "/{digest_id}", response_model=DigestRead, responses=ERRORS, dependencies=[Depends(require_manager)]
 )
-def read(digest_id: int, session: Session = Depends(get_session)) -> DigestRead:
+def read(digest_id: Id, session: Session = Depends(get_session)) -> DigestRead:
     """The digest, with HTML rendered from its current Markdown: the preview."""
     return service.read(service.get(session=session, digest_id=digest_id))
 
@@ -52,14 +53,14 @@ def read(digest_id: int, session: Session = Depends(get_session)) -> DigestRead:
 @router.patch(
     "/{digest_id}", response_model=DigestRead, responses=ERRORS, dependencies=[Depends(require_manager)]
 )
-def edit(digest_id: int, digest_in: DigestUpdate, session: Session = Depends(get_session)) -> DigestRead:
+def edit(digest_id: Id, digest_in: DigestUpdate, session: Session = Depends(get_session)) -> DigestRead:
     """Change a draft's title or Markdown."""
     return service.read(service.update_draft(session=session, digest_id=digest_id, digest_in=digest_in))
 
 
 @router.post("/{digest_id}/approve", response_model=DigestRead, responses=ERRORS)
 def approve(
-    digest_id: int, session: Session = Depends(get_session), key: ApiKey = Depends(require_manager)
+    digest_id: Id, session: Session = Depends(get_session), key: ApiKey = Depends(require_manager)
 ) -> DigestRead:
     """Approve a draft as it stands; after this it can be published or exported, no longer edited."""
     return service.read(service.approve(session=session, digest_id=digest_id, api_key_id=key.id))
@@ -71,14 +72,14 @@ def approve(
     responses={**ERRORS, 502: {"description": "Discourse refused or did not answer; see last_error"}},
     dependencies=[Depends(require_manager)],
 )
-def publish(digest_id: int, session: Session = Depends(get_session)) -> DigestRead:
+def publish(digest_id: Id, session: Session = Depends(get_session)) -> DigestRead:
     """Publish an approved digest to Discourse as a new topic."""
     return service.read(service.publish(session=session, digest_id=digest_id, settings=get_settings()))
 
 
 @router.get("/{digest_id}/export", responses=ERRORS, dependencies=[Depends(require_manager)])
 def export(
-    digest_id: int,
+    digest_id: Id,
     session: Session = Depends(get_session),
     file_format: Annotated[Literal["md", "html"], Query(alias="format")] = "md",
 ) -> Response:

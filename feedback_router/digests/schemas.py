@@ -5,13 +5,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, model_validator
 
+from feedback_router.schemas import InputModel
+
 Language = Literal["en", "de"]
 Community = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 MAX_MARKDOWN = 100_000
 
 
-class DigestCreate(BaseModel):
+class DigestCreate(InputModel):
     """What to draft: a community (or every one), a language and a period (default: the last 7 days)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -22,7 +24,7 @@ class DigestCreate(BaseModel):
     period_end: datetime | None = None
 
 
-class DigestUpdate(BaseModel):
+class DigestUpdate(InputModel):
     """A community manager's edit of a draft."""
 
     model_config = ConfigDict(extra="forbid")

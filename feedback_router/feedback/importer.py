@@ -5,19 +5,21 @@ Bad lines are reported, never fatal; accepted lines are committed in chunks.
 
 import csv
 import json
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 
 from feedback_router.db import session_scope
-from feedback_router.errors import InvalidInput, field_messages
+from feedback_router.errors import InvalidInput, field_summary
 from feedback_router.feedback import service
 from feedback_router.feedback.schemas import FeedbackCreate
 
 CHUNK = 500
+CELL_LIMIT = 2**31 - 1  # csv's default is 131,072 characters; this is the most every platform takes
 CSV_COLUMNS = {
     "text", "source", "author_handle", "author_display_name", "author_email",
     "url", "external_id", "created_at", "language", "metadata",
@@ -67,12 +69,55 @@ def _csv_record(row: dict[str, str]) -> dict[str, Any]:
     return record
 
 
+class _Lines:
+    """A CSV file's physical lines for csv.reader, counted, keeping the lines of the row being read so
+    that reading can start again on the line after a broken row's first."""
+
+    def __init__(self, handle: TextIO) -> None:
+        self._source = iter(handle)
+        self._again: deque[str] = deque()
+        self.number = 0  # lines handed out so far
+        self.row: list[str] = []
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        line = self._again.popleft() if self._again else next(self._source)
+        self.number += 1
+        self.row.append(line)
+        return line
+
+    def next_row(self) -> None:
+        self.row = []
+
+    def skip_broken_row(self) -> None:
+        """Give back all but the broken row's first line: an unclosed quote took the rows after it."""
+        self._again.extendleft(reversed(self.row[1:]))
+        self.number -= len(self.row) - 1
+        self.row = []
+
+
+def _csv_problem(exc: csv.Error, lines: _Lines) -> str:
+    if str(exc) == "unexpected end of data" or len(lines.row) > 1:
+        return "not valid CSV: a quote opened in this row is never closed"
+    return f"not valid CSV: {exc}"
+
+
 def read_csv(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    # A long cell is read whole, so that its row is rejected for its length (the schema's limits are
+    # far lower) rather than its lines being taken for rows. The limit is process-wide.
+    csv.field_size_limit(CELL_LIMIT)
     with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        lines = _Lines(handle)
         # csv.reader, not DictReader: DictReader skips blank lines unseen, which shifts the line
-        # number of the row after them.
-        reader = csv.reader(handle)
-        header = next(reader, [])
+        # number of the row after them. Strict, so that a quote left open is an error on its row
+        # instead of silently swallowing the rows after it.
+        reader = csv.reader(lines, strict=True)
+        try:
+            header = next(reader, [])
+        except csv.Error as exc:
+            raise InvalidInput(f"{path.name}: the header line is {_csv_problem(exc, lines)}") from None
         columns = set(header)
         unknown = sorted(c for c in columns - CSV_COLUMNS if not c.startswith("metadata."))
         if "text" not in columns:
@@ -83,8 +128,18 @@ def read_csv(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
             raise InvalidInput(
                 f"{path.name}: unknown columns {', '.join(unknown)}; known: {', '.join(sorted(CSV_COLUMNS))}"
             )
-        line = reader.line_num + 1
-        for cells in reader:
+        while True:
+            line = lines.number + 1
+            lines.next_row()
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield line, _csv_problem(exc, lines)
+                lines.skip_broken_row()
+                reader = csv.reader(lines, strict=True)
+                continue
             if cells:  # a blank line holds no row
                 try:
                     if len(cells) > len(header):
@@ -92,7 +147,6 @@ def read_csv(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
                     yield line, _csv_record(dict(zip(header, cells, strict=False)))
                 except ValueError as exc:
                     yield line, str(exc)
-            line = reader.line_num + 1
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
@@ -149,8 +203,7 @@ def import_file(
         try:
             pending.append((line, FeedbackCreate.model_validate(record)))
         except ValidationError as exc:
-            reason = "; ".join(f"{e['field']}: {e['message']}" for e in field_messages(exc.errors()))  # type: ignore[arg-type]
-            summary.rejected.append((line, reason))
+            summary.rejected.append((line, field_summary(exc.errors())))  # type: ignore[arg-type]
         if len(pending) >= CHUNK:
             flush()
     if pending:

@@ -23,6 +23,7 @@ from feedback_router.feedback.schemas import (
     LabelsIn,
 )
 from feedback_router.routing import live
+from feedback_router.schemas import Id
 from feedback_router.worker import notify
 
 router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
@@ -96,7 +97,7 @@ def submit_batch(
 
 @router.post("/{feedback_id}/labels", response_model=FeedbackRead)
 def correct_labels(
-    feedback_id: int,
+    feedback_id: Id,
     labels_in: LabelsIn,
     session: Session = Depends(get_session),
     key: ApiKey = Depends(require_manager),
@@ -114,7 +115,7 @@ def correct_labels(
 
 
 @router.get("/{feedback_id}", response_model=FeedbackRead, dependencies=[Depends(require(Role.manager))])
-def read(feedback_id: int, session: Session = Depends(get_session)) -> FeedbackRead:
+def read(feedback_id: Id, session: Session = Depends(get_session)) -> FeedbackRead:
     return service.read_many(session, [service.get(session=session, feedback_id=feedback_id)])[0]
 
 

@@ -18,13 +18,14 @@ from pydantic import (
 from classifiers.labels import KINDS, SENTIMENTS
 from feedback_router.feedback.models import Source
 from feedback_router.routing.rules import RouteExplanation, Slug, TeamName
+from feedback_router.schemas import InputModel
 
 MAX_TEXT = 10_000
 
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
-class Author(BaseModel):
+class Author(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     handle: Short
@@ -32,7 +33,7 @@ class Author(BaseModel):
     email: EmailStr | None = None
 
 
-class FeedbackCreate(BaseModel):
+class FeedbackCreate(InputModel):
     """One piece of feedback as a member wrote it."""
 
     model_config = ConfigDict(extra="forbid")
@@ -58,7 +59,7 @@ class FeedbackCreate(BaseModel):
         return value
 
 
-class LabelsIn(BaseModel):
+class LabelsIn(InputModel):
     """A manager's correction: any of the labels, each optional; topic null means "no topic"."""
 
     model_config = ConfigDict(extra="forbid")
@@ -166,7 +167,7 @@ class FeedbackRead(BaseModel):
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 
 
-class RouteIn(BaseModel):
+class RouteIn(InputModel):
     """A manager's choice of team for an item, with any labels corrected at the same time (triage)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -176,7 +177,7 @@ class RouteIn(BaseModel):
     labels: LabelsIn | None = None  # corrections stored with the choice, in the same transaction
 
 
-class FeedbackFilter(BaseModel):
+class FeedbackFilter(InputModel):
     """Which items to list: each field given must match; ``changed_since`` keeps items received or
     processed after that moment (the web inbox's live update asks with it)."""
 

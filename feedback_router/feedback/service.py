@@ -18,6 +18,7 @@ from feedback_router.feedback.schemas import (
     TicketSummary,
 )
 from feedback_router.routing.rules import RouteExplanation
+from feedback_router.schemas import MAX_ID
 from feedback_router.tickets.models import Ticket
 
 log = logging.getLogger(__name__)
@@ -101,9 +102,12 @@ def encode_cursor(last_id: int) -> str:
 def decode_cursor(cursor: str) -> int:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return int(base64.urlsafe_b64decode(padded.encode()).decode())
+        last_id = int(base64.urlsafe_b64decode(padded.encode()).decode())
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("cursor is not one this API returned") from exc
+    if not 0 < last_id <= MAX_ID:  # an id no row can have: not one of ours
+        raise InvalidInput("cursor is not one this API returned")
+    return last_id
 
 
 def list_page(

@@ -13,6 +13,7 @@ from feedback_router.clusters.models import NoticeStatus
 from feedback_router.config import get_settings
 from feedback_router.loopback import notices, service
 from feedback_router.loopback.schemas import DiscourseWebhookResult, JiraWebhookResult, NoticePage, NoticeRead
+from feedback_router.schemas import Id
 from feedback_router.worker import notify
 from integrations.discourse import parse_post_event, verify_discourse_signature
 from integrations.errors import WebhookPayloadError, WebhookSignatureError
@@ -151,7 +152,7 @@ def list_notices(
 
 @router.post("/v1/notices/{notice_id}/done", response_model=NoticeRead)
 def notice_done(
-    notice_id: int, session: Session = Depends(get_session), key: ApiKey = Depends(require_manager)
+    notice_id: Id, session: Session = Depends(get_session), key: ApiKey = Depends(require_manager)
 ) -> NoticeRead:
     """The author was answered by hand."""
     read = notices.mark_done(session=session, notice_id=notice_id, by=key.name)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from pydantic import ValidationError
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 from feedback_router.clusters.models import Cluster, ClusterStatus, WebhookReceipt
 from feedback_router.config import Settings
 from feedback_router.db import session_scope, utcnow
+from feedback_router.errors import InvalidInput, field_summary
 from feedback_router.feedback import service as feedback
 from feedback_router.feedback.models import Source
 from feedback_router.feedback.schemas import MAX_TEXT, Author, FeedbackCreate
@@ -331,7 +333,11 @@ def capture_forum_post(
     reason = _not_feedback(post, settings)
     if reason is not None:
         return DiscourseWebhookResult(ignored=reason), False
-    item, created = feedback.create(session=session, feedback_in=forum_feedback(post))
+    try:
+        feedback_in = forum_feedback(post)
+    except ValidationError as exc:  # e.g. a name of NUL characters only, which capture drops
+        raise InvalidInput(f"the post cannot be stored as feedback: {field_summary(exc.errors())}") from None  # type: ignore[arg-type]
+    item, created = feedback.create(session=session, feedback_in=feedback_in)
     if not created:
         return DiscourseWebhookResult(id=item.id, status=item.status, duplicate=True), False
     return DiscourseWebhookResult(id=item.id, status=item.status), True
@@ -409,8 +415,14 @@ def capture_slack_message(*, session: Session, shortcut: MessageShortcut, settin
         )
         return False
     forwarder = shortcut.forwarded_by_name or shortcut.forwarded_by_id
+    try:
+        feedback_in = slack_feedback(shortcut)
+    except ValidationError as exc:  # e.g. a text of NUL characters only, which capture drops
+        raise InvalidInput(
+            f"the message cannot be stored as feedback: {field_summary(exc.errors())}"
+        ) from None  # type: ignore[arg-type]
     item, created = feedback.create(
-        session=session, feedback_in=slack_feedback(shortcut), forwarded_by=f"slack:{forwarder}"[:200]
+        session=session, feedback_in=feedback_in, forwarded_by=f"slack:{forwarder}"[:200]
     )
     if not created:
         log.info("Slack message forwarded again: item %s", item.id, extra={"feedback_id": item.id})

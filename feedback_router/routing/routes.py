@@ -24,6 +24,7 @@ from feedback_router.routing import files, live
 from feedback_router.routing import service as routing_service
 from feedback_router.routing.rules import TRIAGE
 from feedback_router.routing.schemas import ExplainIn, RoutingApplied, RoutingCheck, TextExplanation
+from feedback_router.schemas import Id
 from feedback_router.worker import get_processor, notify
 
 router = APIRouter(tags=["routing"])
@@ -52,7 +53,7 @@ def triage(
 
 @router.post("/v1/feedback/{feedback_id}/route", response_model=FeedbackRead)
 def route_by_hand(
-    feedback_id: int,
+    feedback_id: Id,
     route_in: RouteIn,
     session: Session = Depends(get_session),
     key: ApiKey = Depends(require_manager),
@@ -79,7 +80,7 @@ def route_by_hand(
 
 @router.get("/v1/forwarded/{feedback_id}", response_model=ForwardResult)
 def forwarded(
-    feedback_id: int, session: Session = Depends(get_session), key: ApiKey = Depends(require_forwarder)
+    feedback_id: Id, session: Session = Depends(get_session), key: ApiKey = Depends(require_forwarder)
 ) -> ForwardResult:
     """Where an item the caller forwarded went (forwarders see only their own; managers all)."""
     item = service.get(session=session, feedback_id=feedback_id)

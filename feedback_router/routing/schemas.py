@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from feedback_router.feedback.models import Source
 from feedback_router.feedback.schemas import MAX_TEXT
 from feedback_router.routing.rules import RouteExplanation
+from feedback_router.schemas import InputModel
 
 
 class RoutingProblem(BaseModel):
@@ -40,7 +41,7 @@ class RoutingApplied(BaseModel):
     backup: str | None = Field(description="where the previous file was kept; null when there was none")
 
 
-class ExplainIn(BaseModel):
+class ExplainIn(InputModel):
     """A text to classify and route, as ``feedback-router route --explain`` does."""
 
     model_config = ConfigDict(extra="forbid")

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from feedback_router.auth.deps import get_session, require
 from feedback_router.auth.models import Role
 from feedback_router.config import get_settings
+from feedback_router.schemas import Id
 from feedback_router.tickets import service
 from feedback_router.tickets.models import Delivery
 from feedback_router.tickets.schemas import TicketRead
@@ -33,7 +34,7 @@ def list_tickets(
     response_model=TicketRead,
     responses={409: {"description": "The delivery has not failed"}},
 )
-def retry(ticket_id: int, session: Session = Depends(get_session)) -> TicketRead:
+def retry(ticket_id: Id, session: Session = Depends(get_session)) -> TicketRead:
     """Send a failed delivery again (after its cause was fixed): pending at once, attempts from zero."""
     ticket = TicketRead.model_validate(service.retry(session=session, ticket_id=ticket_id))
     session.commit()

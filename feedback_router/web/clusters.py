@@ -18,6 +18,7 @@ from feedback_router.clusters.models import ClusterStatus
 from feedback_router.config import get_settings
 from feedback_router.errors import NotFound
 from feedback_router.feedback.stats import days_until, today
+from feedback_router.schemas import Id
 from feedback_router.web.charts import line_chart, sparkline
 from feedback_router.web.pages import Viewer, manager, render
 
@@ -66,7 +67,7 @@ def clusters_page(
 @router.get("/clusters/{cluster_id}", response_class=HTMLResponse)
 def cluster_page(
     request: Request,
-    cluster_id: int,
+    cluster_id: Id,
     viewer: Viewer = Depends(manager),
     session: Session = Depends(get_session),
 ) -> HTMLResponse:

@@ -17,6 +17,7 @@ from feedback_router.digests import service
 from feedback_router.digests.models import DigestStatus
 from feedback_router.digests.schemas import DigestSummary
 from feedback_router.feedback.models import Feedback
+from feedback_router.schemas import Id
 from feedback_router.web.pages import Viewer, language_of, manager, render
 
 router = APIRouter(include_in_schema=False)
@@ -74,7 +75,7 @@ def digests_page(
 @router.get("/digests/{digest_id}", response_class=HTMLResponse)
 def digest_page(
     request: Request,
-    digest_id: int,
+    digest_id: Id,
     viewer: Viewer = Depends(manager),
     session: Session = Depends(get_session),
 ) -> HTMLResponse:

@@ -18,6 +18,7 @@ from feedback_router.feedback import service
 from feedback_router.feedback.models import Feedback, Source
 from feedback_router.feedback.schemas import FeedbackFilter
 from feedback_router.routing import live
+from feedback_router.schemas import Id
 from feedback_router.web.pages import (
     LANGUAGE_COOKIE,
     LANGUAGES,
@@ -135,7 +136,7 @@ def _filters(request: Request) -> FeedbackFilter:
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox(
     request: Request,
-    id: int | None = None,
+    id: Id | None = None,
     viewer: Viewer = Depends(manager),
     session: Session = Depends(get_session),
 ) -> HTMLResponse:

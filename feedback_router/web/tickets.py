@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from feedback_router.auth.deps import get_session
 from feedback_router.config import get_settings
 from feedback_router.routing import live
+from feedback_router.schemas import Id
 from feedback_router.tickets import service
 from feedback_router.tickets.models import Delivery
 from feedback_router.web.pages import Viewer, manager, render
@@ -56,7 +57,7 @@ def tickets(
 @router.get("/tickets/rows", response_class=HTMLResponse)
 def ticket_rows(
     request: Request,
-    ids: Annotated[list[int], Query(max_length=TICKETS_PAGE)],
+    ids: Annotated[list[Id], Query(max_length=TICKETS_PAGE)],
     viewer: Viewer = Depends(manager),
     session: Session = Depends(get_session),
 ) -> HTMLResponse:

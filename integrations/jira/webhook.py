@@ -105,7 +105,8 @@ def parse_issue_event(body: bytes | str | Mapping[str, Any]) -> IssueEvent:
         The event; status fields are ``None`` where the delivery has no status.
 
     Raises:
-        WebhookPayloadError: not JSON, or no ``issue`` with a ``key`` and an ``id`` (not an issue event).
+        WebhookPayloadError: not JSON, no ``issue`` with a ``key`` and an ``id`` (not an issue event), or
+            a ``timestamp`` that is no moment.
     """
     document = json_object(body, "Jira")
     issue = document.get("issue")
@@ -159,5 +160,8 @@ def _text(value: Any) -> str | None:
 def _timestamp(value: Any) -> datetime | None:
     """Jira's ``timestamp`` is milliseconds since the epoch."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000, UTC)
+        try:
+            return datetime.fromtimestamp(value / 1000, UTC)
+        except (OverflowError, OSError, ValueError):  # beyond the calendar, NaN or infinite
+            raise WebhookPayloadError("timestamp is not milliseconds since the epoch") from None
     return None

@@ -88,8 +88,10 @@ def verify_slack_request(
         missing = TIMESTAMP_HEADER if not timestamp else SIGNATURE_HEADER
         raise WebhookSignatureError(f"Slack request refused: the {missing} header is missing")
     try:
-        sent = int(timestamp.strip())
-    except ValueError:
+        sent = float(
+            int(timestamp.strip())
+        )  # float: a number too large for the clock's arithmetic fails here
+    except (ValueError, OverflowError):
         raise WebhookSignatureError(
             f"Slack request refused: {TIMESTAMP_HEADER} is not Unix seconds"
         ) from None

@@ -165,3 +165,64 @@ def test_batch_of_1000_is_accepted_and_1001_refused(api, auth, settings):
     ok = api.post("/v1/feedback/batch", json={"items": items[:1000]}, headers=auth["forwarder"])
     assert ok.status_code == 200 and ok.json()["accepted"] == 1000
     assert count_rows(settings.database_url) == (1000, 1000)
+
+
+NUL_ITEM = {
+    "text": "Export\u0000 crashes\u0000",
+    "author": {"handle": "an\u0000na", "display_name": "Anna\u0000 K.", "email": "anna@example.org\u0000"},
+    "url": "https://forum.example.org/t/1\u000023",
+    "external_id": "post\u0000-9",
+    "language": "e\u0000n",
+    "metadata": {"thr\u0000ead": "Ex\u0000ports"},
+}
+
+
+def test_nul_characters_are_dropped_from_every_text_field_on_both_databases(api, auth):
+    response = api.post("/v1/feedback", json=NUL_ITEM, headers=auth["forwarder"])
+
+    assert response.status_code == 202, response.text
+    stored = api.get(f"/v1/feedback/{response.json()['id']}", headers=auth["manager"]).json()
+    assert stored["text"] == "Export crashes"
+    assert stored["author"] == {"handle": "anna", "display_name": "Anna K.", "email": "anna@example.org"}
+    assert (stored["url"], stored["external_id"], stored["language"]) == (
+        "https://forum.example.org/t/123",
+        "post-9",
+        "en",
+    )
+    assert stored["metadata"] == {"thread": "Exports"}
+
+
+def test_a_text_of_nul_characters_only_is_an_empty_text(api, auth, settings):
+    response = api.post("/v1/feedback", json={"text": "\u0000 \u0000"}, headers=auth["forwarder"])
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["text"]
+    assert count_rows(settings.database_url) == (0, 0)
+
+
+def test_nul_in_a_batch_keeps_every_item(api, auth, settings):
+    items = [{"text": "good before"}, NUL_ITEM, {"text": "\u0000"}, {"text": "good after"}]
+    response = api.post("/v1/feedback/batch", json={"items": items}, headers=auth["forwarder"])
+
+    assert response.status_code == 200, response.text
+    statuses = [r["status"] for r in response.json()["results"]]
+    assert statuses == ["accepted", "accepted", "rejected", "accepted"]
+    with session_scope(settings.database_url) as session:
+        texts = session.scalars(select(Feedback.text).order_by(Feedback.id)).all()
+    assert texts == ["good before", "Export crashes", "good after"]
+
+
+def test_nul_in_a_query_filter_is_dropped_like_in_a_body(api, auth):
+    api.post("/v1/feedback", json={"text": "one"}, headers=auth["forwarder"])
+    response = api.get("/v1/feedback", params={"status": "rece\u0000ived"}, headers=auth["manager"])
+    assert response.status_code == 200
+    assert [item["text"] for item in response.json()["items"]] == ["one"]
+
+
+def test_nul_in_a_plain_query_parameter_gets_a_json_reason_not_a_500(api, auth, settings):
+    """Where no input model drops it, PostgreSQL refuses the value; SQLite just finds nothing."""
+    response = api.get("/v1/tickets", params={"team": "a\u0000b"}, headers=auth["manager"])
+    if settings.database_url.startswith("postgresql"):
+        assert response.status_code == 422
+        assert "NUL" in response.json()["detail"]
+    else:
+        assert (response.status_code, response.json()) == (200, [])

@@ -335,3 +335,136 @@ def test_empty_file_imports_nothing(settings, tmp_path):
 
     assert result.exit_code == 0
     assert result.stdout == "imported 0, duplicates 0, rejected 0\n"
+
+
+def good_rows(first: int, count: int) -> list[str]:
+    return [f"good row {i},forum,g{i}" for i in range(first, first + count)]
+
+
+def test_a_cell_over_csv_s_default_limit_rejects_its_row_and_keeps_the_others(settings, tmp_path):
+    long_cell = "x" * 131_073  # one more than csv.field_size_limit()'s default
+    lines = ["text,source,external_id", *good_rows(1, 3), f"{long_cell},forum,long", *good_rows(4, 3)]
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = run_import(path)
+
+    assert result.exit_code == 1
+    summary, rejected = summary_of(result.stdout)
+    assert summary == "imported 6, duplicates 0, rejected 1"
+    assert list(rejected) == [5]
+    assert rejected[5].startswith("text: ") and "10000" in rejected[5]
+    assert [r.external_id for r in stored(settings.database_url)] == [f"g{i}" for i in range(1, 7)]
+
+
+def test_a_long_quoted_cell_over_several_lines_is_one_rejected_row(settings, tmp_path):
+    cell = "\n".join(["y" * 70_000] * 3)  # its lines must not be taken for rows
+    path = tmp_path / "long.csv"
+    path.write_text(f'text,source\n"{cell}",forum\nafter it,forum\n', encoding="utf-8")
+
+    result = run_import(path)
+
+    summary, rejected = summary_of(result.stdout)
+    assert (summary, list(rejected)) == ("imported 1, duplicates 0, rejected 1", [2])
+    assert [r.text for r in stored(settings.database_url)] == ["after it"]
+
+
+def test_an_unclosed_quote_rejects_its_row_and_keeps_the_twenty_after_it(settings, tmp_path):
+    lines = ["text,source,external_id", *good_rows(1, 5), '"broken row,forum,b1', *good_rows(6, 20)]
+    path = tmp_path / "quote.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = run_import(path)
+
+    assert result.exit_code == 1
+    summary, rejected = summary_of(result.stdout)
+    assert summary == "imported 25, duplicates 0, rejected 1"
+    assert rejected == {7: "not valid CSV: a quote opened in this row is never closed"}
+    assert [r.external_id for r in stored(settings.database_url)] == [f"g{i}" for i in range(1, 26)]
+
+
+def test_an_unclosed_quote_before_quoted_rows_keeps_them_and_their_line_numbers(settings, tmp_path):
+    lines = [
+        "text,source,external_id",  # 1
+        'broken "quote,forum,b1',  # 2: a quote inside an unquoted cell is only a character
+        '"unclosed,forum,b2',  # 3
+        '"quoted, with a comma",forum,q1',  # 4
+        '"over',  # 5
+        'two lines",forum,q2',  # 6
+        "plain,forum,p1",  # 7
+    ]
+    path = tmp_path / "quote.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = run_import(path)
+
+    summary, rejected = summary_of(result.stdout)
+    assert summary == "imported 4, duplicates 0, rejected 1"
+    assert list(rejected) == [3]
+    assert [(r.text, r.external_id) for r in stored(settings.database_url)] == [
+        ('broken "quote', "b1"),
+        ("quoted, with a comma", "q1"),
+        ("over\ntwo lines", "q2"),
+        ("plain", "p1"),
+    ]
+
+
+@pytest.mark.parametrize("ending", ["\n", ""], ids=["newline", "no-newline"])
+def test_an_unclosed_quote_on_the_last_row_is_rejected_not_imported(settings, tmp_path, ending):
+    path = tmp_path / "quote.csv"
+    path.write_text("text,source\nfirst,forum\nsecond,forum\n" + '"broken last row,forum' + ending)
+
+    result = run_import(path)
+
+    assert result.exit_code == 1
+    summary, rejected = summary_of(result.stdout)
+    assert summary == "imported 2, duplicates 0, rejected 1"
+    assert rejected == {4: "not valid CSV: a quote opened in this row is never closed"}
+    assert [r.text for r in stored(settings.database_url)] == ["first", "second"]
+
+
+def test_a_stray_quote_after_a_quoted_cell_names_the_row(settings, tmp_path):
+    path = tmp_path / "quote.csv"
+    path.write_text('text,source\n"quoted"tail,forum\nnext,forum\n', encoding="utf-8")
+
+    result = run_import(path)
+
+    summary, rejected = summary_of(result.stdout)
+    assert summary == "imported 1, duplicates 0, rejected 1"
+    assert rejected == {2: "not valid CSV: ',' expected after '\"'"}
+
+
+NUL_LINE = {
+    "text": "Export\u0000 crashes",
+    "author": {"handle": "an\u0000na"},
+    "metadata": {"board": "Bu\u0000gs"},
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        (
+            "nul.csv",
+            "text,author_handle,metadata.board\n"
+            "good before,a,b\nExport\x00 crashes,an\x00na,Bu\x00gs\ngood after,c,d\n",
+        ),
+        (
+            "nul.jsonl",
+            "".join(
+                json.dumps(r) + "\n" for r in ({"text": "good before"}, NUL_LINE, {"text": "good after"})
+            ),
+        ),
+    ],
+)
+def test_nul_characters_are_dropped_in_import_and_every_line_is_kept(settings, tmp_path, name, content):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+
+    result = run_import(path)
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "imported 3, duplicates 0, rejected 0\n"
+    rows = stored(settings.database_url)
+    assert [r.text for r in rows] == ["good before", "Export crashes", "good after"]
+    assert (rows[1].author_handle, rows[1].meta) == ("anna", {"board": "Bugs"})

@@ -5,6 +5,7 @@ Discourse); the worker's part is driven by calling ``deliver`` and the loop's ``
 sweep of a worker runs. Each test runs on SQLite and PostgreSQL.
 """
 
+import json
 import time
 
 import numpy as np
@@ -167,6 +168,15 @@ def test_what_is_not_ours_or_not_an_event_is_answered_without_a_change(wired, ap
     body = b'{"webhookEvent": "jira:worklog_updated"}'
     not_an_issue = post_jira(api, body, {"X-Hub-Signature": sign_sha256(JIRA_SECRET, body)})
     assert not_an_issue.status_code == 400 and "no issue" in not_an_issue.json()["detail"]
+
+
+@pytest.mark.parametrize("timestamp", ["9" * 400, "1e400", "-1e300"])
+def test_a_signed_jira_event_whose_timestamp_is_no_moment_is_answered_400(wired, api, timestamp):
+    issue = '"issue": {"id": "1", "key": "FR-1"}'
+    body = f'{{"webhookEvent": "jira:issue_updated", "timestamp": {timestamp}, {issue}}}'.encode()
+    answer = post_jira(api, body, {"X-Hub-Signature": sign_sha256(JIRA_SECRET, body)})
+    assert answer.status_code == 400
+    assert answer.json() == {"detail": "timestamp is not milliseconds since the epoch"}
 
 
 def test_the_webhook_is_off_without_a_secret(api):
@@ -395,6 +405,32 @@ def test_discourse_deliveries_that_are_not_new_posts_or_not_signed(wired, api, f
 
     forged = post_discourse(api, *fake_discourse.webhook_delivery(post, secret="guess"))
     assert forged.status_code == 401 and "X-Discourse-Event-Signature" in forged.json()["detail"]
+    with session_scope(wired.database_url) as session:
+        assert session.scalars(select(Feedback)).all() == []
+
+
+def nul_delivery(fake_discourse, username: str, raw: str) -> tuple[bytes, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """A delivery of a post whose name and text hold NUL characters (the fake writes none itself)."""
+    body, headers = fake_discourse.webhook_delivery(fake_discourse.community_post("anna", "a placeholder"))
+    document = json.loads(body)
+    document["post"].update(username=username, raw=raw, cooked=f"<p>{raw}</p>")
+    body = json.dumps(document).encode()
+    return body, {**headers, "X-Discourse-Event-Signature": sign_sha256(fake_discourse.webhook_secret, body)}
+
+
+def test_nul_characters_in_a_forum_post_are_dropped(wired, api, auth, fake_discourse):
+    answer = post_discourse(api, *nul_delivery(fake_discourse, "an\u0000na", "Export\u0000 crashes"))
+
+    assert answer.status_code == 202, answer.text
+    read = api.get(f"/v1/feedback/{answer.json()['id']}", headers=auth["manager"]).json()
+    assert (read["text"], read["author"]["handle"]) == ("Export crashes", "anna")
+
+
+def test_a_forum_post_of_nul_characters_only_is_refused_with_the_field(wired, api, fake_discourse):
+    answer = post_discourse(api, *nul_delivery(fake_discourse, "anna", "\u0000\u0000"))
+
+    assert answer.status_code == 422
+    assert answer.json()["detail"].startswith("the post cannot be stored as feedback: text: ")
     with session_scope(wired.database_url) as session:
         assert session.scalars(select(Feedback)).all() == []
 

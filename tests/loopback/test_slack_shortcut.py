@@ -147,6 +147,19 @@ def test_unsigned_wrongly_signed_or_stale_requests_are_refused_and_store_nothing
     assert items_of(wired) == []
 
 
+def test_a_timestamp_of_400_nines_is_refused_401_and_stores_nothing(wired, api, fake_slack):  # type: ignore[no-untyped-def]
+    signed = forward(api, fake_slack, timestamp=int("9" * 400))  # signed over that very timestamp
+    body, headers = fake_slack.message_shortcut(REPORT)
+    unsigned = api.post(ACTIONS, content=body, headers={**headers, "X-Slack-Request-Timestamp": "9" * 400})
+
+    for answer in (signed, unsigned):
+        assert answer.status_code == 401
+        assert answer.json() == {
+            "detail": "Slack request refused: X-Slack-Request-Timestamp is not Unix seconds"
+        }
+    assert items_of(wired) == []
+
+
 def test_a_malformed_payload_is_answered_400_with_what_is_wrong(wired, api, fake_slack):  # type: ignore[no-untyped-def]
     body = b"payload=%7Bnot+json"
     not_json = api.post(ACTIONS, content=body, headers=fake_slack.sign(body))
@@ -189,6 +202,22 @@ def test_a_forwarded_message_is_stored_once_with_its_author_forwarder_and_link( 
         "slack_team_domain": "acme",
         "slack_forwarded_by": "U0LEA",
     }
+
+
+def test_nul_characters_in_a_forwarded_message_are_dropped(wired, api, auth, fake_slack):  # type: ignore[no-untyped-def]
+    answer = forward(api, fake_slack, "Export\u0000 crashes", author="U0\u0000MIA", display_name="Mi\u0000a")
+
+    assert answer.status_code == 200
+    [item] = items_of(wired)
+    assert (item.text, item.author_handle, item.author_display_name) == ("Export crashes", "U0MIA", "Mia")
+
+
+def test_a_forwarded_message_of_nul_characters_only_is_refused_with_the_field(wired, api, fake_slack):  # type: ignore[no-untyped-def]
+    answer = forward(api, fake_slack, "\u0000")
+
+    assert answer.status_code == 422
+    assert answer.json()["detail"].startswith("the message cannot be stored as feedback: text: ")
+    assert items_of(wired) == []
 
 
 def test_other_interactions_other_shortcuts_and_messages_without_text_store_nothing(  # type: ignore[no-untyped-def]
