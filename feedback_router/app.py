@@ -87,7 +87,8 @@ async def _sign_in(_: Request, exc: SignInRequired) -> RedirectResponse:
 
 
 async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
-    return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+    return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
 
 
 @asynccontextmanager
