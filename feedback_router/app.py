@@ -68,6 +68,23 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+class NoSniff:
+    """``X-Content-Type-Options: nosniff`` on every answer: browsers take JSON for JSON, never for a page
+    or a script."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", []), (b"x-content-type-options", b"nosniff")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_header if scope["type"] == "http" else send)
+
+
 async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
     body_errors = [e for e in exc.errors() if e["loc"] and e["loc"][0] == "body"]
     for error in body_errors:
@@ -106,9 +123,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(*, start_worker: bool = True) -> FastAPI:
     """The API. Without Redis, ``start_worker`` runs the in-process worker with the app."""
-    app = FastAPI(title="feedback-router", version=__version__, lifespan=_lifespan)
+    # /docs is the web app's page (web.routes), with Swagger UI's files in static/swagger-ui: the
+    # built-in pages would load them from a CDN (ReDoc too, so it is off).
+    app = FastAPI(
+        title="feedback-router", version=__version__, lifespan=_lifespan, docs_url=None, redoc_url=None
+    )
     app.state.start_worker = start_worker
     app.add_middleware(BodyLimit)
+    app.add_middleware(NoSniff)
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(SignInRequired, _sign_in)  # type: ignore[arg-type]

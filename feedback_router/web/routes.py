@@ -137,6 +137,12 @@ def logout(
     return response
 
 
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    """The OpenAPI documentation: Swagger UI from the swagger-ui-bundle package, not from a CDN."""
+    return render(request, "docs.html", None)
+
+
 @router.get("/lang/{language}")
 def choose_language(request: Request, language: str, next: str = "/inbox") -> RedirectResponse:
     response = RedirectResponse(safe_next(next), status_code=303)
