@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     auto_migrate: bool = Field(default=True, description="Apply migrations when the service starts")
+    admin_key_file: Path | None = Field(
+        default=None, description="The first start writes its admin key here (mode 0600), not to the log"
+    )
 
     max_body_bytes: int = 1024 * 1024
     session_hours: float = Field(default=12.0, gt=0, description="A web app sign-in lasts this long")
