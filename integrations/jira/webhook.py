@@ -157,7 +157,10 @@ def _text(value: Any) -> str | None:
 
 
 def _timestamp(value: Any) -> datetime | None:
-    """Jira's ``timestamp`` is milliseconds since the epoch."""
+    """Jira's ``timestamp`` is milliseconds since the epoch; one no date can hold counts as none."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000, UTC)
+        try:
+            return datetime.fromtimestamp(value / 1000, UTC)
+        except (OverflowError, ValueError, OSError):
+            return None
     return None
