@@ -1,23 +1,11 @@
 """/docs in Chromium: Swagger UI from the service itself, under the web app's strict policy."""
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.fakes.server import serve
-
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def api_only(configure) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """The service without its worker: the docs need no model."""
-    from feedback_router.app import create_app
-
-    with serve(create_app(start_worker=False), name="feedback-router", lifespan="on") as url:
-        yield url
 
 
 def test_docs_render_with_nothing_from_elsewhere_and_no_policy_violation(browser, api_only, shot):
