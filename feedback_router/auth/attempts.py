@@ -42,13 +42,14 @@ def count_failure(*, session: Session, settings: Settings, address: str, account
     """
     now = utcnow()
     since = now - timedelta(seconds=settings.auth_window_seconds)
+    account = account[:100] if account else None
     session.execute(delete(AuthAttempt).where(AuthAttempt.at <= since))  # the window has passed them
-    row = AuthAttempt(address=address, account=account[:100] if account else None, at=now)
+    row = AuthAttempt(address=address, account=account, at=now)
     session.add(row)
     session.flush()
     attempt_id = row.id
     session.commit()  # visible to concurrent attempts before any password is checked
-    scopes = [AuthAttempt.address == address] + ([AuthAttempt.account == row.account] if account else [])
+    scopes = [AuthAttempt.address == address] + ([AuthAttempt.account == account] if account else [])
     oldest = [_oldest_over_limit(session, scope, attempt_id, since, settings) for scope in scopes]
     locked = [at for at in oldest if at is not None]
     if locked:

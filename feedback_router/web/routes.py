@@ -139,7 +139,7 @@ def logout(
 
 @router.get("/docs", response_class=HTMLResponse)
 def api_docs(request: Request) -> HTMLResponse:
-    """The OpenAPI documentation: Swagger UI from the swagger-ui-bundle package, not from a CDN."""
+    """The OpenAPI documentation: Swagger UI from static/swagger-ui, not from a CDN."""
     return render(request, "docs.html", None)
 
 
