@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 
 def address_of(request: Request) -> str:
     """The client's address (behind a proxy, uvicorn takes it from X-Forwarded-For when the proxy is
-    trusted: ``FORWARDED_ALLOW_IPS``)."""
-    return request.client.host if request.client else "unknown"
+    trusted: ``FORWARDED_ALLOW_IPS``), cut to the column's 64 characters: that header is free text."""
+    return request.client.host[:64] if request.client else "unknown"
 
 
 def count_failure(*, session: Session, settings: Settings, address: str, account: str | None = None) -> int:

@@ -172,3 +172,11 @@ def test_an_account_with_the_old_scrypt_hash_signs_in_and_is_upgraded_to_argon2i
         upgraded = session.scalar(select(User.password_hash).where(User.username == "anna"))
     assert upgraded.startswith("$argon2id$")
     assert sign_in(api, username="anna", password=PASSWORD).status_code == 303  # and it still signs in
+
+
+def test_an_address_longer_than_any_ip_is_counted_not_a_500(api, limited):
+    # Behind a trusted proxy the address comes from X-Forwarded-For, which is free text.
+    odd = from_address(api, "x" * 300)
+    assert sign_in(odd, username="anna", password="wrong password").status_code == 401
+    assert odd.get("/v1/feedback", headers={"Authorization": "Bearer fr_guess"}).status_code == 401
+    assert stored_attempts(limited) == 2
