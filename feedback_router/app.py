@@ -34,10 +34,10 @@ MAX_CONCURRENT_REQUESTS = db.POOL_SIZE - 8
 SQLITE_BUSY = 5  # SQLITE_BUSY, the low byte of its extended codes
 
 
-def _unavailable(exc: Unavailable) -> JSONResponse:
-    return JSONResponse(
-        {"detail": exc.message}, status_code=503, headers={"Retry-After": str(exc.retry_after)}
-    )
+def _error_response(exc: DomainError) -> JSONResponse:
+    """A domain error as the API answers it: its status, a JSON reason and, where set, Retry-After."""
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+    return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
 
 
 class AdmissionLimit:
@@ -59,7 +59,7 @@ class AdmissionLimit:
             return
         if self.active >= self.limit:
             busy = Unavailable(f"the service is busy ({self.limit} requests at once): try again shortly")
-            await _unavailable(busy)(scope, receive, send)
+            await _error_response(busy)(scope, receive, send)
             return
         self.active += 1
         try:
@@ -111,6 +111,23 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+class NoSniff:
+    """``X-Content-Type-Options: nosniff`` on every answer: browsers take JSON for JSON, never for a page
+    or a script."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", []), (b"x-content-type-options", b"nosniff")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_header if scope["type"] == "http" else send)
+
+
 async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
     body_errors = [e for e in exc.errors() if e["loc"] and e["loc"][0] == "body"]
     for error in body_errors:
@@ -130,9 +147,7 @@ async def _sign_in(_: Request, exc: SignInRequired) -> RedirectResponse:
 
 
 async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
-    if isinstance(exc, Unavailable):
-        return _unavailable(exc)
-    return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+    return _error_response(exc)
 
 
 async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
@@ -140,9 +155,9 @@ async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
     reach: the client may try again. Hosts, ports and driver messages stay in the log."""
     code = getattr(getattr(exc, "orig", None), "sqlite_errorcode", None)
     if isinstance(exc, PoolTimeout) or (code is not None and code & 0xFF == SQLITE_BUSY):
-        return _unavailable(Unavailable("the database is busy: try again shortly"))
+        return _error_response(Unavailable("the database is busy: try again shortly"))
     log.warning("database unavailable: %s", exc)
-    return _unavailable(
+    return _error_response(
         Unavailable("the database is unavailable: try again shortly", retry_after=DATABASE_RETRY_AFTER)
     )
 
@@ -171,10 +186,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(*, start_worker: bool = True) -> FastAPI:
     """The API. Without Redis, ``start_worker`` runs the in-process worker with the app."""
-    app = FastAPI(title="feedback-router", version=__version__, lifespan=_lifespan)
+    # /docs is the web app's page (web.routes), with Swagger UI's files in static/swagger-ui: the
+    # built-in pages would load them from a CDN (ReDoc too, so it is off).
+    app = FastAPI(
+        title="feedback-router", version=__version__, lifespan=_lifespan, docs_url=None, redoc_url=None
+    )
     app.state.start_worker = start_worker
     app.add_middleware(BodyLimit)
-    app.add_middleware(AdmissionLimit)  # added last, so it runs first: a refused request is not read
+    app.add_middleware(AdmissionLimit)  # runs before the body limit: a refused request is not read
+    app.add_middleware(NoSniff)  # outermost: every answer says nosniff, a refused one too
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(SignInRequired, _sign_in)  # type: ignore[arg-type]

@@ -80,12 +80,26 @@ def _check_sinks(settings: Settings) -> None:
         raise fail("; ".join(problems))
 
 
-def _print_first_admin_key(settings: Settings) -> None:
+def first_admin_key(settings: Settings) -> None:
+    """At the first start (no key at all yet) make an admin key and print it, or, with
+    ``ADMIN_KEY_FILE``, write it to that file (mode 0600) so that it stays out of the service's log."""
     with session_scope(settings.database_url) as session:
         if keys.count(session=session):
             return
         _, secret = keys.create(session=session, role=Role.admin, name="first admin")
-    typer.echo(f"Created the first admin API key (shown once, store it now):\n  {secret}")
+        if settings.admin_key_file is None:
+            typer.echo(f"Created the first admin API key (shown once, store it now):\n  {secret}")
+            return
+        path = settings.admin_key_file
+        try:  # the key is stored only once the file holds it
+            # O_NOFOLLOW: a link planted where the file goes cannot send the key elsewhere.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as file:
+                os.fchmod(file.fileno(), 0o600)  # a file that was there keeps no wider mode
+                file.write(secret + "\n")
+        except OSError as exc:
+            raise fail(f"cannot write the first admin key to {path}: {exc.strerror}") from exc
+    typer.echo(f"Created the first admin API key, written to {path} (mode 0600)")
 
 
 @app.command()
@@ -112,7 +126,7 @@ def serve(
             )  # load the model now: a missing model stops the start, not the first item
     except ModelNotFoundError as exc:
         raise fail(str(exc)) from exc
-    _print_first_admin_key(settings)
+    first_admin_key(settings)
     live.reload_on_sighup(settings.routing_file)
     uvicorn.run(
         create_app(),

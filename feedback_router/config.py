@@ -27,9 +27,18 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     auto_migrate: bool = Field(default=True, description="Apply migrations when the service starts")
+    admin_key_file: Path | None = Field(
+        default=None, description="The first start writes its admin key here (mode 0600), not to the log"
+    )
 
     max_body_bytes: int = 1024 * 1024
     session_hours: float = Field(default=12.0, gt=0, description="A web app sign-in lasts this long")
+    auth_max_failures: int = Field(
+        default=10, ge=1, description="Failed sign-ins or API keys per account and per address in the window"
+    )
+    auth_window_seconds: float = Field(
+        default=900.0, gt=0, description="Window of AUTH_MAX_FAILURES; then 429 until the oldest expires"
+    )
     max_batch_body_bytes: int = 16 * 1024 * 1024
     max_batch_items: int = 1000
 

@@ -5,6 +5,7 @@ class DomainError(Exception):
     """Base of all errors a user can cause or fix."""
 
     status_code = 400
+    retry_after: int | None = None  # seconds, sent as Retry-After when set
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -30,6 +31,16 @@ class Unavailable(DomainError):
 
     def __init__(self, message: str, retry_after: int = 1) -> None:
         super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed sign-ins or API keys from one address or for one account, lately."""
+
+    status_code = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed sign-ins or API keys: try again in {retry_after} seconds")
         self.retry_after = retry_after
 
 

@@ -1,5 +1,5 @@
-"""Shared by webhooks in and out: ``sha256=<hex>`` HMAC-SHA256 body signatures (the form Jira, Discourse
-and our own outgoing webhooks use) and reading a delivery's JSON body."""
+"""Shared by incoming webhooks: ``sha256=<hex>`` HMAC-SHA256 body signatures (the form Jira and Discourse
+use) and reading a delivery's JSON body."""
 
 from __future__ import annotations
 

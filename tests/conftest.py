@@ -30,6 +30,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("FR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TABLES = (
+    "auth_attempts",
     "digests",
     "webhook_receipts",
     "schedule_marks",

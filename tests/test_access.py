@@ -59,3 +59,31 @@ def test_keys_are_stored_hashed(auth, settings):
         stored = {row.key_hash for row in session.scalars(select(ApiKey))}
     assert stored and not stored & secrets
     assert {keys.hash_key(s) for s in secrets} == stored
+
+
+def test_api_answers_say_nosniff_and_signed_in_pages_are_never_cached(api, auth):
+    for answer in (
+        api.get("/v1/feedback", headers=auth["manager"]),
+        api.get("/v1/feedback"),  # 401
+        api.get("/openapi.json"),
+    ):
+        assert answer.headers["x-content-type-options"] == "nosniff"
+    api.post("/login", data={"key": auth["manager"]["Authorization"].removeprefix("Bearer ")})
+    for path in ("/login", "/inbox", "/docs"):
+        page = api.get(path)
+        assert page.status_code == 200
+        assert page.headers["cache-control"] == "no-store"
+        assert page.headers["x-content-type-options"] == "nosniff"
+        assert page.headers["content-security-policy"].startswith("default-src 'self';")
+
+
+def test_docs_come_from_the_service_not_a_cdn(api):
+    page = api.get("/docs").text
+    assert "http" not in page  # every asset by a path on this service
+    for asset in (
+        "/static/swagger-ui/swagger-ui-bundle.js",
+        "/static/swagger-ui/swagger-ui.css",
+        "/static/docs.js",
+    ):
+        assert asset in page and api.get(asset).status_code == 200
+    assert api.get("/redoc").status_code == 404  # ReDoc would load from a CDN

@@ -3,17 +3,21 @@
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import typer
 from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
 
 from classifiers import KINDS
-from feedback_router.cli import app
+from feedback_router.auth import service as keys
+from feedback_router.cli import app, first_admin_key
 from feedback_router.config import get_settings
+from feedback_router.db import session_scope
 from tests.cli_helpers import error_line
 
 runner = CliRunner()
@@ -305,3 +309,55 @@ def test_unreachable_database_is_one_line_without_the_password(tmp_path, command
     line = refusal(process)
     assert line.startswith("error: cannot reach the database postgresql+psycopg://fr:***@127.0.0.1:1/nowhere")
     assert "hunter2" not in process.stderr + process.stdout
+
+
+# --- the first admin key --------------------------------------------------------------------
+
+
+def test_a_key_created_before_the_first_start_means_the_start_prints_none(settings, capsys):
+    create_key("admin", "ops")
+
+    first_admin_key(settings)
+
+    assert capsys.readouterr().out == ""
+    assert len(listed()) == 1  # no second admin key either
+
+
+def test_the_first_start_prints_its_admin_key_once_without_a_key_file(settings, capsys):
+    first_admin_key(settings)
+    first_admin_key(settings)
+
+    printed = capsys.readouterr().out
+    assert printed.count("Created the first admin API key") == 1
+    with session_scope(settings.database_url) as session:
+        assert keys.authenticate(session=session, secret=printed.split()[-1]).role == "admin"
+
+
+def test_the_first_admin_key_goes_to_the_key_file_with_mode_0600_and_not_to_the_log(
+    configure, tmp_path, capsys
+):  # type: ignore[no-untyped-def]
+    path = tmp_path / "admin-key"
+    path.write_text("left over\n")
+    path.chmod(0o644)  # a file that was there gets the narrow mode too
+    settings = configure(admin_key_file=str(path))
+
+    first_admin_key(settings)
+    first_admin_key(settings)  # a later start leaves it alone
+
+    secret = path.read_text().strip()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    printed = capsys.readouterr().out
+    assert printed == f"Created the first admin API key, written to {path} (mode 0600)\n"
+    assert secret not in printed
+    with session_scope(settings.database_url) as session:
+        assert keys.authenticate(session=session, secret=secret).role == "admin"
+
+
+def test_a_key_file_that_cannot_be_written_stops_the_start_and_stores_no_key(configure, tmp_path):  # type: ignore[no-untyped-def]
+    settings = configure(admin_key_file=str(tmp_path / "missing-folder" / "admin-key"))
+
+    with pytest.raises(typer.Exit) as stopped:
+        first_admin_key(settings)
+
+    assert stopped.value.exit_code == 2
+    assert listed() == []

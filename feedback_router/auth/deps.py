@@ -2,16 +2,19 @@
 
 A caller is a Bearer API key, or a signed-in browser's session cookie. A browser's writes must also
 carry the session's CSRF token in ``X-CSRF-Token`` (the web app's forms send it), so another site
-cannot make a signed-in browser act.
+cannot make a signed-in browser act. A wrong key counts as a failed attempt of the client's address
+(``auth.attempts``); a right one is checked first and never waits for the limit, so a broken client
+behind the same address as working ones does not lock them out.
 """
 
 import hmac
+import logging
 from collections.abc import Callable, Iterator
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
-from feedback_router.auth import service, users
+from feedback_router.auth import attempts, service, users
 from feedback_router.auth.models import ApiKey, Role, WebSession
 from feedback_router.config import get_settings
 from feedback_router.db import session_scope
@@ -19,6 +22,8 @@ from feedback_router.db import session_scope
 SESSION_COOKIE = "fr_session"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+log = logging.getLogger(__name__)
 
 
 def get_session() -> Iterator[Session]:
@@ -44,6 +49,10 @@ def caller(request: Request, session: Session) -> ApiKey:
     secret = _presented_key(request)
     if secret is not None:
         key = service.authenticate(session=session, secret=secret)
+        if key is None:
+            address = attempts.address_of(request)
+            attempts.count_failure(session=session, settings=get_settings(), address=address)
+            log.warning("wrong API key from %s on %s %s", address, request.method, request.url.path)
     else:
         found = browser_session(request, session)
         key = found[1] if found else None

@@ -1,9 +1,9 @@
-"""API keys, stored as hashes only; user accounts and their web sessions."""
+"""API keys, stored as hashes only; user accounts and their web sessions; failed sign-in attempts."""
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from feedback_router.db import Base, UTCDateTime, utcnow
@@ -58,3 +58,19 @@ class WebSession(Base):
     api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuthAttempt(Base):
+    """A sign-in or API key attempt that counts as failed (see ``auth.attempts``): one from ``address``,
+    for ``account`` when it named one. A sign-in that succeeds deletes its row again."""
+
+    __tablename__ = "auth_attempts"
+    __table_args__ = (
+        Index("ix_auth_attempts_address_at", "address", "at"),
+        Index("ix_auth_attempts_account_at", "account", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(64))
+    account: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

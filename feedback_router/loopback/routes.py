@@ -58,7 +58,7 @@ def jira_webhook(
     except WebhookPayloadError as exc:
         raise HTTPException(400, str(exc)) from None
     result = service.apply_jira_event(
-        session=session, event=event, delivery_id=delivery_id, settings=settings
+        session=session, event=event, body=body, delivery_id=delivery_id, settings=settings
     )
     session.commit()
     if result.notices:

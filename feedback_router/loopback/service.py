@@ -4,14 +4,17 @@ forwarded by the message shortcut coming in as feedback.
 ``apply_status`` is the one place that decides what a tracker's status means for a ticket: the
 webhook and the poll both call it with the ticket row locked, so a status seen twice, or seen by
 both, resolves a ticket, its cluster and writes its author notices once. A webhook delivery is
-applied once by its ``X-Atlassian-Webhook-Identifier`` (a ``WebhookReceipt`` in the same
-transaction); an event older than the status we hold is ignored (Jira may deliver out of order).
+applied once by its ``X-Atlassian-Webhook-Identifier`` and once by its body (``WebhookReceipt`` rows in
+the same transaction): Jira signs only the body, so a recorded delivery could be sent again under a
+new identifier. An event older than the receipts are kept is refused, so a body whose receipt was
+pruned cannot come back; one older than the status we hold is ignored (Jira may deliver out of order).
 
 The poll runs from the worker's sweep at most once per ``JIRA_POLL_SECONDS`` across all worker
 processes: the turn is taken in the database (``ScheduleMark``), and each process remembers when
 the next turn can come, so a sweep with nothing due costs no query.
 """
 
+import hashlib
 import logging
 import re
 import time
@@ -45,6 +48,7 @@ from integrations.slack import MessageShortcut
 log = logging.getLogger(__name__)
 
 JIRA = "jira"
+JIRA_BODY = "jira-body"  # receipts named by the SHA-256 of the body
 OPEN, RESOLVED = "open", "resolved"
 ITEM_LABEL = re.compile(r"^fr-(\d+)$")
 CLUSTER_LABEL = re.compile(r"^fr-cluster-(\d+)$")
@@ -144,10 +148,17 @@ def _tickets_for(session: Session, event: IssueEvent) -> Sequence[Ticket]:
 
 
 def apply_jira_event(
-    *, session: Session, event: IssueEvent, delivery_id: str | None, settings: Settings
+    *, session: Session, event: IssueEvent, body: bytes, delivery_id: str | None, settings: Settings
 ) -> JiraWebhookResult:
-    """Apply one verified Jira delivery in the caller's transaction, once per delivery id."""
+    """Apply one verified Jira delivery in the caller's transaction, once per delivery id and once
+    per body; an event older than ``RECEIPT_DAYS`` is refused (its receipt may be gone: a replay)."""
+    if event.timestamp is not None and event.timestamp < utcnow() - timedelta(days=RECEIPT_DAYS):
+        return JiraWebhookResult(
+            ignored=f"the event is older than {RECEIPT_DAYS} days", issue=event.issue_key
+        )
     if delivery_id and not _first_receipt(session, JIRA, delivery_id):
+        return JiraWebhookResult(duplicate=True)
+    if not _first_receipt(session, JIRA_BODY, hashlib.sha256(body).hexdigest()):
         return JiraWebhookResult(duplicate=True)
     if event.webhook_event == "jira:issue_deleted":
         return JiraWebhookResult(ignored=f"{event.issue_key} was deleted", issue=event.issue_key)

@@ -30,11 +30,12 @@ LOGIN_CSRF_COOKIE = "fr_login_csrf"
 
 
 # Pages run only their own scripts and styles: no inline code, nothing from elsewhere, no framing.
+# They show personal data to one signed-in person: no cache, the browser's or a proxy's, keeps them.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
     "base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-    "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
 }
 
 

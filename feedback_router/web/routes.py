@@ -1,5 +1,7 @@
 """The web app's own routes: sign in and out, language, and the inbox. Other pages have a module each."""
 
+import logging
+import math
 from datetime import datetime
 from typing import Annotated
 
@@ -9,11 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from classifiers.labels import KINDS, SENTIMENTS
+from feedback_router.auth import attempts, users
 from feedback_router.auth import service as keys
-from feedback_router.auth import users
 from feedback_router.auth.deps import SESSION_COOKIE, browser_session, get_session
 from feedback_router.config import get_settings
 from feedback_router.db import utcnow
+from feedback_router.errors import TooManyAttempts
 from feedback_router.feedback import service
 from feedback_router.feedback.models import Feedback, Source
 from feedback_router.feedback.schemas import FeedbackFilter
@@ -32,6 +35,7 @@ from feedback_router.web.pages import (
 )
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
 
 INBOX_PAGE = 100
 FILTERS = ("kind", "team", "source", "language", "sentiment", "topic")
@@ -49,8 +53,26 @@ def home() -> RedirectResponse:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/inbox", error: str | None = None) -> HTMLResponse:
+    return _login_form(request, next, error)
+
+
+def _login_form(
+    request: Request, next: str, error: str | None, status: int = 200, retry_after: int | None = None
+) -> HTMLResponse:
+    """The sign-in page, with a fresh token of its own against forged sign-ins."""
     token = new_login_csrf()
-    response = render(request, "login.html", None, next=safe_next(next), error=error, login_csrf=token)
+    response = render(
+        request,
+        "login.html",
+        None,
+        status=status,
+        next=safe_next(next),
+        error=error,
+        login_csrf=token,
+        wait_minutes=math.ceil(retry_after / 60) if retry_after else None,
+    )
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
     response.set_cookie(
         LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict", secure=_secure(request)
     )
@@ -67,15 +89,28 @@ def login(
     next: Annotated[str, Form()] = "/inbox",
     session: Session = Depends(get_session),
 ) -> Response:
-    """Sign in with a username and password, or with an API key; the cookie holds a session token."""
+    """Sign in with a username and password, or with an API key; the cookie holds a session token.
+
+    A wrong one answers 401, and too many lately (see ``auth.attempts``) 429, each with the form again.
+    """
     if not form_csrf_ok(csrf, request.cookies.get(LOGIN_CSRF_COOKIE)):
-        return login_page(request, next, error="login_expired")
+        return _login_form(request, next, "login_expired")
+    address = attempts.address_of(request)
+    account = None if key.strip() else username.strip()
+    try:
+        attempt = attempts.count_failure(
+            session=session, settings=get_settings(), address=address, account=account
+        )
+    except TooManyAttempts as exc:
+        return _login_form(request, next, "login_locked", status=429, retry_after=exc.retry_after)
     if key.strip():
         api_key = keys.authenticate(session=session, secret=key.strip())
     else:
         api_key = users.authenticate(session=session, username=username, password=password)
     if api_key is None:
-        return login_page(request, next, error="login_failed")
+        log.warning("failed sign-in from %s %s", address, f"as {account!r}" if account else "with an API key")
+        return _login_form(request, next, "login_failed", status=401)
+    attempts.forget(session=session, attempt_id=attempt)
     hours = get_settings().session_hours
     token, _ = users.start_session(session=session, key=api_key, hours=hours)
     response = RedirectResponse(safe_next(next), status_code=303)
@@ -101,6 +136,12 @@ def logout(
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    """The OpenAPI documentation: Swagger UI from static/swagger-ui, not from a CDN."""
+    return render(request, "docs.html", None)
 
 
 @router.get("/lang/{language}")

@@ -158,7 +158,7 @@ def _text(value: Any) -> str | None:
 
 
 def _timestamp(value: Any) -> datetime | None:
-    """Jira's ``timestamp`` is milliseconds since the epoch."""
+    """Jira's ``timestamp`` is milliseconds since the epoch; one no date can hold counts as none."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         try:
             return datetime.fromtimestamp(value / 1000, UTC)

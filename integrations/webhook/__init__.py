@@ -1,32 +1,35 @@
-"""Outgoing webhooks: signed JSON POSTs to any URL, for users who wire their own systems.
+"""Outgoing webhooks: JSON POSTs to any URL, for users who wire their own systems, signed as Standard
+Webhooks sign (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``).
 
 Usage::
 
-    from integrations.webhook import WebhookConfig, WebhookNotifier, verify_signature
+    from integrations.webhook import WebhookConfig, WebhookNotifier
 
-    with WebhookNotifier(WebhookConfig(url="https://example.com/hook", secret="s3cret")) as hook:
+    with WebhookNotifier(WebhookConfig(url="https://example.com/hook", secret="whsec_...")) as hook:
         delivery_id = hook.send(notification)
 
-    # on the receiving side, with the raw body bytes:
-    verify_signature("s3cret", raw_body, request.headers.get("X-Feedback-Router-Signature"))
+    # on the receiving side, with the raw body bytes and any Standard Webhooks library, e.g.
+    # standardwebhooks.Webhook("whsec_...").verify(raw_body, request.headers)
 """
 
 from integrations.webhook.notifier import (
-    DELIVERY_HEADER,
     EVENT_HEADER,
+    ID_HEADER,
     SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
     WebhookConfig,
     WebhookNotifier,
     sign,
-    verify_signature,
+    signing_key,
 )
 
 __all__ = [
-    "DELIVERY_HEADER",
     "EVENT_HEADER",
+    "ID_HEADER",
     "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
     "WebhookConfig",
     "WebhookNotifier",
     "sign",
-    "verify_signature",
+    "signing_key",
 ]

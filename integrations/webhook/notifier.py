@@ -1,8 +1,24 @@
-"""WebhookNotifier: signed JSON POSTs to a URL of the user's choosing."""
+"""WebhookNotifier: JSON POSTs to a URL of the user's choosing, signed as Standard Webhooks sign.
+
+Each request carries the three headers of the Standard Webhooks specification
+(https://www.standardwebhooks.com), so a receiver can check it with any of its libraries:
+
+- ``webhook-id``: the delivery's id, the same on every retry of one delivery (drop repeats by it);
+- ``webhook-timestamp``: when this attempt was sent, in seconds since the epoch (refuse old ones);
+- ``webhook-signature``: ``v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">``.
+
+The secret: a ``whsec_<base64>`` secret, as those libraries make and take, signs with the bytes it
+encodes; any other secret signs with its UTF-8 bytes, which a library takes as ``whsec_`` + their base64.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
 import json
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -11,14 +27,15 @@ import httpx
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr
 
 from integrations._http import USER_AGENT, Closable, error_for_status, error_for_transport
-from integrations._webhooks import sign_sha256, verify_sha256
 from integrations.base import Notification
 from integrations.errors import PermanentIntegrationError
 from integrations.redact import redact
 
-SIGNATURE_HEADER = "X-Feedback-Router-Signature"
-DELIVERY_HEADER = "X-Feedback-Router-Delivery"
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
 EVENT_HEADER = "X-Feedback-Router-Event"
+SECRET_PREFIX = "whsec_"
 
 
 class WebhookConfig(BaseModel):
@@ -26,7 +43,8 @@ class WebhookConfig(BaseModel):
 
     Attributes:
         url: the receiver.
-        secret: shared with the receiver; signs every body (HMAC-SHA256).
+        secret: shared with the receiver; ``whsec_<base64>`` as Standard Webhooks libraries make them
+            (e.g. ``"whsec_" + base64 of 32 random bytes``), or any other string (its UTF-8 bytes).
         timeout: seconds to wait for a connection and again for the answer.
         redact: remove e-mail addresses, phone numbers, IBANs and card numbers from notifications.
     """
@@ -39,32 +57,29 @@ class WebhookConfig(BaseModel):
     redact: bool = True
 
 
-def sign(secret: str | bytes | SecretStr, body: bytes) -> str:
-    """The signature header value for ``body``: ``sha256=<hex HMAC-SHA256 of the raw bytes>``."""
-    return sign_sha256(secret, body)
+def signing_key(secret: str | SecretStr) -> bytes:
+    """The HMAC key of a secret: the bytes a ``whsec_<base64>`` secret encodes, else its UTF-8 bytes."""
+    plain = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
+    if plain.startswith(SECRET_PREFIX):
+        try:
+            return base64.b64decode(plain.removeprefix(SECRET_PREFIX), validate=True)
+        except binascii.Error:
+            pass  # not base64 after all: used as it is, like any other secret
+    return plain.encode()
 
 
-def verify_signature(secret: str | bytes | SecretStr, body: bytes, header: str | None) -> bool:
-    """Check a received ``X-Feedback-Router-Signature`` header, for receivers written in Python.
-
-    Args:
-        secret: the shared secret; an empty one never verifies.
-        body: the raw request body exactly as received (before any JSON parsing).
-        header: the header value, ``sha256=<hex>``; ``None`` when it was missing.
-
-    Returns:
-        Whether the body was signed with the secret (compared in constant time).
-    """
-    return verify_sha256(secret, body, header)
+def sign(secret: str | SecretStr, delivery_id: str, timestamp: int, body: bytes) -> str:
+    """The ``webhook-signature`` value: ``v1,`` + the base64 HMAC-SHA256 of ``<id>.<timestamp>.<body>``."""
+    content = f"{delivery_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(signing_key(secret), content, hashlib.sha256).digest()).decode()
 
 
 class WebhookNotifier(Closable):
     """A :class:`~integrations.base.Notifier` that POSTs signed JSON to ``config.url``.
 
-    Every request carries ``X-Feedback-Router-Signature: sha256=<hex>`` (HMAC-SHA256 of the exact body
-    bytes with the secret), ``X-Feedback-Router-Event`` and ``X-Feedback-Router-Delivery`` (an id that
-    the caller keeps across retries, so a receiver can apply a delivery once). Any 2xx is success;
-    redirects are not followed. Close it (or use it as a context manager) to release connections.
+    Every request carries the Standard Webhooks headers (see the module) and ``X-Feedback-Router-Event``.
+    Any 2xx is success; redirects are not followed. Close it (or use it as a context manager) to
+    release connections.
 
     Args:
         config: the receiver and the secret.
@@ -83,10 +98,11 @@ class WebhookNotifier(Closable):
 
         Args:
             notification: what to say; its texts are redacted unless ``config.redact`` is off.
-            delivery_id: pass the same id on every retry of one delivery; a new one by default.
+            delivery_id: pass the same id on every retry of one delivery (no ``.`` in it: the signature
+                separates its parts with dots); a new one by default.
 
         Returns:
-            The delivery id sent in ``X-Feedback-Router-Delivery``.
+            The delivery id sent in ``webhook-id``.
 
         Raises:
             RetryableIntegrationError: 408/425/429/5xx (``retry_after`` from ``Retry-After``) and
@@ -117,13 +133,17 @@ class WebhookNotifier(Closable):
         Returns:
             The delivery id.
         """
-        delivery_id = delivery_id or str(uuid.uuid4())
+        delivery_id = delivery_id or f"msg_{uuid.uuid4().hex}"
+        if "." in delivery_id:
+            raise ValueError(f"a webhook delivery id has no '.': {delivery_id!r}")
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        timestamp = int(time.time())  # this attempt's: receivers refuse old ones, so copies cannot replay
         headers = {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(self.config.secret, body),
+            ID_HEADER: delivery_id,
+            TIMESTAMP_HEADER: str(timestamp),
+            SIGNATURE_HEADER: sign(self.config.secret, delivery_id, timestamp, body),
             EVENT_HEADER: event,
-            DELIVERY_HEADER: delivery_id,
         }
         where = f"webhook {self.config.url.host}: deliver {event}"
         try:

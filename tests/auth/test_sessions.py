@@ -59,7 +59,7 @@ def test_a_password_signs_in_and_the_session_acts_with_the_csrf_token_only(api, 
 )
 def test_a_wrong_password_or_user_is_refused_with_a_message(api, anna, fields):
     answer = sign_in(api, **fields)
-    assert answer.status_code == 200
+    assert answer.status_code == 401
     assert "Wrong username, password or key." in answer.text
     assert SESSION_COOKIE not in answer.headers.get("set-cookie", "")
 

@@ -110,7 +110,7 @@ def fake_slack(fake_slack_session: FakeSlack) -> FakeSlack:
 
 @pytest.fixture
 def fake_webhook(fake_webhook_session: FakeWebhookReceiver) -> FakeWebhookReceiver:
-    """A fresh webhook receiver with secret ``webhook-test-secret``, answering 204."""
+    """A fresh webhook receiver with a ``whsec_`` secret (``.secret``), answering 204."""
     fake_webhook_session.reset()
     return fake_webhook_session
 

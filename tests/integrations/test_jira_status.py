@@ -262,3 +262,10 @@ def test_a_created_issue_event_without_changelog_is_read() -> None:
 def test_a_delivery_that_is_not_an_issue_event_is_a_payload_error(body: bytes, message: str) -> None:
     with pytest.raises(WebhookPayloadError, match=message):
         parse_issue_event(body)
+
+
+@pytest.mark.parametrize("timestamp", [10**20, -(10**20), 1e308])
+def test_a_timestamp_no_date_can_hold_is_a_payload_error(timestamp: float) -> None:
+    body = json.dumps({"timestamp": timestamp, "issue": {"id": "1", "key": "FR-1"}})
+    with pytest.raises(WebhookPayloadError, match="timestamp is not milliseconds since the epoch"):
+        parse_issue_event(body)

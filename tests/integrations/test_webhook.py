@@ -1,7 +1,8 @@
-"""WebhookNotifier, unchanged, against a local receiver that checks the signature on its own."""
+"""WebhookNotifier, unchanged, against a local receiver that checks the Standard Webhooks signature itself."""
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import json
 import socket
@@ -13,16 +14,16 @@ import pytest
 from integrations.base import LabelValue, Notification, Notifier
 from integrations.errors import PermanentIntegrationError, RetryableIntegrationError, UnclearOutcomeError
 from integrations.webhook import (
-    DELIVERY_HEADER,
     EVENT_HEADER,
+    ID_HEADER,
     SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
     WebhookConfig,
     WebhookNotifier,
     sign,
-    verify_signature,
 )
 from tests.fakes.server import Hang, Reply
-from tests.fakes.webhook import PATH, FakeWebhookReceiver
+from tests.fakes.webhook import PATH, FakeWebhookReceiver, standard_webhooks_valid
 
 NOTIFICATION = Notification(
     title="Praise from the app store",
@@ -48,9 +49,9 @@ def test_send_posts_signed_json_that_the_receiver_verifies(
     delivery_id = notifier.send(NOTIFICATION)
 
     [delivery] = fake_webhook.deliveries
-    assert delivery.signature_valid  # checked by the receiver with its own HMAC code
-    assert verify_signature(fake_webhook.secret, delivery.body, delivery.headers[SIGNATURE_HEADER.lower()])
-    assert delivery.headers[DELIVERY_HEADER.lower()] == delivery_id
+    assert delivery.signature_valid  # checked by the receiver with its own code, from the specification
+    assert delivery.headers[ID_HEADER] == delivery_id and delivery_id.startswith("msg_")
+    assert delivery.headers[SIGNATURE_HEADER].startswith("v1,")
     assert delivery.headers[EVENT_HEADER.lower()] == "notification"
     assert delivery.headers["content-type"] == "application/json"
     body = delivery.json()
@@ -70,7 +71,7 @@ def test_deliver_sends_any_document_and_keeps_the_delivery_id(
 
     first, second = fake_webhook.deliveries
     assert first.body == second.body == json.dumps(payload, separators=(",", ":")).encode()
-    assert [d.headers[DELIVERY_HEADER.lower()] for d in fake_webhook.deliveries] == ["d-1", "d-1"]
+    assert [d.headers[ID_HEADER] for d in fake_webhook.deliveries] == ["d-1", "d-1"]
     assert all(d.signature_valid for d in fake_webhook.deliveries)
 
 
@@ -85,20 +86,53 @@ def test_a_wrong_secret_is_rejected_by_the_receiver_and_permanent(fake_webhook: 
     assert fake_webhook.deliveries == []
 
 
-def test_verify_signature() -> None:
-    body = b'{"a":1}'
-    header = sign("s3cret", body)
+def test_the_signature_is_the_standard_webhooks_one() -> None:
+    # The reference libraries' known answer (standard-webhooks, libraries/python/tests, test_sign_function).
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    body = b'{"test": 2432232314}'
+    expected = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 
-    assert header.startswith("sha256=") and len(header) == 7 + 64
-    assert verify_signature("s3cret", body, header)
-    assert verify_signature(b"s3cret", body, header.upper().replace("SHA256=", "sha256="))
-    assert not verify_signature("other", body, header)
-    assert not verify_signature("s3cret", b'{"a":2}', header)
-    assert not verify_signature("s3cret", body + b" ", header)
-    assert not verify_signature("s3cret", body, None)
-    assert not verify_signature("s3cret", body, "")
-    assert not verify_signature("s3cret", body, header.removeprefix("sha256="))
-    assert not verify_signature("s3cret", body, "sha1=" + header.removeprefix("sha256="))
+    assert sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body) == expected
+    assert sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, body) != expected  # time is signed
+    assert sign(secret, "msg_other", 1614265330, body) != expected  # and the id
+
+
+def test_a_copy_with_a_new_timestamp_or_an_old_one_does_not_verify(
+    fake_webhook: FakeWebhookReceiver, notifier: WebhookNotifier
+) -> None:
+    notifier.send(NOTIFICATION)
+    [delivery] = fake_webhook.deliveries
+    headers = {k: v for k, v in delivery.headers.items() if k.startswith("webhook-")}
+    assert standard_webhooks_valid(fake_webhook.secret, delivery.body, headers)
+
+    sent_at = int(headers[TIMESTAMP_HEADER])
+    moved = {**headers, TIMESTAMP_HEADER: str(sent_at + 1)}  # an attacker cannot re-date a copy...
+    old = {**headers, TIMESTAMP_HEADER: str(sent_at - 3600)}
+    resigned = {
+        **old,
+        SIGNATURE_HEADER: sign(fake_webhook.secret, headers[ID_HEADER], sent_at - 3600, delivery.body),
+    }
+    assert not standard_webhooks_valid(fake_webhook.secret, delivery.body, moved)
+    assert not standard_webhooks_valid(
+        fake_webhook.secret, delivery.body, resigned
+    )  # ...and old ones are refused
+    assert not standard_webhooks_valid(fake_webhook.secret, delivery.body + b" ", headers)
+
+
+def test_a_secret_without_whsec_signs_with_its_bytes_as_libraries_read_whsec_of_their_base64(
+    fake_webhook: FakeWebhookReceiver,
+) -> None:
+    fake_webhook.secret = "whsec_" + base64.b64encode(b"an old plain secret").decode()
+    with WebhookNotifier(WebhookConfig(url=fake_webhook.hook_url, secret="an old plain secret")) as plain:
+        plain.send(NOTIFICATION)
+
+    [delivery] = fake_webhook.deliveries
+    assert delivery.signature_valid
+
+
+def test_a_delivery_id_with_a_dot_is_refused(notifier: WebhookNotifier) -> None:
+    with pytest.raises(ValueError, match="no '.'"):
+        notifier.deliver({"a": 1}, event="x", delivery_id="fr-1.2")
 
 
 def _http_date(seconds_from_now: float) -> str:
@@ -153,7 +187,7 @@ def test_no_answer_in_time_is_an_unclear_outcome(fake_webhook: FakeWebhookReceiv
         impatient.send(NOTIFICATION, delivery_id="d-7")
 
     [delivery] = fake_webhook.deliveries  # it arrived: a retry with d-7 lets the receiver drop the copy
-    assert delivery.headers[DELIVERY_HEADER.lower()] == "d-7"
+    assert delivery.headers[ID_HEADER] == "d-7"
 
 
 def test_a_refused_connection_is_retryable_not_unclear() -> None:

@@ -145,6 +145,33 @@ def test_a_delivery_id_seen_twice_is_applied_once_and_a_new_one_reopens(wired, a
     assert len(notices_of(wired)) == 1
 
 
+def test_a_recorded_delivery_replayed_under_another_identifier_or_none_is_applied_once(
+    wired, api, fake_jira_cloud
+):
+    item, key = reported(wired, author_handle="anna")
+    body, headers = fake_jira_cloud.webhook_payload(key, "To Do", "Done", JIRA_SECRET)
+    assert post_jira(api, body, headers).json()["notices"] == 1
+
+    # The signature covers the body only: anyone who saw the delivery can send it again.
+    renamed = {**headers, "X-Atlassian-Webhook-Identifier": "0" * 32}
+    without = {k: v for k, v in headers.items() if k != "X-Atlassian-Webhook-Identifier"}
+    assert post_jira(api, body, renamed).json() == {"duplicate": True}
+    assert post_jira(api, body, without).json() == {"duplicate": True}
+    assert len(notices_of(wired)) == 1 and ticket_of(wired, item).status == "resolved"
+
+
+def test_an_event_older_than_the_receipts_are_kept_is_refused(wired, api, fake_jira_cloud):
+    item, key = reported(wired, author_handle="anna")
+    recorded = time.time() - 31 * 86400  # a delivery recorded long ago, its receipt pruned since
+    body, headers = fake_jira_cloud.webhook_payload(key, "To Do", "Done", JIRA_SECRET, timestamp=recorded)
+
+    answer = post_jira(api, body, headers)
+
+    assert answer.status_code == 200  # Jira must not retry it
+    assert answer.json() == {"ignored": "the event is older than 30 days", "issue": key}
+    assert ticket_of(wired, item).status == "open" and notices_of(wired) == []
+
+
 def test_wrong_or_missing_signatures_are_refused_and_change_nothing(wired, api, fake_jira_cloud):
     item, key = reported(wired, author_handle="anna")
     body, headers = fake_jira_cloud.webhook_payload(key, "To Do", "Done", "not-the-secret")

@@ -14,7 +14,6 @@ from sqlalchemy import select, update
 from feedback_router.db import session_scope, utcnow
 from feedback_router.tickets.models import Delivery, Ticket
 from feedback_router.worker import deliver
-from integrations.webhook import verify_signature
 from tests.fakes.server import Hang, Reply
 from tests.routing.helpers import labelled, write
 
@@ -253,12 +252,10 @@ def test_webhooks_are_signed_and_carry_a_stable_delivery_id(wired, fake_webhook)
     deliver(wired)
 
     first, second = fake_webhook.requests
-    delivery_id = "x-feedback-router-delivery"
+    delivery_id = "webhook-id"
     assert first.headers[delivery_id] == second.headers[delivery_id]  # the receiver can drop the repeat
     [accepted] = fake_webhook.deliveries
-    assert verify_signature(
-        fake_webhook.secret, accepted.body, accepted.headers["x-feedback-router-signature"]
-    )
+    assert accepted.signature_valid  # Standard Webhooks, checked by the receiver's own code
     assert accepted.json()["notification"]["text"] == "Love the new editor"
     [ticket] = tickets_of(wired, item).values()
     assert ticket.delivery == Delivery.delivered and ticket.external_key == second.headers[delivery_id]

@@ -13,6 +13,7 @@ import pytest
 
 from feedback_router.auth import users
 from feedback_router.auth.models import Role
+from feedback_router.config import get_settings
 from feedback_router.db import session_scope
 from tests.conftest import emptied, unavailable
 from tests.fakes.server import serve
@@ -81,6 +82,17 @@ def service(configure, routes_file: Path) -> Iterator[str]:  # type: ignore[no-u
     with session_scope(settings.database_url) as session:
         users.create(session=session, username="anna", password=PASSWORD, role=Role.admin)
     with serve(create_app(), name="feedback-router", lifespan="on") as url:
+        yield url
+
+
+@pytest.fixture
+def api_only(configure) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The service without its worker (no model), with the account anna: for pages that process nothing."""
+    from feedback_router.app import create_app
+
+    with session_scope(get_settings().database_url) as session:
+        users.create(session=session, username="anna", password=PASSWORD, role=Role.admin)
+    with serve(create_app(start_worker=False), name="feedback-router", lifespan="on") as url:
         yield url
 
 

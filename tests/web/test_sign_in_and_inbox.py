@@ -6,7 +6,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import sign_in
+from tests.web.conftest import PASSWORD, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -71,3 +71,25 @@ def test_a_write_without_the_csrf_token_is_refused(signed_in, service):
     )
     assert answer.status_code == 403
     assert "CSRF" in answer.json()["detail"]
+
+
+def test_after_too_many_wrong_passwords_the_form_says_when_to_try_again(browser, api_only, configure, shot):
+    configure(auth_max_failures=2, auth_window_seconds=900)
+    context = browser.new_context(base_url=api_only, locale="en-GB")
+    page = context.new_page()
+    try:
+        page.goto("/login")
+        for expected in ("Wrong username, password or key.", "Wrong username, password or key."):
+            page.get_by_label("Username").fill("anna")
+            page.get_by_label("Password").fill("not the password")
+            page.get_by_role("button", name="Sign in").first.click()
+            expect(page.get_by_role("alert")).to_have_text(expected)
+        page.get_by_label("Username").fill("anna")
+        page.get_by_label("Password").fill(PASSWORD)  # right, but too late
+        page.get_by_role("button", name="Sign in").first.click()
+        locked = re.compile(r"Too many failed sign-ins\. Try again in 1?\d minutes\.")  # at most 15
+        expect(page.get_by_role("alert")).to_have_text(locked)
+        expect(page).to_have_url(re.compile(r"/login$"))
+        shot(page, "sign-in-locked")
+    finally:
+        context.close()
