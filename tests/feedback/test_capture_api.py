@@ -1,6 +1,7 @@
 """POST /v1/feedback and /v1/feedback/batch: every rule of capture, on SQLite and PostgreSQL."""
 
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -278,3 +279,25 @@ def test_a_value_the_database_refuses_costs_only_its_own_item(settings):
             service.create(session=session, feedback_in=unchecked)
         service.create(session=session, feedback_in=FeedbackCreate(text="good after"))
     assert count_rows(settings.database_url) == ((2, 2) if refused else (3, 3))
+
+
+def test_nul_in_an_item_forwarded_from_a_signed_in_browser_is_dropped(api, auth):
+    """The bookmarklet's window and the extension send to POST /v1/feedback like this."""
+    csrf = re.search(r'name="csrf" value="([^"]+)"', api.get("/login").text)[1]
+    key = auth["forwarder"]["Authorization"].removeprefix("Bearer ")
+    assert api.post("/login", data={"key": key, "csrf": csrf}, follow_redirects=False).status_code == 303
+    token = re.search(r'name="csrf-token" content="([^"]+)"', api.get("/forward").text)[1]
+
+    sent = api.post(
+        "/v1/feedback",
+        json={
+            "text": "Selected\u0000 text",
+            "url": "https://forum.example.org/t/9",
+            "author": {"handle": "mi\u0000a"},
+        },
+        headers={"X-CSRF-Token": token},
+    )
+
+    assert sent.status_code == 202, sent.text
+    stored = api.get(f"/v1/feedback/{sent.json()['id']}", headers=auth["manager"]).json()
+    assert (stored["text"], stored["author"]["handle"]) == ("Selected text", "mia")
