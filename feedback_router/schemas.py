@@ -1,13 +1,29 @@
-"""What the API's schemas share across domains: the row id type and the rule for NUL characters."""
+"""What the API's schemas share across domains: the row id and moment types, and the rule for NUL
+characters."""
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 MAX_ID = 2**31 - 1  # ids are PostgreSQL `integer`s (SQLite's are wider): a larger one names no row
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 """A row id in a path, query or body: one out of range is an invalid field (422), never a database error."""
+
+
+def _told_in_utc(value: datetime) -> datetime:
+    if value.tzinfo is not None:
+        try:
+            value.astimezone(UTC)  # stored and compared in UTC (db.UTCDateTime)
+        except OverflowError:
+            raise ValueError("date is out of range once told in UTC") from None
+    return value
+
+
+Moment = Annotated[datetime, AfterValidator(_told_in_utc)]
+"""A date and time given to the API: one that UTC cannot tell (year 1 east of Greenwich, 9999 west of
+it) is an invalid field, not an error where it is stored or compared."""
 
 
 def without_nul(value: Any) -> Any:

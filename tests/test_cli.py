@@ -175,6 +175,14 @@ def test_apikey_revoke_of_an_unknown_id_exits_2(settings):
     assert error_line(runner.invoke(app, ["apikey", "revoke", "999"])) == "error: API key 999 does not exist"
 
 
+@pytest.mark.parametrize("key_id", [str(2**31), str(2**63), str(2**64)])
+def test_apikey_revoke_of_an_id_beyond_the_database_s_range_exits_2(settings, key_id):
+    assert (
+        error_line(runner.invoke(app, ["apikey", "revoke", key_id]))
+        == f"error: API key {key_id} does not exist"
+    )
+
+
 # --- help -----------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from feedback_router.auth.models import ApiKey, Role
 from feedback_router.db import utcnow
 from feedback_router.errors import NotFound
+from feedback_router.schemas import MAX_ID
 
 PREFIX = "fr_"
 
@@ -34,7 +35,7 @@ def authenticate(*, session: Session, secret: str) -> ApiKey | None:
 
 
 def revoke(*, session: Session, key_id: int) -> None:
-    row = session.get(ApiKey, key_id)
+    row = session.get(ApiKey, key_id) if 0 < key_id <= MAX_ID else None  # the database refuses larger ids
     if row is None:
         raise NotFound(f"API key {key_id} does not exist")
     row.revoked_at = utcnow()

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, model_validator
 
-from feedback_router.schemas import InputModel
+from feedback_router.schemas import InputModel, Moment
 
 Language = Literal["en", "de"]
 Community = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -20,8 +20,8 @@ class DigestCreate(InputModel):
 
     community: Community | None = None
     language: Language
-    period_start: datetime | None = None
-    period_end: datetime | None = None
+    period_start: Moment | None = None
+    period_end: Moment | None = None
 
 
 class DigestUpdate(InputModel):

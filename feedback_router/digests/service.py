@@ -57,11 +57,15 @@ def period(*, digest_in: DigestCreate, now: datetime) -> tuple[datetime, datetim
     end = _utc(digest_in.period_end) if digest_in.period_end else None
     if start is None and end is None:
         end = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    if start is None:
-        assert end is not None
-        start = end - DEFAULT_PERIOD
-    if end is None:
-        end = start + DEFAULT_PERIOD
+    try:
+        if start is None:
+            assert end is not None
+            start = end - DEFAULT_PERIOD
+        if end is None:
+            end = start + DEFAULT_PERIOD
+        start - (end - start)  # the period before, which the trends compare with
+    except OverflowError:
+        raise InvalidInput("the period and the one before it must lie within the years 1 to 9999") from None
     if end <= start:
         raise InvalidInput(f"period_end ({end.isoformat()}) must be after period_start ({start.isoformat()})")
     if end - start > MAX_PERIOD:

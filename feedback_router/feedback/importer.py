@@ -186,8 +186,12 @@ def import_file(
 
     def flush() -> None:
         with session_scope(database_url) as session:
-            for _, feedback_in in pending:
-                _, created = service.create(session=session, feedback_in=feedback_in)
+            for line, feedback_in in pending:
+                try:
+                    _, created = service.create(session=session, feedback_in=feedback_in)
+                except InvalidInput as exc:
+                    summary.rejected.append((line, exc.message))
+                    continue
                 summary.imported += created
                 summary.duplicates += not created
         pending.clear()
@@ -208,4 +212,5 @@ def import_file(
             flush()
     if pending:
         flush()
+    summary.rejected.sort()  # those the database refused were found after later lines' problems
     return summary

@@ -79,7 +79,15 @@ def submit_batch(
                 )
             )
             continue
-        item, created = service.create(session=session, feedback_in=feedback_in, forwarded_by=key.name)
+        try:
+            item, created = service.create(session=session, feedback_in=feedback_in, forwarded_by=key.name)
+        except InvalidInput as exc:
+            results.append(
+                BatchItemResult(
+                    index=index, status="rejected", errors=[FieldError(field="item", message=exc.message)]
+                )
+            )
+            continue
         results.append(
             BatchItemResult(index=index, status="accepted" if created else "duplicate", id=item.id)
         )

@@ -18,9 +18,10 @@ from pydantic import (
 from classifiers.labels import KINDS, SENTIMENTS
 from feedback_router.feedback.models import Source
 from feedback_router.routing.rules import RouteExplanation, Slug, TeamName
-from feedback_router.schemas import InputModel
+from feedback_router.schemas import InputModel, Moment
 
 MAX_TEXT = 10_000
+MAX_URL = 2048
 
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -41,13 +42,21 @@ class FeedbackCreate(InputModel):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
     source: Source = Source.api
     author: Author | None = None
-    url: Annotated[AnyHttpUrl, UrlConstraints(max_length=2048)] | None = None
+    url: Annotated[AnyHttpUrl, UrlConstraints(max_length=MAX_URL)] | None = None
     external_id: Short | None = None
-    created_at: datetime | None = None
+    created_at: Moment | None = None
     language: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})?$")] | None = None
     metadata: dict[str, Annotated[str, StringConstraints(max_length=2000)]] = Field(
         default_factory=dict, max_length=50
     )
+
+    @field_validator("url")
+    @classmethod
+    def _stored_length(cls, value: AnyHttpUrl | None) -> AnyHttpUrl | None:
+        # The limit counts the address as stored: percent-encoding can make it several times longer.
+        if value is not None and len(str(value)) > MAX_URL:
+            raise ValueError(f"URL should have at most {MAX_URL} characters once encoded")
+        return value
 
     @field_validator("metadata", mode="before")
     @classmethod
@@ -188,7 +197,7 @@ class FeedbackFilter(InputModel):
     language: str | None = None
     sentiment: str | None = None
     topic: str | None = None
-    changed_since: datetime | None = None
+    changed_since: Moment | None = None
 
 
 class ForwardResult(BaseModel):

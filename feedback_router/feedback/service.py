@@ -5,7 +5,7 @@ import logging
 from collections.abc import Sequence
 
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from feedback_router.errors import InvalidInput, NotFound
@@ -51,7 +51,9 @@ def create(
 
     ``forwarded_by`` names who sent it in for its author (a user, a key, a Slack member). Returns
     the item and whether it is new; a repeat of (source, external_id) or of the
-    idempotency key returns the stored item instead of a second row.
+    idempotency key returns the stored item instead of a second row. Raises InvalidInput where the
+    database refuses a value; the savepoint keeps the rest of the caller's transaction (a batch's
+    other items).
     """
     existing = _find_existing(session, feedback_in, idempotency_key)
     if existing is not None:
@@ -84,6 +86,9 @@ def create(
         if existing is None:
             raise
         return existing, False
+    except DataError as exc:  # a value the schema let through but this database cannot hold
+        log.warning("feedback refused by the database: %s", exc.orig)
+        raise InvalidInput("the database cannot store this item: a value is out of its range") from None
     log.debug("feedback accepted", extra={"feedback_id": item.id})
     return item, True
 

@@ -2,7 +2,6 @@
 
 import logging
 import math
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -21,7 +20,7 @@ from feedback_router.feedback import service
 from feedback_router.feedback.models import Feedback, Source
 from feedback_router.feedback.schemas import FeedbackFilter
 from feedback_router.routing import live
-from feedback_router.schemas import Id
+from feedback_router.schemas import Id, Moment
 from feedback_router.web.pages import (
     LANGUAGE_COOKIE,
     LANGUAGES,
@@ -202,7 +201,7 @@ def inbox(
 @router.get("/inbox/rows", response_class=HTMLResponse)
 def inbox_rows(
     request: Request,
-    changed_since: Annotated[datetime, Query()],
+    changed_since: Annotated[Moment, Query()],
     viewer: Viewer = Depends(manager),
     session: Session = Depends(get_session),
 ) -> HTMLResponse:

@@ -121,6 +121,22 @@ def test_wrong_input_is_refused(api, auth, settings):
         assert response.status_code == 404 and response.json() == {"detail": "digest 99 does not exist"}
 
 
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"period_start": "0001-01-01T00:00:00Z"},  # the period before it, for the trend, would be in year 0
+        {"period_end": "0001-01-03T00:00:00Z"},
+        {"period_start": "9999-12-30T00:00:00Z"},
+        {"period_start": "0001-01-01T00:00:00+05:00"},  # not a moment UTC can tell
+    ],
+)
+def test_a_period_at_the_ends_of_the_calendar_is_refused_with_a_reason(api, auth, period):
+    response = api.post("/v1/digests", json={"language": "en", **period}, headers=auth["manager"])
+    assert response.status_code == 422
+    body = response.json()
+    assert "years 1 to 9999" in body["detail"] or body["errors"][0]["message"].endswith("once told in UTC")
+
+
 def test_edit_approve_publish_makes_exactly_one_topic_with_the_edited_text(api, auth, scene, forum):
     digest = draft(api, auth)
     path = f"/v1/digests/{digest['id']}"

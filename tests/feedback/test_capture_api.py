@@ -1,12 +1,16 @@
 """POST /v1/feedback and /v1/feedback/batch: every rule of capture, on SQLite and PostgreSQL."""
 
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select
 
 from feedback_router.db import session_scope
-from feedback_router.feedback.models import Feedback, ProcessingJob
+from feedback_router.errors import InvalidInput
+from feedback_router.feedback import service
+from feedback_router.feedback.models import Feedback, ProcessingJob, Source
+from feedback_router.feedback.schemas import FeedbackCreate
 
 VALID = {
     "text": "  The export to PDF crashes every time on Android 14.  ",
@@ -226,3 +230,74 @@ def test_nul_in_a_plain_query_parameter_gets_a_json_reason_not_a_500(api, auth, 
         assert "NUL" in response.json()["detail"]
     else:
         assert (response.status_code, response.json()) == (200, [])
+
+
+def test_a_url_too_long_once_encoded_rejects_only_its_item_in_a_batch(api, auth, settings):
+    """1,020 characters as sent, 6,020 once percent-encoded: longer than the stored column holds."""
+    long_url = "https://example.org/" + "ä" * 1000
+    items = [{"text": "good before"}, {"text": "with a link", "url": long_url}, {"text": "good after"}]
+
+    single = api.post("/v1/feedback", json=items[1], headers=auth["forwarder"])
+    batch = api.post("/v1/feedback/batch", json={"items": items}, headers=auth["forwarder"])
+
+    assert single.status_code == 422
+    assert [e["field"] for e in single.json()["errors"]] == ["url"]
+    assert batch.status_code == 200
+    assert [r["status"] for r in batch.json()["results"]] == ["accepted", "rejected", "accepted"]
+    assert count_rows(settings.database_url) == (2, 2)
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
+def test_a_date_out_of_range_in_utc_rejects_only_its_item(api, auth, settings, moment):
+    items = [{"text": "good before"}, {"text": "dated", "created_at": moment}, {"text": "good after"}]
+
+    single = api.post("/v1/feedback", json=items[1], headers=auth["forwarder"])
+    batch = api.post("/v1/feedback/batch", json={"items": items}, headers=auth["forwarder"])
+    listed = api.get("/v1/feedback", params={"changed_since": moment}, headers=auth["manager"])
+
+    assert single.status_code == listed.status_code == 422
+    assert [e["field"] for e in single.json()["errors"]] == ["created_at"]
+    assert [e["field"] for e in listed.json()["errors"]] == ["changed_since"]
+    assert [r["status"] for r in batch.json()["results"]] == ["accepted", "rejected", "accepted"]
+    assert count_rows(settings.database_url) == (2, 2)
+
+
+def test_a_value_the_database_refuses_costs_only_its_own_item(settings):
+    """PostgreSQL refuses NUL in text; an item built without validation stands for any value the schema
+    would let through by mistake. Its savepoint keeps the transaction's other items."""
+    unchecked = FeedbackCreate.model_construct(
+        text="a\x00b", source=Source.api, author=None, url=None, external_id=None, created_at=None,
+        language=None, metadata={},
+    )  # fmt: skip
+    refused = settings.database_url.startswith("postgresql")
+    with session_scope(settings.database_url) as session:
+        service.create(session=session, feedback_in=FeedbackCreate(text="good before"))
+        if refused:
+            with pytest.raises(InvalidInput, match="the database cannot store this item"):
+                service.create(session=session, feedback_in=unchecked)
+        else:  # SQLite stores what it is given: the schema is what keeps NUL out
+            service.create(session=session, feedback_in=unchecked)
+        service.create(session=session, feedback_in=FeedbackCreate(text="good after"))
+    assert count_rows(settings.database_url) == ((2, 2) if refused else (3, 3))
+
+
+def test_nul_in_an_item_forwarded_from_a_signed_in_browser_is_dropped(api, auth):
+    """The bookmarklet's window and the extension send to POST /v1/feedback like this."""
+    csrf = re.search(r'name="csrf" value="([^"]+)"', api.get("/login").text)[1]
+    key = auth["forwarder"]["Authorization"].removeprefix("Bearer ")
+    assert api.post("/login", data={"key": key, "csrf": csrf}, follow_redirects=False).status_code == 303
+    token = re.search(r'name="csrf-token" content="([^"]+)"', api.get("/forward").text)[1]
+
+    sent = api.post(
+        "/v1/feedback",
+        json={
+            "text": "Selected\u0000 text",
+            "url": "https://forum.example.org/t/9",
+            "author": {"handle": "mi\u0000a"},
+        },
+        headers={"X-CSRF-Token": token},
+    )
+
+    assert sent.status_code == 202, sent.text
+    stored = api.get(f"/v1/feedback/{sent.json()['id']}", headers=auth["manager"]).json()
+    assert (stored["text"], stored["author"]["handle"]) == ("Selected text", "mia")
