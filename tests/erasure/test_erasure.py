@@ -271,3 +271,54 @@ def test_without_a_retention_setting_nothing_is_anonymised(settings, api, auth):
     erasure.sweep(settings)
     with session_scope(settings.database_url) as session:
         assert session.get(Feedback, old).text == BUG
+
+
+def test_parts_a_cluster_named_after_the_author_and_an_approved_digest_are_erased_too(settings, api, auth):
+    bug, _ = anna(api, auth)
+    with session_scope(settings.database_url) as session:
+        root = session.get_one(Feedback, bug)
+        named = Cluster(
+            team="product", title=f"{NAME}'s sync problem", title_locked=True, size=1, synced_size=1
+        )
+        session.add(named)
+        session.flush()
+        for start, end, kind in ((0, 25, "bug_report"), (26, len(BUG), "praise")):  # as processing splits
+            session.add(
+                Feedback(
+                    text=BUG[start:end],
+                    source=root.source,
+                    author_handle=root.author_handle,
+                    author_display_name=root.author_display_name,
+                    author_email=root.author_email,
+                    url=root.url,
+                    parent_id=root.id,
+                    span_start=start,
+                    span_end=end,
+                    kind=kind,
+                    cluster_id=named.id if kind == "bug_report" else None,
+                    meta=root.meta,
+                )
+            )
+    now = utcnow()
+    period = {
+        "period_start": (now - timedelta(days=1)).isoformat(),
+        "period_end": (now + timedelta(days=1)).isoformat(),
+    }
+    digest = api.post("/v1/digests", json={"language": "de", **period}, headers=auth["manager"]).json()
+    assert BUG[26:] in digest["markdown"]  # the praising part is quoted
+    assert api.post(f"/v1/digests/{digest['id']}/approve", headers=auth["manager"]).status_code == 200
+
+    result = runner.invoke(app, ["erase", "--author", HANDLE, "--source", "forum"])
+
+    assert result.exit_code == 0, result.output
+    assert "items 2, parts 2," in result.stdout and "clusters 1, digests 1," in result.stdout
+    assert leaks(settings.database_url) == []
+    with session_scope(settings.database_url) as session:
+        assert session.scalar(select(Cluster.title)) == f"{MARKER}'s sync problem"  # the manager's words stay
+        parts = session.scalars(select(Feedback).where(Feedback.parent_id == bug)).all()
+        assert [(p.text, p.span_start, p.meta) for p in parts] == [
+            (MARKER, 0, {"community": "forum-en"}),
+            (MARKER, 26, {"community": "forum-en"}),
+        ]
+        again = session.get_one(Digest, digest["id"])
+        assert again.status == "draft" and again.approved_at is None  # changed since it was approved
