@@ -677,8 +677,8 @@ def erase(
 
     settings = _settings()
     handle = author.strip()
-    if not handle:
-        raise fail("--author needs a handle")
+    if not handle or len(handle) > 200 or "\x00" in handle:
+        raise fail("--author needs a handle of 1 to 200 characters, without NUL")
     if settings.auto_migrate:
         _migrate(settings)
     with session_scope(settings.database_url) as session:

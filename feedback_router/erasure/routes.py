@@ -1,6 +1,8 @@
 """/v1/authors: erase what the service holds about an author (admin)."""
 
-from fastapi import APIRouter, Depends
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
 from sqlalchemy.orm import Session
 
 from feedback_router.auth.deps import get_session, require
@@ -13,7 +15,11 @@ router = APIRouter(prefix="/v1/authors", tags=["erasure"], dependencies=[Depends
 
 
 @router.delete("/{source}/{handle:path}", response_model=Erased)
-def erase_author(source: Source, handle: str, session: Session = Depends(get_session)) -> Erased:
+def erase_author(
+    source: Source,
+    handle: Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\x00]+$")],
+    session: Session = Depends(get_session),
+) -> Erased:
     """Anonymise everything held about the author ``handle`` of ``source``: their items and parts, and
     every copy of their words (tickets, notices, cluster titles, unpublished digests, evidence).
 

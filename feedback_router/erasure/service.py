@@ -36,7 +36,7 @@ from feedback_router.db import session_scope, utcnow
 from feedback_router.digests.models import Digest, DigestStatus
 from feedback_router.digests.render import escape_markdown
 from feedback_router.erasure.schemas import Erased
-from feedback_router.feedback.models import Feedback, FeedbackLabel
+from feedback_router.feedback.models import Feedback, FeedbackLabel, ProcessingJob
 from feedback_router.loopback.notices import NOT_SENT
 from feedback_router.loopback.service import take_turn
 from feedback_router.model_versions import ModelVersion, activate_new
@@ -135,6 +135,9 @@ def anonymise(*, session: Session, ids: Iterable[int]) -> Erased:
         items=sum(1 for item in items if item.parent_id is None),
         parts=sum(1 for item in items if item.parent_id is not None),
     )
+    for job in session.scalars(select(ProcessingJob).where(ProcessingJob.feedback_id.in_(item_ids))):
+        if job.last_error:  # a database error may quote the text it could not store
+            job.last_error = traces.scrub(job.last_error)
     erased.tickets, erased.outside = _tickets(session, item_ids, traces)
     erased.notices_withdrawn, erased.notices = _notices(session, item_ids)
     clusters = {item.cluster_id for item in items if item.cluster_id is not None}

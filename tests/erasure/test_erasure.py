@@ -195,6 +195,8 @@ def test_an_unknown_author_is_answered_with_nothing_erased_and_a_bad_source_with
     assert answer.status_code == 200
     assert answer.json() == {**{name: 0 for name in answer.json() if name != "outside"}, "outside": []}
     assert api.delete("/v1/authors/myspace/nobody", headers=auth["admin"]).status_code == 422
+    refused = api.delete("/v1/authors/forum/a%00b", headers=auth["admin"])  # no handle holds NUL
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "handle"
 
 
 def test_erase_on_the_command_line_takes_every_source_unless_one_is_named(settings, api, auth):
