@@ -42,6 +42,7 @@ from feedback_router.loopback.service import take_turn
 from feedback_router.model_versions import ModelVersion, activate_new
 from feedback_router.tickets.models import Delivery, Ticket
 from feedback_router.tickets.service import make_title
+from integrations.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -62,26 +63,35 @@ class Traces:
         texts: set[str] = set()
         names: set[str] = set()
         for item in items:
-            # As the ticket body quotes it and as titles cut it (tickets.service).
-            texts |= {item.text, item.text.replace("\n", "\n> "), make_title(item.text)}
+            # As written, and as copies show it: redacted, quoted in a ticket body (tickets.service).
+            for text in {item.text, redact(item.text)}:
+                texts |= {text, text.replace("\n", "\n> ")}
             for name in (item.author_handle, item.author_display_name, item.author_email, item.url):
-                if name and len(name.strip()) >= SHORTEST_NAME:
+                if name and name.strip():
                     names |= {name.strip(), escape_markdown(name)}
         self.originals = frozenset(item.text for item in items)
         self.titles = frozenset(make_title(text) for text in self.originals)
         self.texts = sorted(texts - {"", MARKER}, key=len, reverse=True)
-        # Whole words only, any case: "Anna" goes, "Annabel" stays.
-        alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-        self.names = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE) if names else None
+        self._all_names = _words(names)
+        self._long_names = _words({name for name in names if len(name) >= SHORTEST_NAME})
 
     def scrub_names(self, value: str) -> str:
-        return self.names.sub(MARKER, value) if self.names else value
+        """The value without the names long enough to tell apart from words: for any text."""
+        return self._long_names.sub(MARKER, value) if self._long_names else value
 
     def scrub(self, value: str) -> str:
         """The value without the texts and names: for copies made of these items only."""
         for text in self.texts:
             value = value.replace(text, MARKER)
-        return self.scrub_names(value)
+        return self._all_names.sub(MARKER, value) if self._all_names else value
+
+
+def _words(names: set[str]) -> re.Pattern[str] | None:
+    """Whole words only, any case: "Anna" goes, "Annabel" stays."""
+    if not names:
+        return None
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
 def _strings(value: Any, change: Callable[[str], str]) -> Any:
@@ -176,7 +186,7 @@ def _tickets(session: Session, item_ids: Sequence[int], traces: Traces) -> tuple
         select(Ticket).where(Ticket.feedback_id.in_(item_ids)).order_by(Ticket.id)
     ).all()
     for ticket in tickets:
-        ticket.title = traces.scrub(ticket.title)[:200]
+        ticket.title = MARKER  # an item's ticket is titled by its text, however that is cut
         ticket.body = traces.scrub(ticket.body)
         if ticket.last_error:
             ticket.last_error = traces.scrub(ticket.last_error)

@@ -324,3 +324,17 @@ def test_parts_a_cluster_named_after_the_author_and_an_approved_digest_are_erase
         ]
         again = session.get_one(Digest, digest["id"])
         assert again.status == "draft" and again.approved_at is None  # changed since it was approved
+
+
+def test_a_short_name_goes_from_the_authors_own_tickets(settings, api, auth):
+    jo = capture(api, auth, BUG, handle="jo", extra={"author": {"handle": "jo", "display_name": "Jo"}})
+    correct(api, auth, jo, "bug_report")  # a board ticket whose body names the author
+    with session_scope(settings.database_url) as session:
+        assert "Author: Jo" in session.scalar(select(Ticket.body))
+
+    api.delete("/v1/authors/forum/jo", headers=auth["admin"])
+
+    with session_scope(settings.database_url) as session:
+        ticket = session.scalar(select(Ticket))
+        assert ticket.title == MARKER and BUG not in ticket.body
+        assert "Author: [erased]" in ticket.body and f"Feedback: fr-{jo}" in ticket.body
