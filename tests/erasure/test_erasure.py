@@ -338,3 +338,19 @@ def test_a_short_name_goes_from_the_authors_own_tickets(settings, api, auth):
         ticket = session.scalar(select(Ticket))
         assert ticket.title == MARKER and BUG not in ticket.body
         assert "Author: [erased]" in ticket.body and f"Feedback: fr-{jo}" in ticket.body
+
+
+def test_an_erased_item_counts_as_changed_for_clients_that_keep_copies(settings, api, auth):
+    bug, _ = anna(api, auth)
+    since = utcnow().isoformat()
+    assert (
+        api.get("/v1/feedback", params={"changed_since": since}, headers=auth["manager"]).json()["items"]
+        == []
+    )
+
+    api.delete(f"/v1/authors/forum/{HANDLE}", headers=auth["admin"])
+
+    changed = api.get("/v1/feedback", params={"changed_since": since}, headers=auth["manager"]).json()[
+        "items"
+    ]
+    assert [(i["id"], i["text"]) for i in changed if i["id"] == bug] == [(bug, MARKER)]
