@@ -51,8 +51,8 @@ KEPT_METADATA = ("community",)
 SHORTEST_NAME = 3  # shorter names would cut words out of other people's text
 RETENTION_MARK = "retention"
 RETENTION_EVERY = 3600.0
-RETENTION_CHUNK = 200  # items per transaction
-RETENTION_CHUNKS = 50  # per turn: a large first run goes on at the next turn
+RETENTION_CHUNK = 50  # items per transaction: short, so that capture (on SQLite: one writer) hardly waits
+RETENTION_CHUNKS = 200  # per turn: a large first run goes on at the next turn
 EVIDENCE_CHUNK = 500
 
 
@@ -300,17 +300,15 @@ def _evidence(session: Session, traces: Traces) -> int:
         rows = session.execute(query.where(Feedback.id > last).limit(EVIDENCE_CHUNK)).all()
         if not rows:
             return changed
+        updates = []
         for item_id, kind_evidence, evidence in rows:
             new_kind = _without(kind_evidence, traces)
             new_other = {task: _without(e, traces) for task, e in evidence.items()} if evidence else evidence
             if new_kind != kind_evidence or new_other != evidence:
-                session.execute(
-                    update(Feedback)
-                    .where(Feedback.id == item_id)
-                    .values(kind_evidence=new_kind, evidence=new_other)
-                    .execution_options(synchronize_session=False)
-                )
-                changed += 1
+                updates.append({"id": item_id, "kind_evidence": new_kind, "evidence": new_other})
+        if updates:  # by primary key, in one executemany
+            session.execute(update(Feedback), updates)
+            changed += len(updates)
         last = rows[-1].id
 
 
