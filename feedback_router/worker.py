@@ -96,7 +96,7 @@ class Processor:
         deliver(settings, max_batches, stop)
         close_the_loop(settings)  # Jira polled when its turn came, thanks sent when due
         recluster_when_due(settings)
-        retention(settings)
+        retention(settings, stop)
         return total
 
 

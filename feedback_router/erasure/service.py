@@ -23,6 +23,7 @@ a webhook. Erasing twice changes nothing the second time.
 
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -349,12 +350,17 @@ def _model_versions(session: Session, traces: Traces) -> int:
 # --- retention ----------------------------------------------------------------------------------
 
 
-def anonymise_older(*, settings: Settings, days: int, chunks: int = RETENTION_CHUNKS) -> Erased:
+def anonymise_older(
+    *, settings: Settings, days: int, chunks: int = RETENTION_CHUNKS, stop: threading.Event | None = None
+) -> Erased:
     """Anonymise the items received more than ``days`` ago, ``RETENTION_CHUNK`` at a time, each chunk
-    in a transaction of its own; at most ``chunks`` of them (the rest waits for the next turn)."""
+    in a transaction of its own; at most ``chunks`` of them, and none more once ``stop`` is set (the
+    rest waits for the next turn)."""
     total = Erased()
     cutoff = utcnow() - timedelta(days=days)
     for _ in range(chunks):
+        if stop is not None and stop.is_set():  # a service shutting down does not wait for the run
+            break
         with session_scope(settings.database_url) as session:
             old = session.scalars(
                 select(Feedback.id)
@@ -370,11 +376,11 @@ def anonymise_older(*, settings: Settings, days: int, chunks: int = RETENTION_CH
     return total
 
 
-def sweep(settings: Settings) -> None:
+def sweep(settings: Settings, stop: threading.Event | None = None) -> None:
     """The retention's share of the worker's periodic sweep: once an hour among all workers."""
     if settings.retention_days is None or not take_turn(settings, RETENTION_MARK, RETENTION_EVERY):
         return
-    erased = anonymise_older(settings=settings, days=settings.retention_days)
+    erased = anonymise_older(settings=settings, days=settings.retention_days, stop=stop)
     if erased.items or erased.parts:
         log.info(
             "retention: anonymised items older than %s days: %s", settings.retention_days, erased.counts()

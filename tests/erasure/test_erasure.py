@@ -7,6 +7,7 @@ training example), clustered by ``clusters.service.attach`` on a given vector, t
 """
 
 import json
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -354,3 +355,16 @@ def test_an_erased_item_counts_as_changed_for_clients_that_keep_copies(settings,
         "items"
     ]
     assert [(i["id"], i["text"]) for i in changed if i["id"] == bug] == [(bug, MARKER)]
+
+
+def test_a_retention_run_stops_between_transactions_when_the_service_stops(settings, api, auth):
+    ids = [capture(api, auth, f"{BUG} {n}", handle=HANDLE) for n in range(erasure.RETENTION_CHUNK + 1)]
+    with session_scope(settings.database_url) as session:
+        session.execute(update(Feedback).values(received_at=utcnow() - timedelta(days=40)))
+    stopping = threading.Event()
+    stopping.set()
+
+    assert erasure.anonymise_older(settings=settings, days=30, stop=stopping).items == 0
+    assert erasure.anonymise_older(settings=settings, days=30, chunks=1).items == erasure.RETENTION_CHUNK
+    with session_scope(settings.database_url) as session:
+        assert session.get_one(Feedback, ids[-1]).text.startswith(BUG)  # the next turn's
