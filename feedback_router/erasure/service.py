@@ -160,6 +160,7 @@ def anonymise(*, session: Session, ids: Iterable[int]) -> Erased:
     retitled = _clusters(session, clusters, traces)
     erased.clusters = len(retitled | clusters)
     erased.digests = _digests(session, set(item_ids), retitled, traces)
+    erased.outside += _published(session, set(item_ids), retitled)
     if trained:  # only a training example's text can be another item's evidence
         erased.evidence = _evidence(session, traces)
         erased.model_versions = _model_versions(session, traces)
@@ -244,6 +245,22 @@ def _clusters(session: Session, holding: set[int], traces: Traces) -> set[int]:
         if cluster.id in holding or cluster.id in retitled:
             cluster.synced_at = None  # its Jira issue follows: title and quotes
     return retitled
+
+
+def _published(session: Session, item_ids: set[int], clusters: set[int]) -> list[str]:
+    """The published digests that quote the items or name them or the clusters retitled: the forum
+    holds them, so they are listed, not changed (what was published stays as it was published)."""
+    found = []
+    out = (DigestStatus.published, DigestStatus.publishing)
+    for digest in session.scalars(select(Digest).where(Digest.status.in_(out)).order_by(Digest.id)):
+        sections = digest.sections or {}
+        entries = [
+            *((sections.get("praise") or {}).get("quotes") or []),
+            *(e for part in ("themes", "in_progress", "shipped") for e in sections.get(part) or []),
+        ]
+        if any(e.get("feedback_id") in item_ids or e.get("cluster_id") in clusters for e in entries):
+            found.append(f"digest {digest.id} {digest.published_url or '(being published now)'}")
+    return found
 
 
 def _digests(session: Session, item_ids: set[int], clusters: set[int], traces: Traces) -> int:

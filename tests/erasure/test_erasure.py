@@ -239,8 +239,24 @@ def test_a_delivery_already_outside_is_listed_to_erase_there(settings, api, auth
                 external_url="https://jira.example.org/browse/FR-7",
             )
         )
+        quoted = {"praise": {"count": 1, "quotes": [{"feedback_id": bug, "text": BUG, "author": NAME}]}}
+        published = Digest(
+            language="en",
+            period_start=utcnow() - timedelta(days=7),
+            period_end=utcnow(),
+            title="You said, we did",
+            markdown=f"> {BUG} — {NAME}",
+            sections=quoted,
+            status="published",
+            published_url="https://forum.example.org/t/digest/9",
+        )
+        session.add(published)
+        session.flush()
+        digest_id = published.id
     erased = api.delete(f"/v1/authors/forum/{HANDLE}", headers=auth["admin"]).json()
-    assert erased["outside"] == ["jira:FR https://jira.example.org/browse/FR-7"]
+    # Listed, not changed: what was published stays as it was published.
+    published_at = f"digest {digest_id} https://forum.example.org/t/digest/9"
+    assert erased["outside"] == ["jira:FR https://jira.example.org/browse/FR-7", published_at]
     with session_scope(settings.database_url) as session:
         ticket = session.scalar(select(Ticket))
         assert (ticket.title, ticket.body) == (MARKER, f"> {MARKER}\n\nAuthor: {MARKER}")
