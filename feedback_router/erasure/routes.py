@@ -24,7 +24,8 @@ def erase_author(
     every copy of their words (tickets, notices, cluster titles, unpublished digests, evidence).
 
     Answers what was erased, per kind; an author of whom nothing is held (or who was erased before)
-    gets zero counts, not an error. ``outside`` lists deliveries to erase in Jira, Slack or webhooks.
+    gets zero counts, not an error. ``outside`` lists what left before (Jira issues, Slack messages,
+    webhook deliveries, published digests): erase it there.
     """
     erased = service.erase_author(session=session, handle=handle, source=source.value)
     session.commit()
