@@ -16,6 +16,7 @@ from feedback_router import __version__, db, worker
 from feedback_router.clusters.routes import router as clusters_router
 from feedback_router.config import get_settings
 from feedback_router.digests.routes import router as digests_router
+from feedback_router.erasure.routes import router as erasure_router
 from feedback_router.errors import DomainError, Unavailable, field_messages
 from feedback_router.feedback.routes import router as feedback_router
 from feedback_router.health import router as health_router
@@ -208,6 +209,7 @@ def create_app(*, start_worker: bool = True) -> FastAPI:
         tickets_router,
         clusters_router,
         loopback_router,
+        erasure_router,
         health_router,
         web_router,
     )

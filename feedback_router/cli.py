@@ -1,4 +1,4 @@
-"""The feedback-router command: serve, worker, import, classify, route, routes, eval, migrate, apikey."""
+"""The feedback-router command: serve, worker, import, classify, route, eval, erase, migrate, apikey, user."""
 
 import contextlib
 import json
@@ -682,6 +682,37 @@ def digest(
         raise typer.Exit(1)  # cron reports it
     else:
         typer.echo(f"review it (GET /v1/digests/{row.id}) and approve it (POST /v1/digests/{row.id}/approve)")
+
+
+@app.command()
+def erase(
+    author: Annotated[str, typer.Option(help="The author's handle, as the items hold it (exact)")],
+    source: Annotated[
+        Source | None, typer.Option(help="Only this source's author (default: the handle on every source)")
+    ] = None,
+) -> None:
+    """Erase what the service holds about an author (their words, name, e-mail and links, everywhere);
+    counts stay. Prints what was erased per kind; running it again erases nothing more."""
+    from feedback_router.erasure.service import erase_author
+
+    settings = _settings()
+    handle = author.strip()
+    if not handle or len(handle) > 200 or "\x00" in handle:
+        raise fail("--author needs a handle of 1 to 200 characters, without NUL")
+    if settings.auto_migrate:
+        _migrate(settings)
+    with session_scope(settings.database_url) as session:
+        erased = erase_author(session=session, handle=handle, source=source.value if source else None)
+    where = f"on {source.value}" if source else "on every source"
+    if not erased.items and not erased.parts:
+        typer.echo(f"nothing held about {handle} {where} (never seen, or erased before)")
+        return
+    counts = ", ".join(f"{name.replace('_', ' ')} {count}" for name, count in erased.counts().items())
+    typer.echo(f"erased {handle} {where}: {counts}")
+    if erased.outside:
+        typer.echo("delivered outside this service before; erase them there:")
+        for delivery in erased.outside:
+            typer.echo(f"  {delivery}")
 
 
 @app.command()

@@ -129,6 +129,10 @@ class Settings(BaseSettings):
         description="Ticket statuses that mean work has not started (any case), comma-separated",
     )
 
+    retention_days: int | None = Field(
+        default=None, ge=1, description="Items older than this many days are anonymised; unset: kept"
+    )
+
     def link(self, path: str) -> str:
         """An address of this service as people reach it; ``path`` starts with a slash."""
         return str(self.public_url).rstrip("/") + path

@@ -20,6 +20,7 @@ from feedback_router.clusters.service import recluster_when_due
 from feedback_router.clusters.sync import link_merged, link_reports, update_clusters
 from feedback_router.config import Settings, get_settings
 from feedback_router.db import session_scope
+from feedback_router.erasure.service import sweep as retention
 from feedback_router.feedback.processing import process_pending
 from feedback_router.loopback.service import sweep as close_the_loop
 from feedback_router.routing import live
@@ -77,7 +78,8 @@ class Processor:
         self, settings: Settings, max_batches: int = 1_000_000, stop: threading.Event | None = None
     ) -> int:
         """Process batches until none is due (or ``stop`` is set), then make the deliveries that are due,
-        poll Jira for ticket statuses when its turn came and send the author notices that are due.
+        poll Jira for ticket statuses when its turn came, send the author notices that are due and
+        anonymise items past ``RETENTION_DAYS`` when that turn came.
 
         Returns the number of processing jobs claimed.
         """
@@ -95,6 +97,7 @@ class Processor:
         deliver(settings, max_batches, stop)
         close_the_loop(settings)  # Jira polled when its turn came, thanks sent when due
         recluster_when_due(settings)
+        retention(settings, stop)
         return total
 
 

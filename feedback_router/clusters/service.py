@@ -163,7 +163,8 @@ def retitle(session: Session, team: str) -> None:
     open_clusters = session.scalars(
         select(Cluster).where(Cluster.team == team, Cluster.status == ClusterStatus.open).order_by(Cluster.id)
     ).all()
-    texts = [[m.text for m in items(session, c.id)] for c in open_clusters]
+    # An erased item's marker is no key phrase (erasure).
+    texts = [[m.text for m in items(session, c.id) if m.erased_at is None] for c in open_clusters]
     for cluster, phrases in zip(open_clusters, key_phrases(texts, k=4), strict=True):
         if phrases and not cluster.title_locked:
             title = ", ".join(phrases)[:200]

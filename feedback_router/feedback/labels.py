@@ -116,12 +116,13 @@ def _store(session: Session, item: Feedback, task: str, value: str, api_key_id: 
 def training_examples(*, session: Session) -> dict[str, list[tuple[str, str]]]:
     """Every correction as (text, label) per task that has a head: the community's own training data.
 
-    Managers' team choices are kept as examples too, but no head learns from them (yet).
+    Managers' team choices are kept as examples too, but no head learns from them (yet). An erased
+    item's labels stay as counts but teach nothing: its text is gone.
     """
     rows = session.execute(
         select(FeedbackLabel.task, Feedback.text, FeedbackLabel.value)
         .join(Feedback, Feedback.id == FeedbackLabel.feedback_id)
-        .where(FeedbackLabel.task.in_(TASKS))
+        .where(FeedbackLabel.task.in_(TASKS), Feedback.erased_at.is_(None))
         .order_by(FeedbackLabel.id)
     )
     examples: dict[str, list[tuple[str, str]]] = {}

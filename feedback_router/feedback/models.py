@@ -51,11 +51,13 @@ class Feedback(Base):
     external_id: Mapped[str | None] = mapped_column(String(200))
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     language: Mapped[str | None] = mapped_column(String(16))
     meta: Mapped[dict[str, str]] = mapped_column("metadata", JSON, default=dict)
     # Who sent it in for the author: a user, an API key or a Slack member (see auth.Caller).
     forwarded_by: Mapped[str | None] = mapped_column(String(200))
+    # When its author's data was erased (on request, or by retention): text replaced, author cleared.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     status: Mapped[str] = mapped_column(String(16), default=FeedbackStatus.received, index=True)
     failure_reason: Mapped[str | None] = mapped_column(Text)

@@ -166,6 +166,10 @@ def _apply(
     if item is None:  # deleted meanwhile: nothing to do
         job.status = JobStatus.done
         return
+    if item.erased_at is not None:  # erased meanwhile: what was read is not to be stored
+        item.status, item.processed_at = FeedbackStatus.processed, utcnow()
+        job.status, job.lease_token = JobStatus.done, None
+        return
     _label(item, result)
     # A corrected kind, or a team chosen by hand, keeps the item whole.
     if result.parts and "kind" not in (item.corrected or {}) and item.route_rule != MANUAL:

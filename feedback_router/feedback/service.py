@@ -131,7 +131,10 @@ def list_page(
     for column, value in given.items():
         query = query.where(getattr(Feedback, column) == value)
     if since is not None:
-        query = query.where(or_(Feedback.received_at > since, Feedback.processed_at > since))
+        # An erased item counts as changed: a client that keeps copies hears that it must forget them.
+        query = query.where(
+            or_(Feedback.received_at > since, Feedback.processed_at > since, Feedback.erased_at > since)
+        )
     if cursor:
         last = decode_cursor(cursor)
         query = query.where(Feedback.id > last if oldest_first else Feedback.id < last)
