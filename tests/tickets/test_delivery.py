@@ -16,6 +16,7 @@ from feedback_router.tickets.models import Delivery, Ticket
 from feedback_router.worker import deliver
 from integrations.webhook import verify_signature
 from tests.fakes.server import Hang, Reply
+from tests.integrations.pii_cases import leaked
 from tests.routing.helpers import labelled, write
 
 ROUTES = """\
@@ -107,6 +108,40 @@ def test_a_routed_item_becomes_one_jira_issue_and_one_slack_message(wired, fake_
     assert tickets["jira:FR"].delivery == Delivery.delivered and tickets["jira:FR"].external_key == issue.key
     assert tickets["jira:FR"].external_url.endswith(f"/browse/{issue.key}")
     assert tickets["slack:#feedback"].delivery == Delivery.delivered
+
+
+@pytest.mark.parametrize(
+    ("case", "text"),
+    [
+        (  # the title's cut (80 characters) falls inside the IBAN, then inside the phone number
+            "DE89 3704 0044 0532 0130 00",
+            "Export to PDF crashes every time I try it. Bitte um Erstattung auf DE89 3704 0044 0532 0130 00",
+        ),
+        (
+            "0171 2345678",
+            "Export to PDF crashes every time I try it with big files. Ruf an unter 0171 2345678, bitte",
+        ),
+    ],
+)
+def test_personal_data_cut_in_half_by_the_title_never_leaves(wired, fake_jira_cloud, fake_slack, case, text):
+    item = bug(wired, text)
+    deliver(wired)
+
+    [issue] = fake_jira_cloud.issues
+    summary, description = (
+        issue.fields["summary"],
+        json.dumps(issue.fields["description"], ensure_ascii=False),
+    )
+    [message] = fake_slack.messages
+    for sent in (
+        summary,
+        description,
+        json.dumps(message, ensure_ascii=False),
+        tickets_of(wired, item)["jira:FR"].title,
+    ):
+        assert leaked(case, sent) == [], sent
+    assert summary.startswith("Export to PDF crashes")
+    assert "[iban]" in description or "[phone]" in description  # the whole text went, redacted
 
 
 def test_429_then_success_makes_one_issue_after_waiting_retry_after(wired, fake_jira_cloud):
