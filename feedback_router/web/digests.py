@@ -50,7 +50,9 @@ def _period(language: str, digest: DigestSummary) -> str:
 
 @router.get("/digests", response_class=HTMLResponse)
 def digests_page(
-    request: Request, viewer: Viewer = Depends(manager), session: Session = Depends(get_session)
+    request: Request,
+    viewer: Viewer = Depends(manager),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     """Every digest, newest first, and the form that drafts a new one (default: last week)."""
     digests = [
@@ -76,7 +78,7 @@ def digest_page(
     request: Request,
     digest_id: int,
     viewer: Viewer = Depends(manager),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     """One digest: the preview (HTML the service renders from the Markdown, raw HTML off), the
     Markdown to edit while it is a draft, and the steps that apply to its status."""

@@ -64,7 +64,7 @@ def login(
     password: Annotated[str, Form()] = "",
     key: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/inbox",
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     """Sign in with a username and password, or with an API key; the cookie holds a session token."""
     if not form_csrf_ok(csrf, request.cookies.get(LOGIN_CSRF_COOKIE)):
@@ -92,7 +92,9 @@ def login(
 
 @router.post("/logout")
 def logout(
-    request: Request, csrf: Annotated[str, Form()] = "", session: Session = Depends(get_session)
+    request: Request,
+    csrf: Annotated[str, Form()] = "",
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     found = browser_session(request, session)
     if found is not None and form_csrf_ok(csrf, found[0].csrf_token):
@@ -137,7 +139,7 @@ def inbox(
     request: Request,
     id: int | None = None,
     viewer: Viewer = Depends(manager),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     """New feedback as it arrives (the page asks /inbox/rows every few seconds), with filters."""
     filters = _filters(request)
@@ -162,7 +164,7 @@ def inbox_rows(
     request: Request,
     changed_since: Annotated[datetime, Query()],
     viewer: Viewer = Depends(manager),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     """The inbox rows that arrived or changed since a moment: the page puts them in place."""
     filters = _filters(request).model_copy(update={"changed_since": changed_since})
