@@ -25,7 +25,7 @@ of personal data that leaves, it does not prove there is none.
 The phone patterns are kept here rather than taken from ``phonenumbers``' matcher because they measured
 better on our cases (``python -m benchmarks.redaction``): the matcher, with Germany as the default
 region, missed North American numbers written without ``+1`` and took article and URL digits for
-numbers, at about 17 times the cost.
+numbers, and took about ten times as long.
 """
 
 from __future__ import annotations
