@@ -15,6 +15,8 @@ from typing import Annotated, Literal, Protocol, runtime_checkable
 
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 
+from integrations.redact import redact_then_cut
+
 __all__ = [
     "CommunityPublisher",
     "LabelValue",
@@ -34,10 +36,14 @@ SUMMARY_MAX = 255  # Jira's limit, a sensible one for any tracker
 
 
 def _single_line(value: str) -> str:
-    """Collapse whitespace (trackers reject newlines in summaries) and cut to SUMMARY_MAX."""
+    """Collapse whitespace (trackers reject newlines in summaries) and cut to SUMMARY_MAX.
+
+    A summary that has to be cut is redacted first, whatever the sink's setting: cut, half an IBAN
+    or phone number would pass a redacting sink unrecognised.
+    """
     value = " ".join(value.split())
     if len(value) > SUMMARY_MAX:
-        value = value[: SUMMARY_MAX - 1].rstrip() + "…"
+        value = redact_then_cut(value, SUMMARY_MAX)
     if not value:
         raise ValueError("summary must not be empty")
     return value
@@ -56,7 +62,8 @@ class TicketRequest(BaseModel):
     Attributes:
         ref: our id for the subject, used as a label on the ticket (``"fr-42"``); it makes the ticket
             findable after an unclear failure (:meth:`TicketSink.find`). Sinks always add it.
-        summary: one line; whitespace is collapsed and it is cut to 255 characters.
+        summary: one line; whitespace is collapsed, and one longer than 255 characters is redacted
+            and cut (:func:`~integrations.redact.redact_then_cut`).
         description: plain text with a little Markdown: blank lines separate paragraphs, lines
             starting with ``> `` are a quote, lines starting with ``- `` or ``* `` a bullet list.
         labels: further labels (``"feedback-router"``, ``"kind:bug"``), no whitespace.

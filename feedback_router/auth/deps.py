@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 
 
 def get_session() -> Iterator[Session]:
+    """The request's unit of work. Declare it as ``Depends(get_session, scope="function")``: committed
+    before the response is sent. FastAPI's default scope commits after the client has its answer, so a
+    202 could precede a failed commit, and a browser following the sign-in redirect could come back
+    before its session row is there (sent back to sign in)."""
     with session_scope(get_settings().database_url) as session:
         yield session
 
@@ -72,7 +76,7 @@ def caller(request: Request, session: Session) -> ApiKey:
 def require(role: Role) -> Callable[..., ApiKey]:
     """A dependency that admits keys of ``role`` or a higher one (admin > manager > forwarder)."""
 
-    def check(request: Request, session: Session = Depends(get_session)) -> ApiKey:
+    def check(request: Request, session: Session = Depends(get_session, scope="function")) -> ApiKey:
         key = caller(request, session)
         if not key.allows(role):
             raise HTTPException(

@@ -38,7 +38,7 @@ def _detail(session: Session, cluster_id: int) -> ClusterDetail:
 
 @router.get("", response_model=list[ClusterRead])
 def list_clusters(
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     status: ClusterStatus | None = None,
     team: str | None = None,
     since: Moment | None = None,
@@ -49,26 +49,32 @@ def list_clusters(
 
 
 @router.get("/{cluster_id}", response_model=ClusterDetail)
-def get_cluster(cluster_id: Id, session: Session = Depends(get_session)) -> ClusterDetail:
+def get_cluster(cluster_id: Id, session: Session = Depends(get_session, scope="function")) -> ClusterDetail:
     return _detail(session, cluster_id)
 
 
 @router.post("/{cluster_id}/merge", response_model=ClusterDetail)
-def merge(cluster_id: Id, body: MergeIn, session: Session = Depends(get_session)) -> ClusterDetail:
+def merge(
+    cluster_id: Id, body: MergeIn, session: Session = Depends(get_session, scope="function")
+) -> ClusterDetail:
     target = service.merge(session=session, cluster_id=cluster_id, into=body.into)
     session.flush()
     return _detail(session, target.id)
 
 
 @router.post("/{cluster_id}/split", response_model=ClusterDetail, status_code=201)
-def split(cluster_id: Id, body: SplitIn, session: Session = Depends(get_session)) -> ClusterDetail:
+def split(
+    cluster_id: Id, body: SplitIn, session: Session = Depends(get_session, scope="function")
+) -> ClusterDetail:
     new = service.split(session=session, cluster_id=cluster_id, feedback_ids=body.feedback_ids)
     session.flush()
     return _detail(session, new.id)
 
 
 @router.patch("/{cluster_id}", response_model=ClusterDetail)
-def rename(cluster_id: Id, body: ClusterPatch, session: Session = Depends(get_session)) -> ClusterDetail:
+def rename(
+    cluster_id: Id, body: ClusterPatch, session: Session = Depends(get_session, scope="function")
+) -> ClusterDetail:
     service.rename(session=session, cluster_id=cluster_id, title=body.title)
     session.flush()
     return _detail(session, cluster_id)

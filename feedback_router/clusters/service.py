@@ -26,6 +26,7 @@ from feedback_router.errors import Conflict, InvalidInput, NotFound
 from feedback_router.feedback.models import Feedback
 from feedback_router.tickets.models import Ticket
 from feedback_router.tickets.service import make_title
+from integrations.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -163,8 +164,10 @@ def retitle(session: Session, team: str) -> None:
     open_clusters = session.scalars(
         select(Cluster).where(Cluster.team == team, Cluster.status == ClusterStatus.open).order_by(Cluster.id)
     ).all()
+    # Redacted first: the name in an e-mail address that all of a cluster's reports repeat would
+    # otherwise be its most distinctive phrase, and the title leaves with the cluster's ticket.
     # An erased item's marker is no key phrase (erasure).
-    texts = [[m.text for m in items(session, c.id) if m.erased_at is None] for c in open_clusters]
+    texts = [[redact(m.text) for m in items(session, c.id) if m.erased_at is None] for c in open_clusters]
     for cluster, phrases in zip(open_clusters, key_phrases(texts, k=4), strict=True):
         if phrases and not cluster.title_locked:
             title = ", ".join(phrases)[:200]

@@ -36,7 +36,7 @@ from feedback_router.digests.schemas import DigestSections, Praise, Quote, Theme
 from feedback_router.feedback.models import Feedback
 from feedback_router.tickets.models import Ticket
 from feedback_router.tickets.service import make_title
-from integrations.redact import redact
+from integrations.redact import redact_then_cut
 
 TOP_THEMES = 5
 MAX_WORK_ITEMS = 10
@@ -55,14 +55,6 @@ def said_at() -> ColumnElement[datetime]:
 
 def _community(community: str | None) -> list[ColumnElement[bool]]:
     return [] if community is None else [Feedback.meta["community"].as_string() == community]
-
-
-def _clean(text: str, limit: int) -> str:
-    """Member text for a public digest: one line, personal data redacted, cut at a word."""
-    text = " ".join(redact(text).split())
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:.") + "…"
 
 
 def gather(
@@ -160,7 +152,7 @@ def _themes(
     themes = [
         Theme(
             cluster_id=cluster_id,
-            title=_clean(clusters.loaded[cluster_id].title or f"cluster {cluster_id}", 120),
+            title=redact_then_cut(clusters.loaded[cluster_id].title or f"cluster {cluster_id}", 120),
             count=count,
             previous_count=previous.get(cluster_id, 0),
         )
@@ -210,7 +202,7 @@ def _work_items(
             if item.cluster_id is None:
                 lone: Subject = (None, item.id)
                 by_subject.setdefault(lone, ticket)
-                titles[lone] = _clean(make_title(item.text), 120)
+                titles[lone] = make_title(item.text)
                 continue
             if not item_tickets_count_for_clusters:
                 continue
@@ -219,7 +211,7 @@ def _work_items(
             continue
         key: Subject = (cluster.id, None)
         by_subject.setdefault(key, ticket)
-        titles[key] = _clean(cluster.title or f"cluster {cluster.id}", 120)
+        titles[key] = redact_then_cut(cluster.title or f"cluster {cluster.id}", 120)
     reports = clusters.reports([cid for cid, _ in by_subject if cid is not None], community)
     work = [
         WorkItem(
@@ -308,7 +300,7 @@ def _shipped(
     work += [
         WorkItem(
             cluster_id=c.id,
-            title=_clean(c.title or f"cluster {c.id}", 120),
+            title=redact_then_cut(c.title or f"cluster {c.id}", 120),
             reports=reports.get(c.id, 0),
             status=None,
             changed_at=c.resolved_at,
@@ -342,8 +334,8 @@ def _praise(session: Session, community: str | None, start: datetime, end: datet
         quotes.append(
             Quote(
                 feedback_id=i.id,
-                text=_clean(i.text, QUOTE_LENGTH),
-                author=_clean(author, 80) if author else None,
+                text=redact_then_cut(i.text, QUOTE_LENGTH),
+                author=redact_then_cut(author, 80) if author else None,
             )
         )
     return Praise(count=count, quotes=quotes)

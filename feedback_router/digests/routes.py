@@ -23,7 +23,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.post("", status_code=201, response_model=DigestRead)
 def create(
-    digest_in: DigestCreate, session: Session = Depends(get_session), key: ApiKey = Depends(require_manager)
+    digest_in: DigestCreate,
+    session: Session = Depends(get_session, scope="function"),
+    key: ApiKey = Depends(require_manager),
 ) -> DigestRead:
     """Draft a digest of a period (default: the last 7 whole days, UTC) for one community or all."""
     digest = service.create(session=session, digest_in=digest_in, settings=get_settings(), api_key_id=key.id)
@@ -32,7 +34,7 @@ def create(
 
 @router.get("", response_model=list[DigestSummary], dependencies=[Depends(require_manager)])
 def list_digests(
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     status: DigestStatus | None = None,
     community: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -45,7 +47,7 @@ def list_digests(
 @router.get(
     "/{digest_id}", response_model=DigestRead, responses=ERRORS, dependencies=[Depends(require_manager)]
 )
-def read(digest_id: Id, session: Session = Depends(get_session)) -> DigestRead:
+def read(digest_id: Id, session: Session = Depends(get_session, scope="function")) -> DigestRead:
     """The digest, with HTML rendered from its current Markdown: the preview."""
     return service.read(service.get(session=session, digest_id=digest_id))
 
@@ -53,14 +55,18 @@ def read(digest_id: Id, session: Session = Depends(get_session)) -> DigestRead:
 @router.patch(
     "/{digest_id}", response_model=DigestRead, responses=ERRORS, dependencies=[Depends(require_manager)]
 )
-def edit(digest_id: Id, digest_in: DigestUpdate, session: Session = Depends(get_session)) -> DigestRead:
+def edit(
+    digest_id: Id, digest_in: DigestUpdate, session: Session = Depends(get_session, scope="function")
+) -> DigestRead:
     """Change a draft's title or Markdown."""
     return service.read(service.update_draft(session=session, digest_id=digest_id, digest_in=digest_in))
 
 
 @router.post("/{digest_id}/approve", response_model=DigestRead, responses=ERRORS)
 def approve(
-    digest_id: Id, session: Session = Depends(get_session), key: ApiKey = Depends(require_manager)
+    digest_id: Id,
+    session: Session = Depends(get_session, scope="function"),
+    key: ApiKey = Depends(require_manager),
 ) -> DigestRead:
     """Approve a draft as it stands; after this it can be published or exported, no longer edited."""
     return service.read(service.approve(session=session, digest_id=digest_id, api_key_id=key.id))
@@ -72,7 +78,7 @@ def approve(
     responses={**ERRORS, 502: {"description": "Discourse refused or did not answer; see last_error"}},
     dependencies=[Depends(require_manager)],
 )
-def publish(digest_id: Id, session: Session = Depends(get_session)) -> DigestRead:
+def publish(digest_id: Id, session: Session = Depends(get_session, scope="function")) -> DigestRead:
     """Publish an approved digest to Discourse as a new topic."""
     return service.read(service.publish(session=session, digest_id=digest_id, settings=get_settings()))
 
@@ -80,7 +86,7 @@ def publish(digest_id: Id, session: Session = Depends(get_session)) -> DigestRea
 @router.get("/{digest_id}/export", responses=ERRORS, dependencies=[Depends(require_manager)])
 def export(
     digest_id: Id,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     file_format: Annotated[Literal["md", "html"], Query(alias="format")] = "md",
 ) -> Response:
     """Download an approved digest as Markdown or as an HTML page."""

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/authors", tags=["erasure"], dependencies=[Depends
 def erase_author(
     source: Source,
     handle: Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\x00]+$")],
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Erased:
     """Anonymise everything held about the author ``handle`` of ``source``: their items and parts, and
     every copy of their words (tickets, notices, cluster titles, unpublished digests, evidence).

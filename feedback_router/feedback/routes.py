@@ -40,7 +40,7 @@ require_forwarder = require(Role.forwarder)
 def submit(
     feedback_in: FeedbackCreate,
     response: Response,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     key: ApiKey = Depends(require_forwarder),
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> FeedbackAccepted:
@@ -59,7 +59,7 @@ def submit(
 @router.post("/batch", response_model=BatchResult)
 def submit_batch(
     items: Annotated[list[Any], Body(embed=True)],
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     key: ApiKey = Depends(require_forwarder),
 ) -> BatchResult:
     """Store up to 1,000 items; each is accepted, a duplicate, or rejected with its reasons."""
@@ -107,7 +107,7 @@ def submit_batch(
 def correct_labels(
     feedback_id: Id,
     labels_in: LabelsIn,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     key: ApiKey = Depends(require_manager),
 ) -> FeedbackRead:
     """Correct kind, sentiment, abuse or topic; the correction is kept as a training example."""
@@ -123,14 +123,14 @@ def correct_labels(
 
 
 @router.get("/{feedback_id}", response_model=FeedbackRead, dependencies=[Depends(require(Role.manager))])
-def read(feedback_id: Id, session: Session = Depends(get_session)) -> FeedbackRead:
+def read(feedback_id: Id, session: Session = Depends(get_session, scope="function")) -> FeedbackRead:
     return service.read_many(session, [service.get(session=session, feedback_id=feedback_id)])[0]
 
 
 @router.get("", response_model=FeedbackPage, dependencies=[Depends(require(Role.manager))])
 def list_feedback(
     filters: Annotated[FeedbackFilter, Query()],
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> FeedbackPage:

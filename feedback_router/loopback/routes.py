@@ -45,7 +45,7 @@ def jira_webhook(
     body: bytes = Depends(raw_body),
     signature: Annotated[str | None, Header(alias="X-Hub-Signature")] = None,
     delivery_id: Annotated[str | None, Header(alias="X-Atlassian-Webhook-Identifier")] = None,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> JiraWebhookResult:
     """An issue changed in Jira: its status reaches our tickets, once per delivery. Answers 200 for
     deliveries it ignores too (Jira retries anything else)."""
@@ -78,7 +78,7 @@ def discourse_webhook(
     body: bytes = Depends(raw_body),
     signature: Annotated[str | None, Header(alias="X-Discourse-Event-Signature")] = None,
     event: Annotated[str | None, Header(alias="X-Discourse-Event")] = None,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> DiscourseWebhookResult:
     """A new forum post becomes a feedback item (202), processed like one sent to the API."""
     settings = get_settings()
@@ -113,7 +113,7 @@ def slack_actions(
     body: bytes = Depends(raw_body),
     timestamp: Annotated[str | None, Header(alias="X-Slack-Request-Timestamp")] = None,
     signature: Annotated[str | None, Header(alias="X-Slack-Signature")] = None,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     """Slack's interactivity: the message shortcut forwards a message as a feedback item; where it was
     routed is answered in its thread later, by a worker. Other interactions are acknowledged and ignored."""
@@ -137,7 +137,7 @@ def slack_actions(
 
 @router.get("/v1/notices", response_model=NoticePage, dependencies=[Depends(require_manager)])
 def list_notices(
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     status: NoticeStatus | None = None,
     channel: notices.Channel | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -152,7 +152,9 @@ def list_notices(
 
 @router.post("/v1/notices/{notice_id}/done", response_model=NoticeRead)
 def notice_done(
-    notice_id: Id, session: Session = Depends(get_session), key: ApiKey = Depends(require_manager)
+    notice_id: Id,
+    session: Session = Depends(get_session, scope="function"),
+    key: ApiKey = Depends(require_manager),
 ) -> NoticeRead:
     """The author was answered by hand."""
     read = notices.mark_done(session=session, notice_id=notice_id, by=key.name)

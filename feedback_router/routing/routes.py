@@ -40,7 +40,7 @@ class ReloadResult(BaseModel):
 
 @router.get("/v1/triage", response_model=FeedbackPage, dependencies=[Depends(require(Role.manager))])
 def triage(
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> FeedbackPage:
@@ -55,7 +55,7 @@ def triage(
 def route_by_hand(
     feedback_id: Id,
     route_in: RouteIn,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     key: ApiKey = Depends(require_manager),
 ) -> FeedbackRead:
     """Send an item to a team, from triage or from another team; kept as a labelled example.
@@ -80,7 +80,9 @@ def route_by_hand(
 
 @router.get("/v1/forwarded/{feedback_id}", response_model=ForwardResult)
 def forwarded(
-    feedback_id: Id, session: Session = Depends(get_session), key: ApiKey = Depends(require_forwarder)
+    feedback_id: Id,
+    session: Session = Depends(get_session, scope="function"),
+    key: ApiKey = Depends(require_forwarder),
 ) -> ForwardResult:
     """Where an item the caller forwarded went (forwarders see only their own; managers all)."""
     item = service.get(session=session, feedback_id=feedback_id)

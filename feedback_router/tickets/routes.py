@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1/tickets", tags=["tickets"], dependencies=[Depends
 
 @router.get("", response_model=list[TicketRead])
 def list_tickets(
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     team: str | None = None,
     delivery: Delivery | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -34,7 +34,7 @@ def list_tickets(
     response_model=TicketRead,
     responses={409: {"description": "The delivery has not failed"}},
 )
-def retry(ticket_id: Id, session: Session = Depends(get_session)) -> TicketRead:
+def retry(ticket_id: Id, session: Session = Depends(get_session, scope="function")) -> TicketRead:
     """Send a failed delivery again (after its cause was fixed): pending at once, attempts from zero."""
     ticket = TicketRead.model_validate(service.retry(session=session, ticket_id=ticket_id))
     session.commit()

@@ -10,17 +10,19 @@ from feedback_router.errors import Conflict, NotFound
 from feedback_router.feedback.models import Feedback
 from feedback_router.routing.rules import RouteDecision
 from feedback_router.tickets.models import Delivery, Ticket
+from integrations.redact import redact_then_cut
 
 BOARD = "board"
 TITLE_LENGTH = 80
 
 
 def make_title(text: str) -> str:
-    """The first line, cut at a word boundary."""
-    first = " ".join(text.split())
-    if len(first) <= TITLE_LENGTH:
-        return first
-    return first[: TITLE_LENGTH - 1].rsplit(" ", 1)[0] + "…"
+    """The title of a ticket, cluster or notice: the text redacted, on one line, cut at a word boundary.
+
+    Titles leave the service (Jira summaries, cluster titles, digests, thanks) and are cut, so they are
+    always redacted whole first: half a phone number would no longer be recognised at the sink.
+    """
+    return redact_then_cut(text, TITLE_LENGTH)
 
 
 def make_body(item: Feedback, decision: RouteDecision) -> str:

@@ -43,7 +43,7 @@ def clusters_page(
     team: str = "",
     since: str = "",
     viewer: Viewer = Depends(manager),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     """Open clusters by default, newest activity first; ``status=`` (empty) shows every state."""
     chosen_status = status if status in set(ClusterStatus) else None
@@ -69,7 +69,7 @@ def cluster_page(
     request: Request,
     cluster_id: Id,
     viewer: Viewer = Depends(manager),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     """A cluster's counts, trend, mix, quotes, tickets and items, with rename, merge and split."""
     try:

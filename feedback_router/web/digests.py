@@ -51,7 +51,9 @@ def _period(language: str, digest: DigestSummary) -> str:
 
 @router.get("/digests", response_class=HTMLResponse)
 def digests_page(
-    request: Request, viewer: Viewer = Depends(manager), session: Session = Depends(get_session)
+    request: Request,
+    viewer: Viewer = Depends(manager),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     """Every digest, newest first, and the form that drafts a new one (default: last week)."""
     digests = [
@@ -77,7 +79,7 @@ def digest_page(
     request: Request,
     digest_id: Id,
     viewer: Viewer = Depends(manager),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     """One digest: the preview (HTML the service renders from the Markdown, raw HTML off), the
     Markdown to edit while it is a draft, and the steps that apply to its status."""

@@ -34,7 +34,7 @@ def forward_page(request: Request, viewer: Viewer = Depends(forwarder)) -> HTMLR
 
 
 @router.get("/forward/send", response_class=HTMLResponse)
-def send_window(request: Request, session: Session = Depends(get_session)) -> HTMLResponse:
+def send_window(request: Request, session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     """The bookmarklet's window. Signed out, it keeps the forwarded text in the tab and asks to sign in."""
     viewer = signed_in(request, session, Role.forwarder)
     return render(request, "forward_send.html", viewer, bare=True)

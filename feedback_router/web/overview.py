@@ -44,7 +44,7 @@ def overview(
     request: Request,
     days: int = DEFAULT_PERIOD,
     viewer: Viewer = Depends(manager),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     """The last 7, 30 or 90 UTC days (today included)."""
     t = translator(language_of(request))

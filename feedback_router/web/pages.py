@@ -142,12 +142,12 @@ def _viewer(request: Request, session: Session, role: Role) -> Viewer:
     return viewer
 
 
-def manager(request: Request, session: Session = Depends(get_session)) -> Viewer:
+def manager(request: Request, session: Session = Depends(get_session, scope="function")) -> Viewer:
     """A page for managers and admins; anyone else is sent to sign in."""
     return _viewer(request, session, Role.manager)
 
 
-def forwarder(request: Request, session: Session = Depends(get_session)) -> Viewer:
+def forwarder(request: Request, session: Session = Depends(get_session, scope="function")) -> Viewer:
     """A page for anyone signed in, forwarders included (the bookmarklet's window)."""
     return _viewer(request, session, Role.forwarder)
 

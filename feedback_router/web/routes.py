@@ -86,7 +86,7 @@ def login(
     password: Annotated[str, Form()] = "",
     key: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/inbox",
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     """Sign in with a username and password, or with an API key; the cookie holds a session token.
 
@@ -127,7 +127,9 @@ def login(
 
 @router.post("/logout")
 def logout(
-    request: Request, csrf: Annotated[str, Form()] = "", session: Session = Depends(get_session)
+    request: Request,
+    csrf: Annotated[str, Form()] = "",
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     found = browser_session(request, session)
     if found is not None and form_csrf_ok(csrf, found[0].csrf_token):
@@ -178,7 +180,7 @@ def inbox(
     request: Request,
     id: Id | None = None,
     viewer: Viewer = Depends(manager),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     """New feedback as it arrives (the page asks /inbox/rows every few seconds), with filters."""
     filters = _filters(request)
@@ -203,7 +205,7 @@ def inbox_rows(
     request: Request,
     changed_since: Annotated[Moment, Query()],
     viewer: Viewer = Depends(manager),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     """The inbox rows that arrived or changed since a moment: the page puts them in place."""
     filters = _filters(request).model_copy(update={"changed_since": changed_since})

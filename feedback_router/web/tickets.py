@@ -30,7 +30,7 @@ def tickets(
     delivery: str | None = None,
     team: str | None = None,
     viewer: Viewer = Depends(manager),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     """Failed deliveries first, then the newest; filtered by delivery state and team."""
     delivery = delivery if delivery in STATES else None
@@ -59,7 +59,7 @@ def ticket_rows(
     request: Request,
     ids: Annotated[list[Id], Query(max_length=TICKETS_PAGE)],
     viewer: Viewer = Depends(manager),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     """The rows of these tickets as they are now: the page refreshes those still on their way."""
     found = service.list_tickets(session=session, team=None, ids=ids, limit=TICKETS_PAGE)

@@ -46,7 +46,9 @@ def known_topics(session: Session, settings: Settings) -> dict[str, str]:
 
 @router.get("/triage", response_class=HTMLResponse)
 def triage(
-    request: Request, viewer: Viewer = Depends(manager), session: Session = Depends(get_session)
+    request: Request,
+    viewer: Viewer = Depends(manager),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     """The oldest items in triage first, each with why it waits and the team its kind would go to."""
     settings = get_settings()

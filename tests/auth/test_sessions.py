@@ -1,16 +1,21 @@
 """Web sign-in: accounts with passwords or API keys, session cookies, CSRF, sign-out and expiry."""
 
+import ast
 import re
 from datetime import timedelta
+from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import update
 
+import feedback_router
 from feedback_router.auth import users
 from feedback_router.auth.deps import SESSION_COOKIE
 from feedback_router.auth.models import Role, WebSession
 from feedback_router.db import session_scope, utcnow
 from feedback_router.errors import Conflict, InvalidInput
+from tests.fakes.server import serve
 
 PASSWORD = "correct horse battery"
 
@@ -133,3 +138,35 @@ def test_forwarders_see_where_their_own_items_went_and_no_others(api, auth):
     }
     assert api.get(f"/v1/forwarded/{other}", headers=auth["forwarder"]).status_code == 404
     assert api.get(f"/v1/forwarded/{own}", headers=auth["manager"]).status_code == 200
+
+
+def test_every_route_commits_its_unit_of_work_before_the_response_is_sent():
+    """A 2xx means stored, and a browser that follows the sign-in redirect at once finds its session:
+    every ``Depends(get_session)`` has the scope that ends it before the response is sent."""
+    declared = []
+    for path in Path(feedback_router.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "Depends"
+                and node.args
+                and getattr(node.args[0], "id", None) == "get_session"
+            ):
+                scope = next((k.value for k in node.keywords if k.arg == "scope"), None)
+                declared.append((f"{path.name}:{node.lineno}", getattr(scope, "value", None)))
+    assert len(declared) > 40  # the API's and the web app's routes
+    assert [where for where, scope in declared if scope != "function"] == []
+
+
+def test_the_inbox_knows_a_session_the_moment_its_sign_in_answers(settings, anna):
+    """A browser follows the sign-in redirect at once; over a real socket the session must be stored
+    by then (it was not when the commit followed the response: the browser went back to sign in)."""
+    from feedback_router.app import create_app
+
+    with serve(create_app(start_worker=False), name="feedback-router") as url:
+        for _ in range(10):
+            with httpx.Client(base_url=url, timeout=30) as browser:
+                answer = sign_in(browser, username="anna", password=PASSWORD)
+                assert answer.status_code == 303 and answer.headers["location"] == "/inbox"
+                inbox = browser.get("/inbox", follow_redirects=False)
+                assert inbox.status_code == 200, inbox.headers.get("location")

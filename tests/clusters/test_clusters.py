@@ -14,6 +14,7 @@ from feedback_router.feedback.models import Feedback
 from feedback_router.tickets.models import Ticket
 from feedback_router.worker import deliver
 from tests.fakes.server import Reply
+from tests.integrations.pii_cases import leaked
 from tests.routing.helpers import labelled, write
 
 ROUTES = """\
@@ -95,6 +96,34 @@ def test_a_cluster_gets_one_issue_once_it_reaches_the_threshold_and_earlier_repo
         own = session.scalars(select(Ticket).where(Ticket.feedback_id == third, Ticket.sink == "jira")).all()
         assert own == []
     assert first  # the first two keep their own issues
+
+
+def test_a_cluster_title_cut_from_a_report_carries_no_half_of_its_phone_number(wired, fake_jira_cloud):
+    phone = "0171 2345678"  # the title's cut (80 characters) falls inside it
+    text = f"Export to PDF crashes every time I try it with big files. Ruf an unter {phone}, bitte"
+    first = report(wired, text, 0, seed=1)
+    for n in range(2, 4):
+        report(wired, f"Export to PDF crashes on page {n}", 0, seed=n)
+    deliver(wired)
+
+    cluster_issue = fake_jira_cloud.issues[-1]
+    assert cluster_issue.fields["summary"].startswith("[3 reports] Export to PDF crashes")
+    stored, sent = cluster_of(wired, first).title, json_text(cluster_issue.fields)
+    assert leaked(phone, stored) == [] and leaked(phone, sent) == [], (stored, sent)
+
+
+def test_key_phrase_titles_leave_out_personal_data_that_every_report_repeats(configure, wired):
+    from feedback_router.clusters.service import recluster
+
+    for n in range(3):
+        report(wired, f"Export crashes, write to jane.roe@example.org or call 0171 2345678 ({n})", 0, seed=n)
+    report(wired, "Login fails after the update", 1, seed=9)
+    with session_scope(wired.database_url) as session:
+        recluster(session=session, team="product", settings=wired)
+        titles = [c.title for c in session.scalars(select(Cluster).where(Cluster.status == "open"))]
+
+    assert any("export" in title for title in titles)  # titled by key phrases
+    assert not any(word in title for title in titles for word in ("jane", "roe", "example"))
 
 
 def json_text(value: object) -> str:

@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -86,6 +87,7 @@ class RecordedRequest:
     query: dict[str, list[str]]
     headers: dict[str, str]  # lower-case names
     body: bytes
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))  # when it arrived, complete
 
     def json(self) -> Any:
         """The body parsed as JSON."""

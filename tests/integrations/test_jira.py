@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import logging
 import socket
-import time
 import traceback
 from collections.abc import Iterator
 
@@ -169,11 +168,11 @@ def test_find_returns_the_oldest_duplicate_and_warns(
 
 
 def test_cloud_search_is_eventually_consistent(fake_jira_cloud: FakeJira) -> None:
-    fake_jira_cloud.search_lag = 0.3
+    fake_jira_cloud.search_lag = 3600  # hidden until the test lets the search catch up
     with JiraTicketSink(config_for(fake_jira_cloud)) as jira_sink:
         created = jira_sink.create(request_for())
         assert jira_sink.find("fr-42", "FR") is None
-        time.sleep(0.35)
+        fake_jira_cloud.search_lag = 0
         assert jira_sink.find("fr-42", "FR") == created
 
 
@@ -304,11 +303,9 @@ def test_a_hang_is_an_unclear_outcome_and_find_sees_the_issue_anyway(
 ) -> None:
     fake.script("POST", "/rest/api/*/issue", Hang(seconds=30))  # the fake stops when the client gives up
 
-    started = time.monotonic()
-    with pytest.raises(UnclearOutcomeError) as raised:
+    with pytest.raises(UnclearOutcomeError) as raised:  # raised at all: it gave up before the hang ended
         impatient_sink.create(request_for())
 
-    assert time.monotonic() - started < 3
     assert raised.value.retry_after == 5  # settle_seconds: Cloud search may lag behind the create
     assert "look the ticket up" in str(raised.value)
     found = impatient_sink.find("fr-42", "FR")

@@ -23,6 +23,10 @@ SCREENSHOTS = Path(
     os.environ.get("FR_SCREENSHOTS", Path(__file__).parents[2] / "test-artifacts" / "screenshots")
 )
 PASSWORD = "correct horse battery"
+# The bound on every wait for a condition (a page loaded, a text shown, a redirect followed). Waits end
+# as soon as the condition holds, so a generous bound costs nothing when things work; it only has to
+# outlast a 2-core CI machine that runs other tests and warms the model up at the same time.
+PATIENCE_MS = 120_000
 ROUTES = """\
 version: 2
 teams:
@@ -52,9 +56,10 @@ def playwright() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
         unavailable("Chromium", f"{CHROMIUM} is missing (Debian package 'chromium')")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError as exc:
         unavailable("Playwright", exc)
+    expect.set_options(timeout=PATIENCE_MS)  # expect() polls its condition; its own default bound is 5 s
     with sync_playwright() as running:
         yield running
 
@@ -85,6 +90,13 @@ def service(configure, routes_file: Path) -> Iterator[str]:  # type: ignore[no-u
         yield url
 
 
+def patient(context):  # type: ignore[no-untyped-def]
+    """A browser context whose waits (actions, navigations, events) are bounded by ``PATIENCE_MS``."""
+    context.set_default_timeout(PATIENCE_MS)
+    context.set_default_navigation_timeout(PATIENCE_MS)
+    return context
+
+
 @pytest.fixture
 def api_only(configure) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """The service without its worker (no model), with the account anna: for pages that process nothing."""
@@ -98,8 +110,9 @@ def api_only(configure) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def page(browser, service: str) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=service, locale="en-GB", viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(30_000)  # a 2-core machine warming the model up can be slow
+    context = patient(
+        browser.new_context(base_url=service, locale="en-GB", viewport={"width": 1400, "height": 900})
+    )
     page = context.new_page()
     yield page
     context.close()

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from playwright.sync_api import expect
 
 from tests.fakes.server import serve
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import PASSWORD, patient
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -63,7 +63,7 @@ def test_selected_text_is_forwarded_with_its_author_and_the_window_says_where_it
         page.evaluate(code)
     window = opened.value
     status = window.locator("#forward-status")
-    expect(status).to_have_text(re.compile(r"Forwarded as #\d+: bug report → product"), timeout=60_000)
+    expect(status).to_have_text(re.compile(r"Forwarded as #\d+: bug report → product"))
     shot(window, "forward-confirmation")
 
     item_id = int(re.search(r"#(\d+)", status.inner_text()).group(1))
@@ -81,13 +81,13 @@ def test_selected_text_is_forwarded_with_its_author_and_the_window_says_where_it
     }
 
     page.evaluate(code)  # the same words again, in the same small window: stored once
-    expect(status).to_contain_text("Already forwarded before.", timeout=30_000)
+    expect(status).to_contain_text("Already forwarded before.")
     listed = httpx.get(f"{service}/v1/feedback", headers=auth["manager"]).json()["items"]
     assert [i["id"] for i in listed if i["parent_id"] is None] == [item_id]
 
 
 def test_signed_out_the_text_waits_in_the_window_until_sign_in(page, browser, forum, service, auth):
-    with_session = browser.new_context(base_url=service)
+    with_session = patient(browser.new_context(base_url=service))
     try:
         signed = with_session.new_page()
         signed.goto("/forward")  # signed out: to sign in first
@@ -110,7 +110,7 @@ def test_signed_out_the_text_waits_in_the_window_until_sign_in(page, browser, fo
     window.get_by_label("Username").fill("anna")
     window.get_by_label("Password").fill(PASSWORD)
     window.get_by_role("button", name="Sign in").first.click()
-    expect(window.locator("#forward-status")).to_contain_text("→ product", timeout=60_000)
+    expect(window.locator("#forward-status")).to_contain_text("→ product")
     (item,) = httpx.get(f"{service}/v1/feedback", headers=auth["manager"]).json()["items"]
     assert "crashes every time I export a report to PDF" in item["text"]
     assert item["author"]["handle"] == "jonas_k"

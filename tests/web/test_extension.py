@@ -28,7 +28,7 @@ from starlette.routing import Route
 
 from feedback_router.feedback.schemas import FeedbackCreate, ForwardResult
 from tests.fakes.server import serve
-from tests.web.conftest import CHROMIUM, SCREENSHOTS
+from tests.web.conftest import CHROMIUM, SCREENSHOTS, patient
 
 pytestmark = pytest.mark.browser
 
@@ -172,11 +172,10 @@ def chrome(playwright, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ext
             f"--load-extension={EXTENSION}",
         ],
     )
+    patient(context)
     try:
         worker = (
-            context.service_workers[0]
-            if context.service_workers
-            else context.wait_for_event("serviceworker", timeout=15_000)
+            context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker")
         )
         assert worker.url.endswith("/background.js"), worker.url
         yield ExtendedChromium(context=context, worker=worker, extension_id=worker.url.split("/")[2])

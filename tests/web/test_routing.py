@@ -4,7 +4,7 @@ applied by an admin (and not offered to a manager), and a text's route explained
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import ROUTES
+from tests.web.conftest import ROUTES, patient
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -48,7 +48,7 @@ def test_the_rules_a_checked_file_an_applied_one_and_a_text_explained(signed_in,
     page.get_by_label("Text to try").fill(BUG)
     page.get_by_role("button", name="Explain the route").click()
     explanation = page.locator("#explanation")
-    expect(explanation.locator(".team")).to_have_text("product", timeout=60_000)
+    expect(explanation.locator(".team")).to_have_text("product")
     expect(explanation).to_contain_text("rule product-issues")
     expect(explanation.locator("dl")).to_contain_text("bug report")
     expect(explanation.locator(".trials li.held")).to_contain_text("product-issues: kind bug_report")
@@ -59,14 +59,14 @@ def test_the_rules_a_checked_file_an_applied_one_and_a_text_explained(signed_in,
     file.fill(renamed)
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Apply this file").click()
-    expect(page.locator("#flash")).to_contain_text("Applied: the new rules are in force now", timeout=15_000)
+    expect(page.locator("#flash")).to_contain_text("Applied: the new rules are in force now")
     expect(page.locator("tr[data-rule='praise-to-social']")).to_be_visible()
     assert routes_file.read_text(encoding="utf-8") == renamed
     assert routes_file.with_name("routes.yaml.bak").read_text(encoding="utf-8") == ROUTES
 
 
 def test_a_manager_checks_but_cannot_apply(browser, service, auth):
-    context = browser.new_context(base_url=service, locale="en-GB")
+    context = patient(browser.new_context(base_url=service, locale="en-GB"))
     page = context.new_page()
     try:
         page.goto("/routing")
