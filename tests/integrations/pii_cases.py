@@ -60,6 +60,7 @@ ORDINARY = [
     "See https://example.com/orders/01761234567 and https://example.com/v/2.3.1",
     "Screen 1920x1080 at 60 Hz, 16 GB RAM, 512 GB SSD",
     "Version 3.0.2 (Build 23456) auf Android 14",
+    "user@ alone and @handle are not addresses",
     "Kundennummer 1234567890 – bitte prüfen",
     "Lieferung an 10115 Berlin, Paket 00340434161234567890",
     "Fehlercode 0x80070005 seit Build 20231",

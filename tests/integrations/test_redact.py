@@ -60,25 +60,7 @@ def test_personal_data_is_replaced(text: str, expected: str) -> None:
     assert redact(text) == expected
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Version 2.3.1 crashes, 2.4.0-rc1 too; v10.4.12 is fine",
-        "Since the update on 2024-03-15 (15.03.2024, 03/15/2024) at 10:30",
-        "Seit dem 12.03.2024 um 14:00 Uhr geht der Export nicht mehr",
-        "Order 12345678 and order #100234567 are missing",
-        "Bestellnummer 100234567, Rechnung INV-2024-00042, Artikel 4711-0815",
-        "It costs $1,299.99 or €1.299,00 or 19,99 € inkl. 19 % MwSt",
-        "In 2024 I called 112 twice; ticket #4711 mentions 3 crashes",
-        "Nr. 0815 4711 ist keine Telefonnummer",
-        "ISBN 978-3-16-148410-0 and build 20240315123045",
-        "Reference 1234567812345678 and 4111111111111112 fail Luhn or issuer checks",
-        "Bad IBAN DE89370400440532013001 fails its checksum",
-        "See https://example.com/orders/01761234567 and https://example.com/v/2.3.1",
-        "Screen 1920x1080 at 60 Hz, 16 GB RAM, 512 GB SSD",
-        "user@ alone and @handle are not addresses",
-    ],
-)
+@pytest.mark.parametrize("text", [text for text in ORDINARY if text not in FALSE_POSITIVES])
 def test_numbers_that_are_not_personal_data_stay(text: str) -> None:
     assert redact(text) == text
 
@@ -103,11 +85,6 @@ def test_every_case_is_redacted_in_every_context(case: str) -> None:
     for context in CONTEXTS:
         text = context.format(case)
         assert leaked(case, redact(text)) == [], text
-
-
-@pytest.mark.parametrize("text", [text for text in ORDINARY if text not in FALSE_POSITIVES])
-def test_ordinary_numbers_and_iban_lookalikes_stay(text: str) -> None:
-    assert redact(text) == text
 
 
 @pytest.mark.parametrize("limit", CUT_LENGTHS)
