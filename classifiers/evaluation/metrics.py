@@ -96,5 +96,5 @@ def expected_calibration_error(confidence: Sequence[float], correct: Sequence[bo
     for index in np.unique(which):
         members = which == index
         gap = abs(float(correct_array[members].mean()) - float(confidence_array[members].mean()))
-        error += gap * members.mean()
+        error += gap * float(members.mean())
     return error
