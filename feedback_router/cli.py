@@ -477,7 +477,9 @@ def eval_(
     datasets: Annotated[
         Path | None,
         typer.Option(
-            "--datasets", help="Folder holding banking77/, clap_app_reviews/, tweeteval/ and germeval2018/"
+            "--datasets",
+            help="Folder holding banking77/, clap_app_reviews/, tweeteval/ and germeval2018/, and for "
+            "the unseen protocol nlbse2024_issues/ and omp_sentiment_de/ (research/issue14-data/prepare.py)",
         ),
     ] = None,
     json_file: Annotated[
@@ -503,6 +505,17 @@ def eval_(
     ] = None,
 ) -> None:
     """Measure the classifiers on public datasets against published results; prints a table.
+
+    Protocols, chosen with --task:
+
+    - 'unseen-*', the unseen community: the shipped default on labelled sets none of its training \
+data comes from (kind F1 on GitHub issues, sentiment EN and DE, abuse EN and DE, calibration as \
+1 - ECE with what triage holds back)
+
+    - 'clap-default-*': the shipped kind classifier on app reviews
+
+    - the others: heads trained on each task's own train split (banking77, clap, tweeteval, \
+germeval), and clustering ('*clustering*')
 
     Embeddings are cached on disk by model and text, so a second run takes seconds.
 

@@ -6,6 +6,8 @@ clap_app_reviews/clap_rq1_3000_reviews.csv             ...,review,category (with
 tweeteval/sentiment/{val,test}_{text,labels}.txt       one tweet / one integer label a line,
 tweeteval/offensive/{train,test}_{text,labels}.txt     names in mapping.txt (id<TAB>name)
 germeval2018/germeval2018.{training,test}.txt          text<TAB>coarse<TAB>fine, |LBR| = line break
+<name>/{train,test}.jsonl                              {"text": ..., "label": ...} a line: the sets
+                                                       normalised by research/issue14-data/prepare.py
 ```
 
 A missing file is a ``DatasetError`` that names it; nothing is downloaded. One set is ours and
@@ -125,6 +127,23 @@ def load_germeval(
             raise DatasetError(f"{path}:{number}: expected text<TAB>coarse<TAB>fine")
         texts.append(columns[0].replace("|LBR|", "\n"))
         labels.append(columns[1] if task == "coarse" else columns[2])
+    return Split(texts, labels)
+
+
+def load_normalised(root: Path | str, name: str, split: str) -> Split:
+    """A set normalised to our labels, one ``{"text": ..., "label": ...}`` object a line
+    (``research/issue14-data/prepare.py`` writes them from the published files)."""
+    path = _file(root, name, f"{split}.jsonl")
+    texts, labels = [], []
+    for number, line in enumerate(_lines(path), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            texts.append(str(row["text"]))
+            labels.append(str(row["label"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DatasetError(f"{path}:{number}: expected a JSON object with text and label") from exc
     return Split(texts, labels)
 
 

@@ -72,3 +72,29 @@ def average_f(gold: Labels, predicted: Labels) -> float:
     """
     precision, recall = _per_class(gold, predicted)
     return float(_f1(float(np.mean(precision)), float(np.mean(recall))))
+
+
+def expected_calibration_error(confidence: Sequence[float], correct: Sequence[bool], bins: int = 10) -> float:
+    """How far stated confidence is from the share of right answers: the mean over equal-width
+    confidence bins of |accuracy - mean confidence|, weighted by the bin's share of items (ECE).
+
+    Args:
+        confidence: each prediction's stated confidence, in [0, 1].
+        correct: whether that prediction was right.
+        bins: equal-width bins over [0, 1]; a confidence of exactly 1 falls in the last one.
+    """
+    confidence_array = np.asarray(confidence, dtype=float)
+    correct_array = np.asarray(correct, dtype=float)
+    if confidence_array.shape != correct_array.shape:
+        raise ValueError(f"{len(confidence)} confidences but {len(correct)} outcomes")
+    if not len(confidence_array):
+        raise ValueError("no predictions to score")
+    if np.any((confidence_array < 0) | (confidence_array > 1)):
+        raise ValueError("confidences must lie in [0, 1]")
+    which = np.minimum((confidence_array * bins).astype(int), bins - 1)
+    error = 0.0
+    for index in np.unique(which):
+        members = which == index
+        gap = abs(float(correct_array[members].mean()) - float(confidence_array[members].mean()))
+        error += gap * float(members.mean())
+    return error

@@ -39,11 +39,13 @@ from classifiers.evaluation.recipes import (
     RecipeHead,
     clean_tweet,
 )
+from classifiers.heads import HeadSet, Prediction
 
 FEW_SHOT_PER_CLASS = 8
 FEW_SHOT_SEEDS = (0, 1, 2, 3, 4)
 CV_FOLDS = 5
 CV_SEED = 0
+TRIAGE_BELOW = 0.5  # the packaged routing file's triage_below
 
 HeadFactory = Callable[[str], ClassifierMixin]
 
@@ -208,6 +210,108 @@ TASKS: tuple[Task, ...] = (
         splits=("cross-language",),
     ),
 )
+_UNSEEN = "the shipped default (seed sets only, nothing from this set or its source) on the set's {split}"
+_OMP = "One Million Posts (German newspaper forum, 3,598 posts, 52 % neutral; evaluation only)"
+_NLBSE = "NLBSE'24 issues (1,496 GitHub issues of 5 projects, a third each; evaluation only)"
+# The "unseen community" protocol: the shipped classifier on labelled sets none of its training
+# data comes from (classifiers/data/SOURCES.md). Bars from issue 14; calibration as 1 - ECE, so
+# that a higher score is better on every row.
+UNSEEN_TASKS: tuple[Task, ...] = (
+    *(
+        Task(
+            name=f"unseen-kind-{short}",
+            dataset="nlbse2024_issues",
+            metric=f"F1 {kind}",
+            protocol=f"{_UNSEEN.format(split='test')}: {_NLBSE}; {kind} against {kind}",
+            bar=bar,
+            scale=1.0,
+            splits=("nlbse/test",),
+        )
+        for short, kind, bar in (
+            ("bug", "bug_report", 0.50),
+            ("feature", "feature_request", 0.35),
+            ("question", "question", 0.65),
+        )
+    ),
+    Task(
+        name="unseen-kind-calibration",
+        dataset="nlbse2024_issues",
+        metric="1 - ECE of the kind confidence",
+        protocol=f"{_UNSEEN.format(split='test')}: {_NLBSE}; 10 confidence bins; the details say "
+        "how many right answers triage (confidence under 0.5) would hold back and how often the "
+        "items routed automatically are right",
+        bar=0.95,
+        scale=1.0,
+        splits=("nlbse/test",),
+    ),
+    Task(
+        name="unseen-sentiment-de-accuracy",
+        dataset="omp_sentiment_de",
+        metric="accuracy",
+        protocol=f"{_UNSEEN.format(split='test')}: {_OMP}; bar = majority share (0.518) + 0.05",
+        bar=0.568,
+        scale=1.0,
+        splits=("omp/test",),
+    ),
+    Task(
+        name="unseen-sentiment-de-macro-f1",
+        dataset="omp_sentiment_de",
+        metric="macro F1",
+        protocol=f"{_UNSEEN.format(split='test')}: {_OMP}",
+        bar=0.60,
+        scale=1.0,
+        splits=("omp/test",),
+    ),
+    Task(
+        name="unseen-sentiment-de-calibration",
+        dataset="omp_sentiment_de",
+        metric="1 - ECE of the sentiment confidence",
+        protocol=f"{_UNSEEN.format(split='test')}: {_OMP}; 10 confidence bins",
+        bar=0.95,
+        scale=1.0,
+        splits=("omp/test",),
+    ),
+    Task(
+        name="unseen-sentiment-en-accuracy",
+        dataset="tweeteval",
+        metric="accuracy",
+        protocol=f"{_UNSEEN.format(split='test')}: TweetEval sentiment test (12,284 tweets); "
+        "bar = majority share (0.483) + 0.05",
+        bar=0.533,
+        scale=1.0,
+        splits=("tweeteval/sentiment/test",),
+    ),
+    Task(
+        name="unseen-sentiment-en-macro-f1",
+        dataset="tweeteval",
+        metric="macro F1",
+        protocol=f"{_UNSEEN.format(split='test')}: TweetEval sentiment test (12,284 tweets)",
+        bar=0.60,
+        scale=1.0,
+        splits=("tweeteval/sentiment/test",),
+    ),
+    Task(
+        name="unseen-abuse-en",
+        dataset="tweeteval",
+        metric="macro F1",
+        protocol=f"{_UNSEEN.format(split='test')}: TweetEval offensive test (860 tweets); "
+        "bar = the published FastText trained on the task's own train split",
+        bar=0.734,
+        scale=1.0,
+        splits=("tweeteval/offensive/test",),
+    ),
+    Task(
+        name="unseen-abuse-de",
+        dataset="germeval2018",
+        metric="Average-F",
+        protocol=f"{_UNSEEN.format(split='test')}: GermEval 2018 test (3,532 tweets), abusive against "
+        "OFFENSE; bar = the task's median run, trained on its own train split",
+        bar=0.6915,
+        scale=1.0,
+        splits=("germeval2018/test",),
+    ),
+)
+TASKS = (*TASKS, *UNSEEN_TASKS)
 TASKS_BY_NAME = {task.name: task for task in TASKS}
 
 _SPLITS: dict[str, Callable[[Path], datasets.Split]] = {
@@ -221,6 +325,8 @@ _SPLITS: dict[str, Callable[[Path], datasets.Split]] = {
     "germeval2018/train": lambda root: datasets.load_germeval(root, "train"),
     "germeval2018/test": lambda root: datasets.load_germeval(root, "test"),
     "cross-language": lambda root: datasets.load_cross_language(),  # ships with the package
+    "nlbse/test": lambda root: datasets.load_normalised(root, "nlbse2024_issues", "test"),
+    "omp/test": lambda root: datasets.load_normalised(root, "omp_sentiment_de", "test"),
 }
 
 
@@ -382,7 +488,8 @@ class _Run:
         self.head = head
         self.on_progress = on_progress
         self.splits: dict[str, datasets.Split] = {}
-        self._kinds: dict[str, list[str]] = {}
+        self._shipped: dict[str, HeadSet] = {}
+        self._predictions: dict[tuple[str, str, str], list[Prediction]] = {}
         self._clustered: dict[tuple[str, str], tuple[float, dict]] = {}
 
     def load(self, tasks: Sequence[Task]) -> None:
@@ -451,26 +558,70 @@ class _Run:
             details["chosen_per_fold"] = chosen
         return float(np.mean(scores)), details
 
-    def shipped_kinds(self, model: str) -> list[str]:
-        """The shipped kind head's labels for the CLAP reviews; its seed set embedded via the cache."""
-        if model not in self._kinds:
+    def shipped_predictions(self, model: str, head: str, split: str) -> list[Prediction]:
+        """The shipped heads' predictions for a split: heads from the seed sets (embedded via the
+        cache), as the service trains them at start without a taxonomy."""
+        if model not in self._shipped:
             from classifiers.training import seed_examples, train
 
             def embed(texts: list[str]) -> np.ndarray:
-                return self.cache.embed(model, texts, label="kind seed set", on_progress=self.on_progress)
+                return self.cache.embed(model, texts, label="seed sets", on_progress=self.on_progress)
 
-            heads = train({"kind": seed_examples()["kind"]}, embed, embedding_model=model)
-            vectors = np.asarray(self.vectors(model, "clap"), dtype=np.float32)
-            predictions = heads.predict("kind", vectors, self.splits["clap"].texts)
-            self._kinds[model] = [prediction.label for prediction in predictions]
-        return self._kinds[model]
+            self._shipped[model] = train(seed_examples(), embed, embedding_model=model)
+        key = (model, head, split)
+        if key not in self._predictions:
+            vectors = np.asarray(self.vectors(model, split), dtype=np.float32)
+            self._predictions[key] = self._shipped[model].predict(head, vectors, self.splits[split].texts)
+        return self._predictions[key]
 
-    def shipped(self, learner: Learner, kind: str, category: str) -> tuple[float, dict]:
-        """The shipped classifier has no recipe: the project's row is the default model's."""
-        model = learner.model if isinstance(learner, _Plain) else DEFAULT_MODEL
-        gold = self.labels("clap") == category
-        predicted = np.asarray(self.shipped_kinds(model)) == kind
+    def shipped(self, task: Task, learner: Learner, kind: str, category: str) -> tuple[float, dict]:
+        """F1 of one kind of the shipped classifier against one gold label; the shipped classifier
+        has no recipe: the project's row is the default model's."""
+        [split] = task.splits
+        gold = self.labels(split) == category
+        predictions = self.shipped_predictions(_shipped_model(learner), "kind", split)
+        predicted = np.asarray([p.label for p in predictions]) == kind
         return metrics.binary_f1(list(gold), list(predicted)), _binary_details(gold, predicted)
+
+    def shipped_labels(
+        self, task: Task, learner: Learner, head: str, metric: Metric, names: dict[str, str]
+    ) -> tuple[float, dict]:
+        """A metric of the shipped head on a split; ``names`` turns our labels into the set's."""
+        [split] = task.splits
+        gold = list(self.labels(split))
+        predictions = self.shipped_predictions(_shipped_model(learner), head, split)
+        predicted = [names.get(p.label, p.label) for p in predictions]
+        majority = max(gold.count(label) for label in set(gold)) / len(gold)
+        details = {
+            "items": len(gold),
+            "majority_share": round(majority, 4),
+            "accuracy": round(metrics.accuracy(gold, predicted), 4),
+            "macro_f1": round(metrics.macro_f1(gold, predicted), 4),
+            "predicted": {label: predicted.count(label) for label in sorted(set(predicted))},
+        }
+        return metric(gold, predicted), details
+
+    def shipped_calibration(self, task: Task, learner: Learner, head: str) -> tuple[float, dict]:
+        """1 - ECE of the shipped head's confidence, and what triage would do at its default bar."""
+        [split] = task.splits
+        gold = self.labels(split)
+        predictions = self.shipped_predictions(_shipped_model(learner), head, split)
+        confidence = np.array([p.confidence for p in predictions])
+        correct = np.array([p.label == g for p, g in zip(predictions, gold, strict=True)])
+        ece = metrics.expected_calibration_error(list(confidence), list(correct))
+        routed = confidence >= TRIAGE_BELOW
+        details = {
+            "ece": round(ece, 4),
+            "accuracy": round(float(correct.mean()), 4),
+            "mean_confidence": round(float(confidence.mean()), 4),
+            "triage_below": TRIAGE_BELOW,
+            "routed_share": round(float(routed.mean()), 4),
+            "routed_accuracy": round(float(correct[routed].mean()), 4) if routed.any() else None,
+            "right_answers_held_in_triage": round(
+                float((correct & ~routed).sum() / max(correct.sum(), 1)), 4
+            ),
+        }
+        return 1.0 - ece, details
 
     def clustered(self, task: Task, learner: Learner) -> tuple[float, dict]:
         """A clustering task with a model's vectors; the project's row is the default model's."""
@@ -490,6 +641,10 @@ class _Run:
                 )
             self._clustered[(task.name, model)] = outcome
         return self._clustered[(task.name, model)]
+
+
+def _shipped_model(learner: Learner) -> str:
+    return learner.model if isinstance(learner, _Plain) else DEFAULT_MODEL
 
 
 def _chosen(head: Any) -> dict[str, Any]:
@@ -512,13 +667,41 @@ _PROTOCOLS: dict[str, Callable[[_Run, Task, Learner], tuple[float, dict]]] = {
     "banking77-fewshot": _Run.few_shot,
     "clap-bug": lambda run, task, learner: run.cross_validated(task, learner, "BUG"),
     "clap-feature": lambda run, task, learner: run.cross_validated(task, learner, "FEATURE"),
-    "clap-default-bug": lambda run, task, learner: run.shipped(learner, "bug_report", "BUG"),
-    "clap-default-feature": lambda run, task, learner: run.shipped(learner, "feature_request", "FEATURE"),
+    "clap-default-bug": lambda run, task, learner: run.shipped(task, learner, "bug_report", "BUG"),
+    "clap-default-feature": lambda run, task, learner: run.shipped(
+        task, learner, "feature_request", "FEATURE"
+    ),
     "tweeteval-sentiment": _Run.train_test,
     "tweeteval-offensive": _Run.train_test,
     "germeval-coarse": _Run.train_test,
     "banking77-clustering": _Run.clustered,
     "clustering-cross-language": _Run.clustered,
+    **{
+        f"unseen-kind-{short}": lambda run, task, learner, kind=kind: run.shipped(task, learner, kind, kind)
+        for short, kind in (("bug", "bug_report"), ("feature", "feature_request"), ("question", "question"))
+    },
+    "unseen-kind-calibration": lambda run, task, learner: run.shipped_calibration(task, learner, "kind"),
+    "unseen-sentiment-de-accuracy": lambda run, task, learner: run.shipped_labels(
+        task, learner, "sentiment", metrics.accuracy, {}
+    ),
+    "unseen-sentiment-de-macro-f1": lambda run, task, learner: run.shipped_labels(
+        task, learner, "sentiment", metrics.macro_f1, {}
+    ),
+    "unseen-sentiment-de-calibration": lambda run, task, learner: run.shipped_calibration(
+        task, learner, "sentiment"
+    ),
+    "unseen-sentiment-en-accuracy": lambda run, task, learner: run.shipped_labels(
+        task, learner, "sentiment", metrics.accuracy, {}
+    ),
+    "unseen-sentiment-en-macro-f1": lambda run, task, learner: run.shipped_labels(
+        task, learner, "sentiment", metrics.macro_f1, {}
+    ),
+    "unseen-abuse-en": lambda run, task, learner: run.shipped_labels(
+        task, learner, "abuse", metrics.macro_f1, {"abusive": "offensive", "ok": "not-offensive"}
+    ),
+    "unseen-abuse-de": lambda run, task, learner: run.shipped_labels(
+        task, learner, "abuse", metrics.average_f, {"abusive": "OFFENSE", "ok": "OTHER"}
+    ),
 }
 _CLUSTERING = {"banking77-clustering", "clustering-cross-language"}
 

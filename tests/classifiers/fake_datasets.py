@@ -5,6 +5,7 @@ tests never need the shared folder and never carry third-party text.
 """
 
 import csv
+import json
 from pathlib import Path
 
 SUBJECTS = ("the app", "the website", "the editor", "the sync", "the login page", "the export", "the search")
@@ -27,6 +28,16 @@ SENTIMENT = {
 OFFENSIVE = {
     "not-offensive": ("Watching a match and thinking about {s}", "Had a nice lunch near {s}"),
     "offensive": ("whoever built {s} is a stupid idiot", "shut up about {s} you moron"),
+}
+ISSUES = {
+    "bug_report": ("{s} crashes when I press save", "Error 500 from {s} after the upgrade"),
+    "feature_request": ("Please add an option to {s} for exporting", "It would be great if {s} had tags"),
+    "question": ("How do I configure {s} for two users?", "Where can I find the settings of {s}?"),
+}
+FORUM_SENTIMENT_DE = {
+    "negative": ("{s} ist eine Zumutung, furchtbar", "Ich ärgere mich jeden Tag über {s}"),
+    "neutral": ("{s} wurde am Dienstag aktualisiert", "Ich nutze {s} seit einem Jahr"),
+    "positive": ("{s} ist großartig, danke", "Super gelöst mit {s}, vielen Dank"),
 }
 GERMEVAL = {
     "OTHER": ("Schönes Wetter heute, {s} läuft gut", "Wir sehen uns morgen bei {s}"),
@@ -102,4 +113,10 @@ def write_fake_datasets(root: Path) -> Path:
         fine = {"OTHER": "OTHER", "OFFENSE": "INSULT"}
         lines = [f"{text.replace(',', '|LBR|', 1)}\t{label}\t{fine[label]}\n" for text, label in rows]
         (germeval / name).write_text("".join(lines), encoding="utf-8")
+
+    # sets normalised to our labels (research/issue14-data/prepare.py writes the real ones)
+    for name, templates in (("nlbse2024_issues", ISSUES), ("omp_sentiment_de", FORUM_SENTIMENT_DE)):
+        (root / name).mkdir(parents=True, exist_ok=True)
+        lines = [json.dumps({"text": text, "label": label}) + "\n" for text, label in texts(templates, 4)]
+        (root / name / "test.jsonl").write_text("".join(lines), encoding="utf-8")
     return root

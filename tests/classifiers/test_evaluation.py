@@ -55,6 +55,19 @@ def test_germeval_average_f_is_the_f1_of_macro_precision_and_macro_recall():
     assert metrics.average_f(GOLD, PREDICTED) == pytest.approx(7 / 16)  # not macro F1's 0.4333
 
 
+def test_expected_calibration_error_weighs_each_bins_gap_by_its_share():
+    # bin 0.2-0.3: confidence 0.25, 1 of 2 right (gap 0.25); bin 0.9-1.0: 0.95 and 1.0, both right
+    confidence, correct = [0.25, 0.25, 0.95, 1.0], [True, False, True, True]
+    assert metrics.expected_calibration_error(confidence, correct) == pytest.approx(
+        0.5 * 0.25 + 0.5 * abs(1.0 - 0.975)
+    )
+    assert metrics.expected_calibration_error([0.8] * 5, [True] * 4 + [False]) == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="2 confidences but 1 outcomes"):
+        metrics.expected_calibration_error([0.5, 0.5], [True])
+    with pytest.raises(ValueError, match="in \\[0, 1\\]"):
+        metrics.expected_calibration_error([1.5], [True])
+
+
 def test_binary_f1_is_the_f1_of_the_positive_class():
     assert metrics.binary_f1([True, True, False, False, True], [True, False, True, False, True]) == (
         pytest.approx(2 / 3)  # tp 2, 3 gold, 3 predicted
