@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from feedback_router.auth.deps import get_session, require
 from feedback_router.auth.models import ApiKey, Role
 from feedback_router.config import get_settings
-from feedback_router.errors import InvalidInput, field_messages
+from feedback_router.errors import FieldError, InvalidInput, field_messages
 from feedback_router.feedback import labels, service
 from feedback_router.feedback.schemas import (
     BatchItemResult,
@@ -19,7 +19,6 @@ from feedback_router.feedback.schemas import (
     FeedbackFilter,
     FeedbackPage,
     FeedbackRead,
-    FieldError,
     LabelsIn,
 )
 from feedback_router.routing import live

@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from classifiers.labels import KINDS, SENTIMENTS
+from feedback_router.errors import FieldError
 from feedback_router.feedback.models import Source
 from feedback_router.routing.rules import RouteExplanation, Slug, TeamName
 
@@ -81,11 +82,6 @@ class LabelsIn(BaseModel):
 class FeedbackAccepted(BaseModel):
     id: int
     status: str
-
-
-class FieldError(BaseModel):
-    field: str
-    message: str
 
 
 class BatchItemResult(BaseModel):
