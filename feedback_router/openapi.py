@@ -6,12 +6,20 @@ cause (a key, a body, parameters, a path id), each with ``ErrorBody``; codes onl
 (409, the webhooks' 401 and 404, ...) are declared on those routes with ``responses=``.
 """
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import WithJsonSchema
 
 from feedback_router.errors import ErrorBody
+
+# A moment as the API reads it (pydantic's datetime): RFC 3339 text, or Unix seconds as a number.
+Moment = Annotated[
+    datetime,
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "number"}]}),
+]
 
 ERROR_REF = "#/components/schemas/ErrorBody"
 FASTAPI_ERROR_REF = "#/components/schemas/HTTPValidationError"

@@ -1,6 +1,5 @@
 """/v1/clusters: product reports grouped by problem; managers merge, split and rename them."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -20,6 +19,7 @@ from feedback_router.clusters.schemas import (
     SplitIn,
 )
 from feedback_router.feedback.schemas import TicketSummary
+from feedback_router.openapi import Moment
 from feedback_router.tickets.models import Ticket
 
 router = APIRouter(prefix="/v1/clusters", tags=["clusters"], dependencies=[Depends(require(Role.manager))])
@@ -41,7 +41,7 @@ def list_clusters(
     session: Session = Depends(get_session),
     status: ClusterStatus | None = None,
     team: str | None = None,
-    since: datetime | None = None,
+    since: Moment | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[ClusterRead]:
     found = service.list_clusters(session=session, status=status, team=team, since=since, limit=limit)

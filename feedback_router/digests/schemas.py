@@ -4,6 +4,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from feedback_router.openapi import Moment
 
 Language = Literal["en", "de"]
 Community = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -18,17 +21,19 @@ class DigestCreate(BaseModel):
 
     community: Community | None = None
     language: Language
-    period_start: datetime | None = None
-    period_end: datetime | None = None
+    period_start: Moment | None = None
+    period_end: Moment | None = None
 
 
 class DigestUpdate(BaseModel):
     """A community manager's edit of a draft."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
-    title: Title | None = None
-    markdown: Annotated[str, StringConstraints(min_length=1, max_length=MAX_MARKDOWN)] | None = None
+    title: Title | SkipJsonSchema[None] = None
+    markdown: (
+        Annotated[str, StringConstraints(min_length=1, max_length=MAX_MARKDOWN)] | SkipJsonSchema[None]
+    ) = None
 
     @model_validator(mode="after")
     def _something_given(self) -> "DigestUpdate":

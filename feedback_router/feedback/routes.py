@@ -112,7 +112,8 @@ def correct_labels(
     return service.read_many(session, [item])[0]
 
 
-@router.get("/{feedback_id}", response_model=FeedbackRead, dependencies=[Depends(require(Role.manager))])
+# ":int" so that GET /v1/feedback/batch is a 405 (POST only), not this route with a bad id
+@router.get("/{feedback_id:int}", response_model=FeedbackRead, dependencies=[Depends(require(Role.manager))])
 def read(feedback_id: int, session: Session = Depends(get_session)) -> FeedbackRead:
     return service.read_many(session, [service.get(session=session, feedback_id=feedback_id)])[0]
 

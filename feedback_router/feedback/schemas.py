@@ -14,10 +14,12 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from classifiers.labels import KINDS, SENTIMENTS
 from feedback_router.errors import FieldError
 from feedback_router.feedback.models import Source
+from feedback_router.openapi import Moment
 from feedback_router.routing.rules import RouteExplanation, Slug, TeamName
 
 MAX_TEXT = 10_000
@@ -43,7 +45,7 @@ class FeedbackCreate(BaseModel):
     author: Author | None = None
     url: Annotated[AnyHttpUrl, UrlConstraints(max_length=2048)] | None = None
     external_id: Short | None = None
-    created_at: datetime | None = None
+    created_at: Moment | None = None
     language: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})?$")] | None = None
     metadata: dict[str, Annotated[str, StringConstraints(max_length=2000)]] = Field(
         default_factory=dict, max_length=50
@@ -62,11 +64,12 @@ class FeedbackCreate(BaseModel):
 class LabelsIn(BaseModel):
     """A manager's correction: any of the labels, each optional; topic null means "no topic"."""
 
-    model_config = ConfigDict(extra="forbid")
+    # only topic may be null; the schema says so (the None default of the others is "not given")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
-    kind: Literal[KINDS] | None = None  # type: ignore[valid-type]
-    sentiment: Literal[SENTIMENTS] | None = None  # type: ignore[valid-type]
-    abuse: bool | None = None
+    kind: Literal[KINDS] | SkipJsonSchema[None] = None  # type: ignore[valid-type]
+    sentiment: Literal[SENTIMENTS] | SkipJsonSchema[None] = None  # type: ignore[valid-type]
+    abuse: bool | SkipJsonSchema[None] = None
     topic: Slug | None = None
 
     @model_validator(mode="after")
@@ -183,7 +186,7 @@ class FeedbackFilter(BaseModel):
     language: str | None = None
     sentiment: str | None = None
     topic: str | None = None
-    changed_since: datetime | None = None
+    changed_since: Moment | None = None
 
 
 class ForwardResult(BaseModel):
