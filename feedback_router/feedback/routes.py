@@ -40,7 +40,8 @@ def submit(
     response: Response,
     session: Session = Depends(get_session),
     key: ApiKey = Depends(require_forwarder),
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    # an empty key would be stored once and then collide with every later empty one
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
 ) -> FeedbackAccepted:
     """Store one item; processing happens later in a worker. The caller is kept as its forwarder."""
     item, created = service.create(
