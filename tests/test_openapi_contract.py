@@ -4,6 +4,8 @@ Cases are derandomized (the same ones on every run) and few per operation, so th
 ``POST /v1/routing/explain`` runs the real model, so it has a slow test of its own.
 """
 
+from pathlib import Path
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -12,15 +14,7 @@ from feedback_router import worker
 from feedback_router.app import create_app
 
 EXPLAIN = "/v1/routing/explain"
-CONFIG = schemathesis.Config.from_dict(
-    {
-        "checks": {
-            # A schema cannot say "a cursor this API returned" or "period_end after period_start":
-            # those refusals are 422s with their reason, as documented.
-            "positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "409", "422"]},
-        }
-    }
-)
+CONFIG = schemathesis.Config.from_path(Path(__file__).with_name("schemathesis.toml"))
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(start_worker=False), config=CONFIG)
 CASES = settings(max_examples=10, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 

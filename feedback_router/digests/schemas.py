@@ -4,7 +4,6 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, model_validator
-from pydantic.json_schema import SkipJsonSchema
 
 from feedback_router.openapi import Moment
 
@@ -30,10 +29,8 @@ class DigestUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
-    title: Title | SkipJsonSchema[None] = None
-    markdown: (
-        Annotated[str, StringConstraints(min_length=1, max_length=MAX_MARKDOWN)] | SkipJsonSchema[None]
-    ) = None
+    title: Title | None = None
+    markdown: Annotated[str, StringConstraints(min_length=1, max_length=MAX_MARKDOWN)] | None = None
 
     @model_validator(mode="after")
     def _something_given(self) -> "DigestUpdate":
