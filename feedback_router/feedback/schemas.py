@@ -9,12 +9,12 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    StrictBool,
     StringConstraints,
     UrlConstraints,
     field_validator,
     model_validator,
 )
-from pydantic.json_schema import SkipJsonSchema
 
 from classifiers.labels import KINDS, SENTIMENTS
 from feedback_router.errors import FieldError
@@ -61,15 +61,24 @@ class FeedbackCreate(BaseModel):
         return value
 
 
+def _left_out_not_null(schema: dict[str, Any]) -> None:
+    """LabelsIn's schema as its validator reads: kind, sentiment and abuse may be left out, not null."""
+    schema["minProperties"] = 1
+    for name in ("kind", "sentiment", "abuse"):
+        field = schema["properties"][name]
+        (given,) = [s for s in field.pop("anyOf") if s.get("type") != "null"]
+        field.pop("default", None)
+        field.update(given)
+
+
 class LabelsIn(BaseModel):
     """A manager's correction: any of the labels, each optional; topic null means "no topic"."""
 
-    # only topic may be null; the schema says so (the None default of the others is "not given")
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_left_out_not_null)
 
-    kind: Literal[KINDS] | SkipJsonSchema[None] = None  # type: ignore[valid-type]
-    sentiment: Literal[SENTIMENTS] | SkipJsonSchema[None] = None  # type: ignore[valid-type]
-    abuse: bool | SkipJsonSchema[None] = None
+    kind: Literal[KINDS] | None = None  # type: ignore[valid-type]
+    sentiment: Literal[SENTIMENTS] | None = None  # type: ignore[valid-type]
+    abuse: StrictBool | None = None  # true or false, as the schema says; not 0, 1 or "yes"
     topic: Slug | None = None
 
     @model_validator(mode="after")
