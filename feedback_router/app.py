@@ -10,9 +10,11 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from feedback_router import __version__, db, worker
+from feedback_router import __version__, db, openapi, worker
 from feedback_router.clusters.routes import router as clusters_router
 from feedback_router.config import get_settings
 from feedback_router.digests.routes import router as digests_router
@@ -147,6 +149,17 @@ async def _sign_in(_: Request, exc: SignInRequired) -> RedirectResponse:
     return RedirectResponse(sign_in_path(exc.next_path), status_code=303)
 
 
+async def _method_not_allowed(request: Request, exc: HTTPException) -> JSONResponse:
+    """405 with every method of the path in ``Allow``: Starlette names only the first route's."""
+    methods = {
+        method
+        for route in request.app.routes
+        if route.matches(request.scope)[0] == Match.PARTIAL
+        for method in getattr(route, "methods", None) or ()
+    }
+    return JSONResponse({"detail": exc.detail}, 405, headers={"Allow": ", ".join(sorted(methods))})
+
+
 async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
     return _error_response(exc)
 
@@ -202,6 +215,7 @@ def create_app(*, start_worker: bool = True) -> FastAPI:
     for unavailable in (OperationalError, InterfaceError, PoolTimeout):
         app.add_exception_handler(unavailable, _database_unavailable)
     app.add_exception_handler(DataError, _value_refused)  # type: ignore[arg-type]
+    app.add_exception_handler(405, _method_not_allowed)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     routers = (
         feedback_router,
@@ -216,4 +230,5 @@ def create_app(*, start_worker: bool = True) -> FastAPI:
     for router in routers:
         app.include_router(router)
     app.include_router(digests_router)
+    openapi.install(app)
     return app

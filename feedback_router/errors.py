@@ -1,5 +1,7 @@
 """Domain errors. Services raise these; the API maps them to HTTP in one handler."""
 
+from pydantic import BaseModel
+
 
 class DomainError(Exception):
     """Base of all errors a user can cause or fix."""
@@ -48,6 +50,18 @@ class ConfigurationError(DomainError):
     """Bad settings or files: refused at start with a message naming what to fix."""
 
     status_code = 500
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """What every 4xx and 5xx answer of the API carries: the reason, and on 422 the fields at fault."""
+
+    detail: str
+    errors: list[FieldError] | None = None
 
 
 LOCATIONS = ("body", "query", "header", "path")

@@ -4,7 +4,7 @@ characters."""
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema, model_validator
 
 MAX_ID = 2**31 - 1  # ids are PostgreSQL `integer`s (SQLite's are wider): a larger one names no row
 
@@ -21,7 +21,12 @@ def _told_in_utc(value: datetime) -> datetime:
     return value
 
 
-Moment = Annotated[datetime, AfterValidator(_told_in_utc)]
+Moment = Annotated[
+    datetime,
+    AfterValidator(_told_in_utc),
+    # as pydantic reads it: RFC 3339 text, or Unix seconds as a number
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "number"}]}),
+]
 """A date and time given to the API: one that UTC cannot tell (year 1 east of Greenwich, 9999 west of
 it) is an invalid field, not an error where it is stored or compared."""
 

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterator
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import APIKeyCookie, HTTPBearer
 from sqlalchemy.orm import Session
 
 from feedback_router.auth import attempts, service, users
@@ -22,6 +23,13 @@ from feedback_router.db import session_scope
 SESSION_COOKIE = "fr_session"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Declare both ways in for the OpenAPI schema; caller() reads them itself, with its own 401.
+BEARER = HTTPBearer(auto_error=False, description="An API key: 'Authorization: Bearer fr_...'")
+COOKIE = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    description="A signed-in browser's session (its writes need X-CSRF-Token)",
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +84,12 @@ def caller(request: Request, session: Session) -> ApiKey:
 def require(role: Role) -> Callable[..., ApiKey]:
     """A dependency that admits keys of ``role`` or a higher one (admin > manager > forwarder)."""
 
-    def check(request: Request, session: Session = Depends(get_session, scope="function")) -> ApiKey:
+    def check(
+        request: Request,
+        session: Session = Depends(get_session, scope="function"),
+        _bearer: object = Depends(BEARER),
+        _cookie: object = Depends(COOKIE),
+    ) -> ApiKey:
         key = caller(request, session)
         if not key.allows(role):
             raise HTTPException(

@@ -83,7 +83,18 @@ def publish(digest_id: Id, session: Session = Depends(get_session, scope="functi
     return service.read(service.publish(session=session, digest_id=digest_id, settings=get_settings()))
 
 
-@router.get("/{digest_id}/export", responses=ERRORS, dependencies=[Depends(require_manager)])
+@router.get(
+    "/{digest_id}/export",
+    response_class=Response,
+    responses={
+        **ERRORS,
+        200: {
+            "description": "The file, to save under the name in Content-Disposition",
+            "content": {media: {"schema": {"type": "string"}} for media in ("text/markdown", "text/html")},
+        },
+    },
+    dependencies=[Depends(require_manager)],
+)
 def export(
     digest_id: Id,
     session: Session = Depends(get_session, scope="function"),

@@ -27,7 +27,7 @@ class DigestCreate(InputModel):
 class DigestUpdate(InputModel):
     """A community manager's edit of a draft."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
     title: Title | None = None
     markdown: Annotated[str, StringConstraints(min_length=1, max_length=MAX_MARKDOWN)] | None = None

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from feedback_router.auth.deps import get_session, require
 from feedback_router.auth.models import ApiKey, Role
 from feedback_router.config import get_settings
-from feedback_router.errors import InvalidInput, field_messages
+from feedback_router.errors import FieldError, InvalidInput, field_messages
 from feedback_router.feedback import labels, service
 from feedback_router.feedback.schemas import (
     BatchItemResult,
@@ -19,7 +19,6 @@ from feedback_router.feedback.schemas import (
     FeedbackFilter,
     FeedbackPage,
     FeedbackRead,
-    FieldError,
     LabelsIn,
 )
 from feedback_router.routing import live
@@ -42,7 +41,8 @@ def submit(
     response: Response,
     session: Session = Depends(get_session, scope="function"),
     key: ApiKey = Depends(require_forwarder),
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    # an empty key would be stored once and then collide with every later empty one
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
 ) -> FeedbackAccepted:
     """Store one item; processing happens later in a worker. The caller is kept as its forwarder."""
     item, created = service.create(
@@ -122,7 +122,8 @@ def correct_labels(
     return service.read_many(session, [item])[0]
 
 
-@router.get("/{feedback_id}", response_model=FeedbackRead, dependencies=[Depends(require(Role.manager))])
+# ":int" so that GET /v1/feedback/batch is a 405 (POST only), not this route with a bad id
+@router.get("/{feedback_id:int}", response_model=FeedbackRead, dependencies=[Depends(require(Role.manager))])
 def read(feedback_id: Id, session: Session = Depends(get_session, scope="function")) -> FeedbackRead:
     return service.read_many(session, [service.get(session=session, feedback_id=feedback_id)])[0]
 

@@ -9,6 +9,7 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    StrictBool,
     StringConstraints,
     UrlConstraints,
     field_validator,
@@ -16,6 +17,7 @@ from pydantic import (
 )
 
 from classifiers.labels import KINDS, SENTIMENTS
+from feedback_router.errors import FieldError
 from feedback_router.feedback.models import Source
 from feedback_router.routing.rules import RouteExplanation, Slug, TeamName
 from feedback_router.schemas import InputModel, Moment
@@ -68,14 +70,24 @@ class FeedbackCreate(InputModel):
         return value
 
 
+def _left_out_not_null(schema: dict[str, Any]) -> None:
+    """LabelsIn's schema as its validator reads: kind, sentiment and abuse may be left out, not null."""
+    schema["minProperties"] = 1
+    for name in ("kind", "sentiment", "abuse"):
+        field = schema["properties"][name]
+        (given,) = [s for s in field.pop("anyOf") if s.get("type") != "null"]
+        field.pop("default", None)
+        field.update(given)
+
+
 class LabelsIn(InputModel):
     """A manager's correction: any of the labels, each optional; topic null means "no topic"."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_left_out_not_null)
 
     kind: Literal[KINDS] | None = None  # type: ignore[valid-type]
     sentiment: Literal[SENTIMENTS] | None = None  # type: ignore[valid-type]
-    abuse: bool | None = None
+    abuse: StrictBool | None = None  # true or false, as the schema says; not 0, 1 or "yes"
     topic: Slug | None = None
 
     @model_validator(mode="after")
@@ -91,11 +103,6 @@ class LabelsIn(InputModel):
 class FeedbackAccepted(BaseModel):
     id: int
     status: str
-
-
-class FieldError(BaseModel):
-    field: str
-    message: str
 
 
 class BatchItemResult(BaseModel):

@@ -1,7 +1,7 @@
 """Webhooks from Jira and Discourse and the Slack message shortcut (signed, no API key), and the author
 notices for community managers."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from pydantic import SecretStr
@@ -40,7 +40,27 @@ def _unsigned(what: str, header: str) -> HTTPException:
     return HTTPException(401, f"{what} delivery refused: the {header} signature is missing or wrong")
 
 
-@router.post("/v1/webhooks/jira", response_model=JiraWebhookResult, response_model_exclude_none=True)
+def _signed(content_type: str, more: dict[int | str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``responses`` and the raw request body of a signed delivery, for the OpenAPI schema."""
+    return {
+        "responses": {
+            400: {"description": "Signed, but not an event this route can read"},
+            401: {"description": "The signature is missing or wrong"},
+            404: {"description": "Off: its secret is not set"},
+            **(more or {}),
+        },
+        "openapi_extra": {
+            "requestBody": {"required": True, "content": {content_type: {"schema": {"type": "object"}}}}
+        },
+    }
+
+
+@router.post(
+    "/v1/webhooks/jira",
+    response_model=JiraWebhookResult,
+    response_model_exclude_none=True,
+    **_signed("application/json"),
+)
 def jira_webhook(
     body: bytes = Depends(raw_body),
     signature: Annotated[str | None, Header(alias="X-Hub-Signature")] = None,
@@ -71,7 +91,13 @@ def jira_webhook(
     status_code=202,
     response_model=DiscourseWebhookResult,
     response_model_exclude_none=True,
-    responses={200: {"description": "A duplicate, or not feedback", "model": DiscourseWebhookResult}},
+    **_signed(
+        "application/json",
+        {
+            200: {"description": "A duplicate, or not feedback", "model": DiscourseWebhookResult},
+            503: {"description": "FEEDBACK_ROUTER_DISCOURSE_URL is not set"},
+        },
+    ),
 )
 def discourse_webhook(
     response: Response,
@@ -107,7 +133,10 @@ def discourse_webhook(
 @router.post(
     "/v1/integrations/slack/actions",
     response_class=Response,
-    responses={200: {"description": "Acknowledged (Slack wants an empty 200 within three seconds)"}},
+    **_signed(
+        "application/x-www-form-urlencoded",
+        {200: {"description": "Acknowledged (Slack wants an empty 200 within three seconds)"}},
+    ),
 )
 def slack_actions(
     body: bytes = Depends(raw_body),

@@ -113,9 +113,10 @@ def reload() -> ReloadResult:
 
 YAML_BODY: dict[str, Any] = {
     "requestBody": {
-        "required": True,
+        "required": False,  # an empty body is checked like any other text: not a valid file
         "description": "The routing file's YAML as the request body (any text content type)",
-        "content": {"application/yaml": {"schema": {"type": "string"}}},
+        # any YAML document: whether it is a valid routing file is what these routes answer
+        "content": {"application/yaml": {"schema": {}}},
     }
 }
 

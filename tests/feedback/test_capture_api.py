@@ -71,6 +71,15 @@ def test_same_idempotency_key_returns_existing_id_with_200(api, auth, settings):
     assert count_rows(settings.database_url) == (1, 1)
 
 
+def test_an_empty_idempotency_key_is_refused_naming_it(api, auth, settings):
+    headers = {**auth["forwarder"], "Idempotency-Key": ""}
+    answers = [api.post("/v1/feedback", json={"text": text}, headers=headers) for text in ("one", "two")]
+
+    assert [a.status_code for a in answers] == [422, 422]
+    assert answers[1].json()["errors"][0]["field"] == "idempotency-key"
+    assert count_rows(settings.database_url) == (0, 0)
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [

@@ -69,6 +69,16 @@ def test_bad_corrections_are_refused_with_a_reason(api, auth):
         assert message in response.json()["errors"][0]["message"]
 
 
+def test_abuse_is_true_or_false_as_the_schema_says_not_a_number_or_word(api, auth):
+    feedback_id = submit(api, auth, "hello")
+    for abuse in (0, 1, "yes"):
+        url = f"/v1/feedback/{feedback_id}/labels"
+        response = api.post(url, json={"abuse": abuse}, headers=auth["manager"])
+        assert response.status_code == 422, abuse
+        assert response.json()["errors"][0]["field"] == "abuse"
+    assert api.get(f"/v1/feedback/{feedback_id}", headers=auth["manager"]).json()["corrected"] is None
+
+
 def test_only_managers_correct_and_unknown_items_are_404(api, auth):
     feedback_id = submit(api, auth, "hello")
     body = {"kind": "other"}
