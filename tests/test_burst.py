@@ -131,9 +131,11 @@ def test_sigterm_stops_serve_while_it_takes_a_burst_and_its_worker_is_busy(setti
         wait_for(worker_busy, timeout=300, explain=lambda: str(statuses(settings)))
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)  # a generous bound; `make bench` reports how long it took
-        # uvicorn shuts down, then ends by the signal it caught (exit status -15)
-        assert process.returncode in (0, -signal.SIGTERM)
-        assert "Application shutdown complete." in log_path.read_text()
+        log = log_path.read_text()
+        # A graceful stop ends by the signal uvicorn caught (exit status -15); one that overran the
+        # deadline is cut (exit status 1, saying so). Either way the process is gone.
+        assert process.returncode in (-signal.SIGTERM, 1), log[-3000:]
+        assert "Application shutdown complete." in log or "exiting now" in log
     finally:
         stop_sending.set()
         if sender.is_alive():
