@@ -28,26 +28,34 @@ class Answer:
     error: str | None = None
 
 
+Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+IDLE_SECONDS = 4.0  # under uvicorn's keep-alive timeout (5 s): older idle connections are not reused
+
+
 @dataclass
 class Connections:
-    """Idle keep-alive connections to one host, and how many were opened."""
+    """Idle keep-alive connections to one host (with when each went idle), and how many were opened."""
 
     host: str
     port: int
-    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = field(default_factory=list)
+    idle: list[tuple[float, Connection]] = field(default_factory=list)
     opened: int = 0
 
-    async def take(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        if self.idle:
-            return self.idle.pop()
+    async def take(self, *, fresh: bool = False) -> tuple[Connection, bool]:
+        """A connection and whether it was reused; ``fresh`` opens a new one."""
+        while self.idle and not fresh:
+            since, connection = self.idle.pop()
+            if time.perf_counter() - since < IDLE_SECONDS:
+                return connection, True
+            connection[1].close()
         self.opened += 1
-        return await asyncio.open_connection(self.host, self.port)
+        return await asyncio.open_connection(self.host, self.port), False
 
-    def give_back(self, connection: tuple[asyncio.StreamReader, asyncio.StreamWriter]) -> None:
-        self.idle.append(connection)
+    def give_back(self, connection: Connection) -> None:
+        self.idle.append((time.perf_counter(), connection))
 
     def close(self) -> None:
-        for _, writer in self.idle:
+        for _, (_, writer) in self.idle:
             writer.close()
         self.idle.clear()
 
@@ -72,8 +80,7 @@ async def _exchange(connections: Connections, request: bytes) -> Answer:
     the request is then sent once more on a new connection, as HTTP clients do.
     """
     for attempt in (1, 2):
-        reused = bool(connections.idle)
-        reader, writer = await connections.take()
+        (reader, writer), reused = await connections.take(fresh=attempt == 2)
         try:
             writer.write(request)
             status, headers, body = await _read_answer(reader)
@@ -153,6 +160,7 @@ def summarize(answers: Sequence[Answer]) -> dict[str, Any]:
         "5xx_other": sum(n for s, n in statuses.items() if s >= 500 and s != 503),
         "timeouts": sum(a.error == "timeout" for a in answers),
         "connection_errors": sum(a.status == 0 and a.error != "timeout" for a in answers),
+        "errors": dict(Counter(a.error for a in answers if a.error and a.error != "timeout")),
         "statuses": {str(s): n for s, n in sorted(statuses.items())},
         "p50_ms": round(percentile(answered, 50), 1) if answered else None,
         "p99_ms": round(percentile(answered, 99), 1) if answered else None,
