@@ -10,6 +10,7 @@ per request). Only 127.0.0.1 is loaded.
 
 import asyncio
 import json
+import socket
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -71,6 +72,27 @@ async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, dict[str, str
             headers[name.strip().lower()] = value.strip()
     body = await reader.readexactly(int(headers.get("content-length", "0")))
     return status, headers, body
+
+
+def _read_answer_sync(sock: socket.socket) -> tuple[int, bytes]:
+    """Status and body of one answer on a blocking socket (for the few requests sent again afterwards)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed before the answer")
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    length = next(
+        (int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:")), 0
+    )
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed in the middle of the answer")
+        body += chunk
+    return int(lines[0].split(" ", 2)[1]), body
 
 
 async def _exchange(connections: Connections, request: bytes) -> Answer:
