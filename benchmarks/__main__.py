@@ -179,7 +179,8 @@ def report_load(figures: dict[str, Any]) -> list[str]:
         f"connection errors {figures['connection_errors']}",
         f"    latency p50 {figures['p50_ms']} ms   p99 {figures['p99_ms']} ms   max {figures['max_ms']} ms",
         f"    processed while under load: {figures['processed_by_end_of_load']} of {figures['2xx']}; "
-        f"stored without a 2xx: {figures['stored_without_2xx']}",
+        f"stored without a 2xx: {figures['stored_without_2xx']} (sent again with the same "
+        f"Idempotency-Key: {figures['stored_without_2xx_retry_same_id']} answered 200 with the stored id)",
         f"    SIGTERM with the worker busy: stopped in {seconds(figures['stop_s_worker_busy'])}; "
         f"idle: {seconds(figures['stop_s_idle'])}",
         f"    after a restart ({figures['restart_s']} s to healthy): {figures['processed']} processed, "

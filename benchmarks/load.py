@@ -10,6 +10,7 @@ per request). Only 127.0.0.1 is loaded.
 
 import asyncio
 import json
+import socket
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -28,26 +29,34 @@ class Answer:
     error: str | None = None
 
 
+Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+IDLE_SECONDS = 4.0  # under uvicorn's keep-alive timeout (5 s): older idle connections are not reused
+
+
 @dataclass
 class Connections:
-    """Idle keep-alive connections to one host, and how many were opened."""
+    """Idle keep-alive connections to one host (with when each went idle), and how many were opened."""
 
     host: str
     port: int
-    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = field(default_factory=list)
+    idle: list[tuple[float, Connection]] = field(default_factory=list)
     opened: int = 0
 
-    async def take(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        if self.idle:
-            return self.idle.pop()
+    async def take(self, *, fresh: bool = False) -> tuple[Connection, bool]:
+        """A connection and whether it was reused; ``fresh`` opens a new one."""
+        while self.idle and not fresh:
+            since, connection = self.idle.pop()
+            if time.perf_counter() - since < IDLE_SECONDS:
+                return connection, True
+            connection[1].close()
         self.opened += 1
-        return await asyncio.open_connection(self.host, self.port)
+        return await asyncio.open_connection(self.host, self.port), False
 
-    def give_back(self, connection: tuple[asyncio.StreamReader, asyncio.StreamWriter]) -> None:
-        self.idle.append(connection)
+    def give_back(self, connection: Connection) -> None:
+        self.idle.append((time.perf_counter(), connection))
 
     def close(self) -> None:
-        for _, writer in self.idle:
+        for _, (_, writer) in self.idle:
             writer.close()
         self.idle.clear()
 
@@ -65,6 +74,27 @@ async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, dict[str, str
     return status, headers, body
 
 
+def _read_answer_sync(sock: socket.socket) -> tuple[int, bytes]:
+    """Status and body of one answer on a blocking socket (for the few requests sent again afterwards)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed before the answer")
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    length = next(
+        (int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:")), 0
+    )
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed in the middle of the answer")
+        body += chunk
+    return int(lines[0].split(" ", 2)[1]), body
+
+
 async def _exchange(connections: Connections, request: bytes) -> Answer:
     """Send one request and read its answer, on an idle connection or a new one.
 
@@ -72,8 +102,7 @@ async def _exchange(connections: Connections, request: bytes) -> Answer:
     the request is then sent once more on a new connection, as HTTP clients do.
     """
     for attempt in (1, 2):
-        reused = bool(connections.idle)
-        reader, writer = await connections.take()
+        (reader, writer), reused = await connections.take(fresh=attempt == 2)
         try:
             writer.write(request)
             status, headers, body = await _read_answer(reader)
@@ -153,6 +182,7 @@ def summarize(answers: Sequence[Answer]) -> dict[str, Any]:
         "5xx_other": sum(n for s, n in statuses.items() if s >= 500 and s != 503),
         "timeouts": sum(a.error == "timeout" for a in answers),
         "connection_errors": sum(a.status == 0 and a.error != "timeout" for a in answers),
+        "errors": dict(Counter(a.error for a in answers if a.error and a.error != "timeout")),
         "statuses": {str(s): n for s, n in sorted(statuses.items())},
         "p50_ms": round(percentile(answered, 50), 1) if answered else None,
         "p99_ms": round(percentile(answered, 99), 1) if answered else None,

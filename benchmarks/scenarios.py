@@ -336,6 +336,28 @@ def _processing_counts(engine: Engine, ids: list[int]) -> tuple[int, int]:
     return processed, failed
 
 
+def _retry_unanswered(engine: Engine, port: int, requests: list[bytes], accepted: list[int]) -> int:
+    """Send each stored item that got no 2xx again, with its idempotency key, as its client would;
+    returns how many answered 200 with the stored id (all of them, or the service broke its promise)."""
+    import socket
+
+    from benchmarks.load import _read_answer_sync
+
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Feedback.id, Feedback.idempotency_key).where(
+                Feedback.parent_id.is_(None), Feedback.id.not_in(accepted)
+            )
+        ).all()
+    same = 0
+    for feedback_id, key in rows:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            sock.sendall(requests[int(key.removeprefix("load-"))])
+            status, body = _read_answer_sync(sock)
+        same += status == 200 and json.loads(body)["id"] == feedback_id
+    return same
+
+
 def load(
     *,
     workdir: Path,
@@ -399,6 +421,7 @@ def load(
             except BenchmarkError:
                 done_at = None
             processed, failed = _processing_counts(engine, accepted)
+            retried = _retry_unanswered(engine, port, requests, accepted)
             stop_idle_s = _stop_and_time(service)
         finally:
             service.stop()
@@ -416,6 +439,7 @@ def load(
         "processed_by_end_of_load": processed_during,
         "stored_items": stored,
         "stored_without_2xx": stored - len(accepted),
+        "stored_without_2xx_retry_same_id": retried,
         "stop_s_worker_busy": stop_busy_s,
         "restart_s": restart_s,
         "processed": processed,

@@ -5,12 +5,14 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -108,8 +110,6 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
 ) -> None:
     """Start the API (and, without Redis, the in-process worker)."""
-    import uvicorn
-
     from feedback_router import worker
     from feedback_router.app import create_app
 
@@ -128,13 +128,40 @@ def serve(
         raise fail(str(exc)) from exc
     first_admin_key(settings)
     live.reload_on_sighup(settings.routing_file)
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(),
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
-        timeout_graceful_shutdown=3,  # then the worker's stop (worker.STOP_SECONDS): gone within 10 s
+        timeout_graceful_shutdown=3,  # then the worker's stop (worker.STOP_SECONDS)
     )
+    _StoppingServer(config).run()
+
+
+STOP_DEADLINE_SECONDS = 9.0
+
+
+def _exit_now() -> None:
+    err.print(
+        f"error: not stopped {STOP_DEADLINE_SECONDS:.0f} s after the signal; exiting now", highlight=False
+    )
+    os._exit(1)
+
+
+class _StoppingServer(uvicorn.Server):
+    """uvicorn's server, which ends the process at the latest STOP_DEADLINE_SECONDS after SIGTERM or Ctrl-C.
+
+    The stop is graceful first (open requests, then the worker's batch); what still runs at the
+    deadline is cut, as a crash would cut it: an item whose 202 was sent is stored, one whose answer
+    was not sent may be, and a retry with the same idempotency key finds it.
+    """
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        if not self.should_exit:
+            deadline = threading.Timer(STOP_DEADLINE_SECONDS, _exit_now)
+            deadline.daemon = True  # a graceful stop does not wait for it
+            deadline.start()
+        super().handle_exit(sig, frame)
 
 
 @app.command()

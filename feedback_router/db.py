@@ -42,7 +42,7 @@ class Base(DeclarativeBase):
 # Connections one process may hold. The API admits fewer requests at a time (app.MAX_CONCURRENT_REQUESTS),
 # each with at most one connection, and the rest is for the in-process worker: a request never waits
 # for a connection. Should one still wait, it gives up after POOL_TIMEOUT_SECONDS (a 503, not a hang).
-POOL_SIZE = 56
+POOL_SIZE = 40
 POOL_TIMEOUT_SECONDS = 5.0
 # How long a write waits for SQLite's one write lock (another process's transaction, e.g. an import).
 SQLITE_BUSY_TIMEOUT_MS = 5000

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from feedback_router.app import AdmissionLimit, create_app
@@ -104,6 +105,42 @@ def test_requests_over_the_admission_limit_get_a_fast_503_with_retry_after():
     assert [r.status_code for r in served] == [200, 200]
 
 
+def test_a_capture_that_waits_too_long_for_sqlites_write_lock_answers_503_then_succeeds(
+    sqlite_url, monkeypatch, request
+):
+    """SQLite only: its one write lock is what a capture waits for there (PostgreSQL locks rows)."""
+    import sqlite3
+
+    from feedback_router.auth import service as keys
+    from feedback_router.auth.models import Role
+    from feedback_router.config import get_settings
+    from tests.conftest import _configure, emptied
+
+    settings = _configure(monkeypatch, database_url=emptied(sqlite_url), auto_migrate=False)
+    request.addfinalizer(get_settings.cache_clear)
+    with session_scope(settings.database_url) as session:
+        _, secret = keys.create(session=session, role=Role.forwarder, name="burst")
+    headers = {"Authorization": f"Bearer {secret}"}
+    body = {"text": "The export crashes", "source": "forum"}
+    # Another process's long write transaction, as an import might hold it.
+    other = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with TestClient(create_app(start_worker=False)) as client:
+            busy = client.post("/v1/feedback", json=body, headers=headers)
+            other.execute("ROLLBACK")
+            accepted = client.post("/v1/feedback", json=body, headers=headers)
+    finally:
+        if other.in_transaction:
+            other.execute("ROLLBACK")
+        other.close()
+    assert busy.status_code == 503
+    assert busy.headers["retry-after"] == "1"
+    assert busy.json() == {"detail": "the database is busy: try again shortly"}
+    assert accepted.status_code == 202
+    assert list(statuses(settings)) == [accepted.json()["id"]]  # the refused one left nothing behind
+
+
 def test_sigterm_stops_serve_while_it_takes_a_burst_and_its_worker_is_busy(settings, auth, tmp_path):
     port = _free_port()
     env = {
@@ -131,9 +168,11 @@ def test_sigterm_stops_serve_while_it_takes_a_burst_and_its_worker_is_busy(setti
         wait_for(worker_busy, timeout=300, explain=lambda: str(statuses(settings)))
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)  # a generous bound; `make bench` reports how long it took
-        # uvicorn shuts down, then ends by the signal it caught (exit status -15)
-        assert process.returncode in (0, -signal.SIGTERM)
-        assert "Application shutdown complete." in log_path.read_text()
+        log = log_path.read_text()
+        # A graceful stop ends by the signal uvicorn caught (exit status -15); one that overran the
+        # deadline is cut (exit status 1, saying so). Either way the process is gone.
+        assert process.returncode in (-signal.SIGTERM, 1), log[-3000:]
+        assert "Application shutdown complete." in log or "exiting now" in log
     finally:
         stop_sending.set()
         if sender.is_alive():
