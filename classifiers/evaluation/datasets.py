@@ -130,21 +130,25 @@ def load_germeval(
     return Split(texts, labels)
 
 
-def load_normalised(root: Path | str, name: str, split: str) -> Split:
-    """A set normalised to our labels, one ``{"text": ..., "label": ...}`` object a line
-    (``research/issue14-data/prepare.py`` writes them from the published files)."""
-    path = _file(root, name, f"{split}.jsonl")
-    texts, labels = [], []
+def _jsonl(path: Path, fields: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Each line's ``fields`` as text; a line without them is a DatasetError naming it."""
+    rows = []
     for number, line in enumerate(_lines(path), start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
-            texts.append(str(row["text"]))
-            labels.append(str(row["label"]))
+            rows.append(tuple(str(row[field]) for field in fields))
         except (ValueError, KeyError, TypeError) as exc:
-            raise DatasetError(f"{path}:{number}: expected a JSON object with text and label") from exc
-    return Split(texts, labels)
+            raise DatasetError(f"{path}:{number}: expected a JSON object with {', '.join(fields)}") from exc
+    return rows
+
+
+def load_normalised(root: Path | str, name: str, split: str) -> Split:
+    """A set normalised to our labels, one ``{"text": ..., "label": ...}`` object a line
+    (``research/issue14-data/prepare.py`` writes them from the published files)."""
+    rows = _jsonl(_file(root, name, f"{split}.jsonl"), ("text", "label"))
+    return Split([text for text, _ in rows], [label for _, label in rows])
 
 
 CROSS_LANGUAGE_FILE = Path(__file__).resolve().parents[1] / "data" / "cross_language_reports.jsonl"
@@ -155,17 +159,5 @@ def load_cross_language(path: Path | str = CROSS_LANGUAGE_FILE) -> Split:
 
     Each line is ``{"text": ..., "language": "en" | "de", "problem": ...}``; we wrote them.
     """
-    path = _file(path)
-    texts, problems, languages = [], [], []
-    for number, line in enumerate(_lines(path), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            texts.append(str(row["text"]))
-            problems.append(str(row["problem"]))
-            languages.append(str(row["language"]))
-        except (ValueError, KeyError, TypeError) as exc:
-            problem = "expected a JSON object with text, language, problem"
-            raise DatasetError(f"{path}:{number}: {problem}") from exc
-    return Split(texts, problems, tuple(languages))
+    rows = _jsonl(_file(path), ("text", "language", "problem"))
+    return Split([r[0] for r in rows], [r[2] for r in rows], tuple(r[1] for r in rows))
