@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, Engine, Row, create_engine, event, select, update
+from sqlalchemy import ColumnElement, DateTime, Engine, Row, create_engine, event, func, select, update
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -97,6 +97,17 @@ def session_scope(url: str) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def take_turns(session: Session, *keys: str) -> None:
+    """Until the transaction ends, no other transaction passes this call with any of these keys.
+
+    A transaction-scoped advisory lock on PostgreSQL, taken in sorted order so two callers cannot wait
+    on each other; SQLite has one writer, so its callers take turns at their first write anyway.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        for key in sorted(set(keys)):
+            session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
 
 
 def lease(

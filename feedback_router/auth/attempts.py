@@ -4,8 +4,9 @@ After ``AUTH_MAX_FAILURES`` failures in ``AUTH_WINDOW_SECONDS`` from one address
 from any address, further attempts answer 429 with ``Retry-After`` until the oldest of those failures
 leaves the window. The count lives in the database, so every API process shares it.
 
-A password attempt is written and committed *before* the password is checked, so concurrent guesses
-see each other and at most the limit get through; a right password deletes its row again. Attempts
+Attempts on one address or account take turns at counting, and a password attempt is written and
+committed *before* the password is checked, so of concurrent guesses the first ones up to the limit
+get through and no more; a right password deletes its row again. Attempts
 refused by the limit are not kept: a lock ends when the window has passed since the failures behind
 it, and guessing at a locked account does not lengthen it. A success clears no earlier failure, so an
 attacker cannot reset an address's count by signing in to an account of their own.
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from feedback_router.auth.models import AuthAttempt
 from feedback_router.config import Settings
-from feedback_router.db import utcnow
+from feedback_router.db import take_turns, utcnow
 from feedback_router.errors import TooManyAttempts
 
 log = logging.getLogger(__name__)
@@ -43,21 +44,20 @@ def count_failure(*, session: Session, settings: Settings, address: str, account
     now = utcnow()
     since = now - timedelta(seconds=settings.auth_window_seconds)
     account = account[:100] if account else None
+    take_turns(session, "auth:address:" + address, *(["auth:account:" + account] if account else []))
     session.execute(delete(AuthAttempt).where(AuthAttempt.at <= since))  # the window has passed them
+    scopes = [AuthAttempt.address == address] + ([AuthAttempt.account == account] if account else [])
+    locked = [at for scope in scopes if (at := _oldest_over_limit(session, scope, since, settings)) is not None]
+    if locked:
+        session.commit()
+        wait = max(locked) + timedelta(seconds=settings.auth_window_seconds) - now
+        log.warning("sign-in refused: too many failures from %s or for account %r", address, account)
+        raise TooManyAttempts(max(1, math.ceil(wait.total_seconds())))
     row = AuthAttempt(address=address, account=account, at=now)
     session.add(row)
     session.flush()
     attempt_id = row.id
-    session.commit()  # visible to concurrent attempts before any password is checked
-    scopes = [AuthAttempt.address == address] + ([AuthAttempt.account == account] if account else [])
-    oldest = [_oldest_over_limit(session, scope, attempt_id, since, settings) for scope in scopes]
-    locked = [at for at in oldest if at is not None]
-    if locked:
-        forget(session=session, attempt_id=attempt_id)
-        session.commit()
-        wait = max(at for at in locked) + timedelta(seconds=settings.auth_window_seconds) - now
-        log.warning("sign-in refused: too many failures from %s or for account %r", address, account)
-        raise TooManyAttempts(max(1, math.ceil(wait.total_seconds())))
+    session.commit()  # visible to the next attempt before any password is checked
     return attempt_id
 
 
@@ -66,14 +66,12 @@ def forget(*, session: Session, attempt_id: int) -> None:
     session.execute(delete(AuthAttempt).where(AuthAttempt.id == attempt_id))
 
 
-def _oldest_over_limit(
-    session: Session, scope: object, attempt_id: int, since: datetime, settings: Settings
-) -> datetime | None:
-    """When the scope holds the limit of other failures in the window: the time of the one whose expiry
+def _oldest_over_limit(session: Session, scope: object, since: datetime, settings: Settings) -> datetime | None:
+    """When the scope holds the limit of failures in the window: the time of the one whose expiry
     brings it under the limit again; else None."""
     return session.scalar(
         select(AuthAttempt.at)
-        .where(scope, AuthAttempt.id != attempt_id, AuthAttempt.at > since)  # type: ignore[arg-type]
+        .where(scope, AuthAttempt.at > since)  # type: ignore[arg-type]
         .order_by(AuthAttempt.at.desc())
         .offset(settings.auth_max_failures - 1)
         .limit(1)

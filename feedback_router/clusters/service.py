@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from feedback_router.clusters import index as _index  # noqa: F401  (registers the write-through)
 from feedback_router.clusters.models import Cluster, ClusterStatus
 from feedback_router.config import Settings
-from feedback_router.db import session_scope, utcnow
+from feedback_router.db import session_scope, take_turns, utcnow
 from feedback_router.errors import Conflict, InvalidInput, NotFound
 from feedback_router.feedback.models import Feedback
 from feedback_router.tickets.models import Ticket
@@ -126,8 +126,7 @@ def _indexed(session: Session, index: Any, team: str, vector: np.ndarray) -> lis
     one writer), so two workers cannot both start a cluster for one problem. Entries that no
     longer match an open cluster of the team are dropped and the index asked again.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(func.hashtext("clusters:" + team))))
+    take_turns(session, "clusters:" + team)
     for _ in range(5):
         ids = index.nearest(session, team, vector)
         if not ids:

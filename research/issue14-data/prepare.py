@@ -573,13 +573,13 @@ def write_readme(out: Path, name: str, stats: dict) -> None:
 
 
 def main() -> None:
+    global MIRROR, SHARED
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", default="", help="comma-separated dataset names")
     ap.add_argument("--out", default=str(HERE / "data"))
     ap.add_argument("--mirror", default=str(MIRROR), help="folder of the repository snapshots")
     ap.add_argument("--shared", default=str(SHARED), help="the shared datasets folder")
     args = ap.parse_args()
-    global MIRROR, SHARED
     MIRROR, SHARED = Path(args.mirror), Path(args.shared)
     out = Path(args.out)
     names = [n for n in args.only.split(",") if n] or list(BUILDERS)
