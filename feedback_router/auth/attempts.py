@@ -47,7 +47,8 @@ def count_failure(*, session: Session, settings: Settings, address: str, account
     take_turns(session, "auth:address:" + address, *(["auth:account:" + account] if account else []))
     session.execute(delete(AuthAttempt).where(AuthAttempt.at <= since))  # the window has passed them
     scopes = [AuthAttempt.address == address] + ([AuthAttempt.account == account] if account else [])
-    locked = [at for scope in scopes if (at := _oldest_over_limit(session, scope, since, settings)) is not None]
+    oldest = [_oldest_over_limit(session, scope, since, settings) for scope in scopes]
+    locked = [at for at in oldest if at is not None]
     if locked:
         session.commit()
         wait = max(locked) + timedelta(seconds=settings.auth_window_seconds) - now
@@ -66,7 +67,9 @@ def forget(*, session: Session, attempt_id: int) -> None:
     session.execute(delete(AuthAttempt).where(AuthAttempt.id == attempt_id))
 
 
-def _oldest_over_limit(session: Session, scope: object, since: datetime, settings: Settings) -> datetime | None:
+def _oldest_over_limit(
+    session: Session, scope: object, since: datetime, settings: Settings
+) -> datetime | None:
     """When the scope holds the limit of failures in the window: the time of the one whose expiry
     brings it under the limit again; else None."""
     return session.scalar(
