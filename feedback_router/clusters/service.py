@@ -150,7 +150,9 @@ def add(cluster: Cluster, item: Feedback, vector: np.ndarray, similarity: float)
     total = np.frombuffer(cluster.vector_sum, dtype=np.float32) + vector
     cluster.vector_sum = total.astype(np.float32).tobytes()
     cluster.size += 1
-    seen = item.received_at or utcnow()
+    seen = item.written_at or utcnow()
+    if cluster.size == 1:  # its first report dates it, not the moment the row was made
+        cluster.first_seen = cluster.last_seen = seen
     cluster.first_seen = min(cluster.first_seen or seen, seen)
     cluster.last_seen = max(cluster.last_seen or seen, seen)
     item.cluster_id, item.cluster_similarity = cluster.id, similarity
@@ -244,8 +246,8 @@ def summary(session: Session, cluster: Cluster, now: datetime | None = None) -> 
     members = items(session, cluster.id)
     now = now or utcnow()
     week = timedelta(days=TREND_DAYS)
-    this_week = sum(1 for m in members if m.received_at and m.received_at > now - week)
-    last_week = sum(1 for m in members if m.received_at and now - 2 * week < m.received_at <= now - week)
+    this_week = sum(1 for m in members if now - week <= m.written_at < now)
+    last_week = sum(1 for m in members if now - 2 * week <= m.written_at < now - week)
     from classifiers.clustering import representatives
 
     embedded = [m for m in members if m.embedding is not None]
@@ -344,7 +346,7 @@ def _recompute(session: Session, cluster: Cluster) -> None:
     cluster.size = len(members)
     cluster.vector_sum = (np.sum(vectors, axis=0) if vectors else np.zeros(1)).astype(np.float32).tobytes()
     if members:
-        seen = [m.received_at for m in members if m.received_at]
+        seen = [m.written_at for m in members if m.written_at]
         cluster.first_seen, cluster.last_seen = min(seen), max(seen)
     cluster.synced_at = None
 

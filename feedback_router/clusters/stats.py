@@ -2,7 +2,8 @@
 last week, its languages and sentiment mix, its key phrases, and the clusters that grew most.
 
 Counted in SQL for many clusters at once (the list shows a hundred); the weeks are the seven days
-before ``now`` and the seven before those, as in ``service.summary``.
+before ``now`` and the seven before those, as in ``service.summary``. A report counts when it was
+written (``Feedback.written_at``), so imported history lands in its own weeks.
 """
 
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from feedback_router.clusters import service
 from feedback_router.clusters.models import Cluster, ClusterStatus
 from feedback_router.db import utcnow
 from feedback_router.feedback.models import Feedback
-from feedback_router.feedback.stats import day_of, days_until, start_of, today
+from feedback_router.feedback.stats import day_of, days_until, start_of, today, written_in
 from feedback_router.tickets.models import Ticket
 
 TREND_DAYS = service.TREND_DAYS
@@ -68,22 +69,20 @@ def facts(
         return found
     mine = Feedback.cluster_id.in_(cluster_ids)
     week = timedelta(days=TREND_DAYS)
-    this_week = func.sum(case((Feedback.received_at > now - week, 1), else_=0))
-    last_week = func.sum(
-        case(((Feedback.received_at > now - 2 * week) & (Feedback.received_at <= now - week), 1), else_=0)
-    )
+    this_week = func.sum(case((written_in(now - week, now), 1), else_=0))
+    last_week = func.sum(case((written_in(now - 2 * week, now - week), 1), else_=0))
     for cluster_id, this, last in session.execute(
         select(Feedback.cluster_id, this_week, last_week)
-        .where(mine, Feedback.received_at > now - 2 * week)
+        .where(mine, written_in(now - 2 * week, now))
         .group_by(Feedback.cluster_id)
     ):
         found[cluster_id].trend = Trend(this_week=int(this or 0), last_week=int(last or 0))
     calendar = days_until(today(now), days)
     index = {d.isoformat(): i for i, d in enumerate(calendar)}
-    day = day_of(session, Feedback.received_at).label("day")
+    day = day_of(session, Feedback.written_at).label("day")
     for cluster_id, bucket, count in session.execute(
         select(Feedback.cluster_id, day, func.count())
-        .where(mine, Feedback.received_at >= start_of(calendar[0]))
+        .where(mine, Feedback.written_at >= start_of(calendar[0]))
         .group_by(Feedback.cluster_id, day)
     ):
         if bucket in index:
@@ -139,17 +138,17 @@ class TopCluster:
 def top(
     *, session: Session, since: datetime, days: int, limit: int = 10, now: datetime | None = None
 ) -> list[TopCluster]:
-    """The clusters with the most reports received since ``since`` (a ``days`` long period up to
+    """The clusters with the most reports written since ``since`` (a ``days`` long period up to
     ``now``), most first, with the previous period's count for the trend."""
     now = now or utcnow()
     previous_start = since - (now - since)
-    recent = func.sum(case((Feedback.received_at >= since, 1), else_=0)).label("recent")
-    before = func.sum(case((Feedback.received_at < since, 1), else_=0))
+    recent = func.sum(case((written_in(since, now), 1), else_=0)).label("recent")
+    before = func.sum(case((written_in(previous_start, since), 1), else_=0))
     rows = session.execute(
         select(Feedback.cluster_id, recent, before)
-        .where(Feedback.cluster_id.is_not(None), Feedback.received_at >= previous_start)
+        .where(Feedback.cluster_id.is_not(None), written_in(previous_start, now))
         .group_by(Feedback.cluster_id)
-        .having(func.sum(case((Feedback.received_at >= since, 1), else_=0)) > 0)
+        .having(func.sum(case((written_in(since, now), 1), else_=0)) > 0)
         .order_by(recent.desc(), Feedback.cluster_id)
         .limit(limit)
     ).all()
@@ -158,11 +157,11 @@ def top(
     calendar = days_until(today(now), days)
     index = {d.isoformat(): i for i, d in enumerate(calendar)}
     daily = {cluster_id: [0] * days for cluster_id in ids}
-    day = day_of(session, Feedback.received_at).label("day")
+    day = day_of(session, Feedback.written_at).label("day")
     if ids:
         for cluster_id, bucket, count in session.execute(
             select(Feedback.cluster_id, day, func.count())
-            .where(Feedback.cluster_id.in_(ids), Feedback.received_at >= start_of(calendar[0]))
+            .where(Feedback.cluster_id.in_(ids), Feedback.written_at >= start_of(calendar[0]))
             .group_by(Feedback.cluster_id, day)
         ):
             if bucket in index:

@@ -1,9 +1,10 @@
 """What a digest says, gathered from feedback, clusters and tickets (no wording here: see render).
 
 Definitions, for one community (the items' ``metadata["community"]``; no community: every item) and
-a period ``[start, end)``. An item is dated by when it was written (``created_at``), else by when it
-reached us (``received_at``). A *subject* is a cluster, or an item that is in no cluster; items in a
-cluster are always told through their cluster.
+a period ``[start, end)``. An item is dated by when it was written (``Feedback.written_at``: its
+source's time, else when it reached us), as the cluster pages and the overview date it. A *subject*
+is a cluster, or an item that is in no cluster; items in a cluster are always told through their
+cluster.
 
 - **Top themes**: clusters with the community's items dated in the period, by that number; the
   previous count is the same for the period of equal length just before (the trend).
@@ -31,9 +32,9 @@ from sqlalchemy.orm import Session, aliased
 
 from feedback_router.clusters.models import Cluster, ClusterStatus
 from feedback_router.config import Settings
-from feedback_router.db import UTCDateTime
 from feedback_router.digests.schemas import DigestSections, Praise, Quote, Theme, WorkItem
 from feedback_router.feedback.models import Feedback
+from feedback_router.feedback.stats import written_in
 from feedback_router.tickets.models import Ticket
 from feedback_router.tickets.service import make_title
 from integrations.redact import redact_then_cut
@@ -46,11 +47,6 @@ QUOTE_CANDIDATES = 50
 PRAISE = "praise"
 OPEN, RESOLVED = "open", "resolved"
 Subject = tuple[int | None, int | None]  # (cluster id, None) or (None, item id)
-
-
-def said_at() -> ColumnElement[datetime]:
-    """When an item was written, else when it arrived."""
-    return func.coalesce(Feedback.created_at, Feedback.received_at, type_=UTCDateTime())
 
 
 def _community(community: str | None) -> list[ColumnElement[bool]]:
@@ -119,14 +115,12 @@ class _Clusters:
 
 
 def _counts(session: Session, community: str | None, start: datetime, end: datetime) -> dict[int, int]:
-    when = said_at()
     rows = session.execute(
         select(Feedback.cluster_id, func.count())
         .where(
             Feedback.cluster_id.is_not(None),
             Feedback.abuse.is_not(True),
-            when >= start,
-            when < end,
+            written_in(start, end),
             *_community(community),
         )
         .group_by(Feedback.cluster_id)
@@ -312,13 +306,12 @@ def _shipped(
 
 
 def _praise(session: Session, community: str | None, start: datetime, end: datetime) -> Praise:
-    when = said_at()
+    when = Feedback.written_at
     part = aliased(Feedback)
     where = (
         Feedback.kind == PRAISE,
         Feedback.abuse.is_not(True),
-        when >= start,
-        when < end,
+        written_in(start, end),
         ~exists().where(part.parent_id == Feedback.id),  # a split message counts through its parts
         *_community(community),
     )

@@ -4,7 +4,22 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    case,
+    type_coerce,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from feedback_router.db import Base, UTCDateTime, utcnow
@@ -103,6 +118,24 @@ class Feedback(Base):
     route_reason: Mapped[str | None] = mapped_column(Text)
     # Labels, every rule tried and why it failed or matched, and the team's sinks (RouteExplanation).
     route_explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    @hybrid_property
+    def written_at(self) -> datetime:
+        """The moment the report was written, on its source's clock: what history counts (trends, the
+        overview, digests, "this week"); ``received_at`` is for operations (queues, retention).
+
+        The source's ``created_at`` where it gave one, else the arrival; never later than the
+        arrival, as a source whose clock runs ahead would otherwise date a report in the future.
+        """
+        if self.created_at is not None and (self.received_at is None or self.created_at < self.received_at):
+            return self.created_at
+        return self.received_at
+
+    @written_at.inplace.expression
+    @classmethod
+    def _written_at_expression(cls) -> ColumnElement[datetime]:
+        earlier = and_(cls.created_at.is_not(None), cls.created_at < cls.received_at)
+        return type_coerce(case((earlier, cls.created_at), else_=cls.received_at), UTCDateTime())
 
 
 class ProcessingJob(Base):

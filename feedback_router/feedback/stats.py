@@ -1,5 +1,8 @@
 """Counts over time for the overview: volume by kind, sentiment, time to a ticket, totals.
 
+History counts reports (posts) on the day they were written (``Feedback.written_at``): imported
+history spreads over its own days, and a mixed post split into parts counts once, as the post it
+is. Operations (time to a ticket, what waits in triage) go by arrival and by the routed items.
 Days are UTC days, bucketed in SQL (``day_of``) on SQLite and PostgreSQL alike; only the median,
 which SQLite cannot compute, is taken in Python from the per-item durations.
 """
@@ -44,17 +47,22 @@ def start_of(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
 
+def written_in(start: datetime, end: datetime) -> ColumnElement[bool]:
+    """Reports written in ``[start, end)``: the one test of "in this period" for every count of history."""
+    return (Feedback.written_at >= start) & (Feedback.written_at < end)
+
+
+REPORTS = Feedback.parent_id.is_(None)  # posts as they came, not the parts a mixed one was split into
+
+
 def per_day(
     session: Session, column: Any, days: Sequence[date], *where: ColumnElement[bool]
 ) -> dict[str, list[int]]:
-    """Items received on each of ``days``, per value of ``column`` (None as UNCLASSIFIED)."""
-    day = day_of(session, Feedback.received_at).label("day")
+    """Reports written on each of ``days``, per value of ``column`` (None as UNCLASSIFIED)."""
+    day = day_of(session, Feedback.written_at).label("day")
     rows = session.execute(
         select(day, column, func.count())
-        .where(
-            Feedback.received_at >= start_of(days[0]),
-            Feedback.received_at < start_of(days[-1]) + timedelta(days=1),
-        )
+        .where(REPORTS, written_in(start_of(days[0]), start_of(days[-1]) + timedelta(days=1)))
         .where(*where)
         .group_by(day, column)
     ).all()
@@ -67,7 +75,7 @@ def per_day(
 
 
 def volume_by_kind(session: Session, days: Sequence[date]) -> dict[str, list[int]]:
-    """Items per day and kind, every kind named (zeros included) in the labels' order; the
+    """Reports per day and kind, every kind named (zeros included) in the labels' order; the
     unclassified ones last, when there are any."""
     found = per_day(session, Feedback.kind, days)
     ordered = {kind: found.pop(kind, [0] * len(days)) for kind in KINDS}
@@ -79,7 +87,7 @@ def volume_by_kind(session: Session, days: Sequence[date]) -> dict[str, list[int
 
 
 def sentiment_by_day(session: Session, days: Sequence[date]) -> dict[str, list[int]]:
-    """Items per day and sentiment (negative, neutral, positive); unlabelled items are left out."""
+    """Reports per day and sentiment (negative, neutral, positive); unlabelled ones are left out."""
     found = per_day(session, Feedback.sentiment, days, Feedback.sentiment.is_not(None))
     return {name: found.get(name, [0] * len(days)) for name in SENTIMENTS}
 
@@ -139,9 +147,9 @@ def time_to_ticket(session: Session, since: datetime) -> TimeToTicket:
 
 
 def totals(session: Session, since: datetime) -> dict[str, int]:
-    """Items received since ``since``; items waiting in triage and failed deliveries, now."""
+    """Reports written since ``since``; items waiting in triage and failed deliveries, now."""
     return {
-        "items": session.scalar(select(func.count()).where(Feedback.received_at >= since)) or 0,
+        "items": session.scalar(select(func.count()).where(REPORTS, Feedback.written_at >= since)) or 0,
         "triage": session.scalar(select(func.count()).where(Feedback.team == TRIAGE)) or 0,
         "failed_deliveries": session.scalar(select(func.count()).where(Ticket.delivery == Delivery.failed))
         or 0,
