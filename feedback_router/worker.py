@@ -24,7 +24,7 @@ from feedback_router.erasure.service import sweep as retention
 from feedback_router.feedback.processing import process_pending
 from feedback_router.loopback.service import sweep as close_the_loop
 from feedback_router.routing import live
-from feedback_router.tickets.delivery import Outlets, deliver_pending
+from feedback_router.tickets.delivery import Outlets, deliver_comments, deliver_pending
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,8 @@ class Processor:
 
 
 def deliver(settings: Settings, max_batches: int = 1_000_000, stop: threading.Event | None = None) -> int:
-    """Make the due deliveries to Jira, Slack and webhooks; returns how many were attempted."""
+    """Make the due deliveries to Jira, Slack and webhooks, then the due comments on Jira issues;
+    returns how many deliveries were attempted."""
     outlets = Outlets(settings)
     total = 0
     try:
@@ -113,6 +114,7 @@ def deliver(settings: Settings, max_batches: int = 1_000_000, stop: threading.Ev
             if not attempted:
                 break
             total += attempted
+        deliver_comments(settings=settings, outlets=outlets)
         link_reports(settings=settings, outlets=outlets)
         link_merged(settings=settings, outlets=outlets)
         update_clusters(settings=settings, outlets=outlets)

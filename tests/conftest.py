@@ -37,6 +37,8 @@ TABLES = (
     "author_notices",
     "feedback_labels",
     "model_versions",
+    "ticket_comments",
+    "cluster_returns",
     "tickets",
     "processing_jobs",
     "feedback",

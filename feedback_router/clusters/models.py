@@ -39,6 +39,24 @@ class Cluster(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
+class ClusterReturn(Base):
+    """A resolved cluster that a report written after its resolution brought back: the cluster is open
+    again, each of its Jira issues hears so once (``tickets.models.TicketComment``), and digests tell
+    it as "came back"."""
+
+    __tablename__ = "cluster_returns"
+    # One return per resolution: the cluster is open again from then on.
+    __table_args__ = (UniqueConstraint("cluster_id", "resolved_at", name="uq_cluster_return_resolution"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), index=True)
+    # The report that brought it back.
+    feedback_id: Mapped[int | None] = mapped_column(ForeignKey("feedback.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the resolution it undid
+    came_back_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # when that report was written
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class NoticeStatus(StrEnum):
     pending = "pending"  # to be sent by a worker
     sent = "sent"

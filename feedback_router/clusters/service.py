@@ -6,6 +6,12 @@ joins the open cluster of its team whose centroid is most similar, when that sim
 vectors, so joining costs one vector addition. Items are delivered singly until their cluster
 reaches ``CLUSTER_MIN_SIZE``; then the cluster gets its own ticket in the team's Jira sinks,
 later items go only into it, and the items delivered before are linked to it.
+
+Recurring problems: an item that fits no open cluster is compared with the team's resolved ones.
+Written after that resolution, it brings the cluster back (``come_back``): open again, with a
+``ClusterReturn`` and a comment for each of its Jira issues, instead of a fresh cluster and issue
+that know nothing of the fix. Written before it (imported history), it joins the resolved cluster
+quietly: it is part of the problem that was fixed.
 """
 
 import logging
@@ -19,18 +25,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from feedback_router.clusters import index as _index  # noqa: F401  (registers the write-through)
-from feedback_router.clusters.models import Cluster, ClusterStatus
+from feedback_router.clusters.models import Cluster, ClusterReturn, ClusterStatus
 from feedback_router.config import Settings
 from feedback_router.db import session_scope, take_turns, utcnow
 from feedback_router.errors import Conflict, InvalidInput, NotFound
 from feedback_router.feedback.models import Feedback
-from feedback_router.tickets.models import Ticket
+from feedback_router.tickets.models import Delivery, Ticket, TicketComment
 from feedback_router.tickets.service import make_title
-from integrations.redact import redact
+from integrations.redact import redact, redact_then_cut
 
 log = logging.getLogger(__name__)
 
 QUOTES = 5
+QUOTE_LENGTH = 280
 TREND_DAYS = 7
 
 
@@ -83,16 +90,83 @@ def attach(*, session: Session, item: Feedback, settings: Settings) -> Cluster |
     choice = assign(
         vector, [_centroid(c) for c in candidates], [c.size for c in candidates], threshold(settings)
     )
-    if choice.index is None:
-        cluster = Cluster(team=item.team, title=make_title(item.text), size=0, synced_size=0)
-        cluster.vector_sum = np.zeros_like(vector).tobytes()
-        session.add(cluster)
-        session.flush()
-        similarity = 1.0
-    else:
+    if choice.index is not None:
         cluster, similarity = candidates[choice.index], choice.similarity
-    add(cluster, item, vector, similarity)
+        add(cluster, item, vector, similarity)
+        return cluster
+    resolved = _resolved(session, item.team)
+    again = assign(vector, [_centroid(c) for c in resolved], [c.size for c in resolved], threshold(settings))
+    if again.index is not None:
+        cluster = resolved[again.index]
+        add(cluster, item, vector, again.similarity)
+        if cluster.resolved_at is None or (item.written_at or utcnow()) > cluster.resolved_at:
+            come_back(session=session, cluster=cluster, item=item, settings=settings)
+        return cluster
+    cluster = Cluster(team=item.team, title=make_title(item.text), size=0, synced_size=0)
+    cluster.vector_sum = np.zeros_like(vector).tobytes()
+    session.add(cluster)
+    session.flush()
+    add(cluster, item, vector, 1.0)
     return cluster
+
+
+def _resolved(session: Session, team: str) -> list[Cluster]:
+    """The team's resolved clusters, locked as the scanned open ones are (the index holds open ones
+    only; this is asked only when no open cluster fits)."""
+    return [
+        c
+        for c in session.scalars(
+            select(Cluster)
+            .where(Cluster.team == team, Cluster.status == ClusterStatus.resolved)
+            .order_by(Cluster.id)
+            .with_for_update()
+        ).all()
+        if c.vector_sum is not None and c.size > 0
+    ]
+
+
+def come_back(*, session: Session, cluster: Cluster, item: Feedback, settings: Settings) -> ClusterReturn:
+    """A resolved cluster that ``item`` brought back: open again, the return recorded, and a comment
+    for each of its delivered Jira issues in the outbox, all in the caller's transaction."""
+    resolved_at = cluster.resolved_at or cluster.updated_at
+    cluster.status, cluster.resolved_at, cluster.synced_at = ClusterStatus.open, None, None
+    back = ClusterReturn(
+        cluster_id=cluster.id,
+        feedback_id=item.id,
+        resolved_at=resolved_at,
+        came_back_at=item.written_at or utcnow(),
+    )
+    session.add(back)
+    session.flush()
+    issues = session.scalars(
+        select(Ticket)
+        .where(Ticket.cluster_id == cluster.id, Ticket.sink == "jira", Ticket.delivery == Delivery.delivered)
+        .order_by(Ticket.id)
+    ).all()
+    for ticket in issues:
+        ref = f"fr-cluster-{cluster.id}-back-{back.id}"
+        session.add(
+            TicketComment(ticket_id=ticket.id, ref=ref, body=came_back_text(item, back, ref, settings))
+        )
+    log.info("cluster %s came back with feedback %s", cluster.id, item.id, extra={"feedback_id": item.id})
+    return back
+
+
+def came_back_text(item: Feedback, back: ClusterReturn, ref: str, settings: Settings) -> str:
+    """The comment on a cluster's issue when its problem came back: when, the new report (redacted and
+    cut), where to read it, and its reference (how a repeat attempt finds it)."""
+    lines = [
+        f"This problem came back: a new report written on {back.came_back_at:%Y-%m-%d}, after it was "
+        f"resolved on {back.resolved_at:%Y-%m-%d}. feedback-router has opened the cluster again; "
+        "re-open this issue if it needs work (its new reporters are thanked when it is resolved again).",
+        "",
+        "> " + redact_then_cut(item.text, QUOTE_LENGTH),
+        "",
+        f"The report in feedback-router: {settings.link(f'/v1/feedback/{item.id}')}",
+    ]
+    if item.url:
+        lines.append(f"Where it was posted: {item.url}")
+    return "\n".join([*lines, f"Reference: {ref}"])
 
 
 def _candidates(session: Session, team: str, vector: np.ndarray) -> list[Cluster]:

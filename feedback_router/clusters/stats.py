@@ -14,7 +14,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from feedback_router.clusters import service
-from feedback_router.clusters.models import Cluster, ClusterStatus
+from feedback_router.clusters.models import Cluster, ClusterReturn, ClusterStatus
 from feedback_router.db import utcnow
 from feedback_router.feedback.models import Feedback
 from feedback_router.feedback.stats import day_of, days_until, start_of, today, written_in
@@ -57,12 +57,14 @@ class ClusterFacts:
     languages: dict[str, int] = field(default_factory=dict)
     sentiment: dict[str, int] = field(default_factory=dict)
     tickets: list[Ticket] = field(default_factory=list)
+    came_back: ClusterReturn | None = None  # the latest time a new report brought it back after a fix
 
 
 def facts(
     *, session: Session, cluster_ids: Sequence[int], now: datetime | None = None, days: int = SPARK_DAYS
 ) -> dict[int, ClusterFacts]:
-    """Trend, reports per day, languages, sentiment and tickets of each cluster, in five queries."""
+    """Trend, reports per day, languages, sentiment, tickets and latest return of each cluster, in six
+    queries."""
     now = now or utcnow()
     found = {cluster_id: ClusterFacts(daily=[0] * days) for cluster_id in cluster_ids}
     if not cluster_ids:
@@ -102,6 +104,10 @@ def facts(
         select(Ticket).where(Ticket.cluster_id.in_(cluster_ids)).order_by(Ticket.id)
     ):
         found[ticket.cluster_id].tickets.append(ticket)  # type: ignore[index]
+    for back in session.scalars(
+        select(ClusterReturn).where(ClusterReturn.cluster_id.in_(cluster_ids)).order_by(ClusterReturn.id)
+    ):
+        found[back.cluster_id].came_back = back  # type: ignore[index]  # the newest stays
     for one in found.values():
         one.languages = dict(sorted(one.languages.items(), key=lambda kv: (-kv[1], kv[0])))
         one.sentiment = dict(sorted(one.sentiment.items(), key=lambda kv: (-kv[1], kv[0])))

@@ -14,6 +14,8 @@ cluster.
 - **Shipped**: clusters resolved in the period (where nothing resolves clusters, open ones whose own
   ticket was resolved in the period); and items outside any cluster whose ticket was resolved in
   the period.
+- **Came back**: clusters that a report written in the period brought back after they were resolved
+  (``clusters.models.ClusterReturn``); they are told here, not again under "being worked on".
 - **Thanks**: the community's items of kind praise dated in the period (parts of a mixed message
   count, the message they were split from does not), with up to two short quotes.
 
@@ -30,7 +32,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from feedback_router.clusters.models import Cluster, ClusterStatus
+from feedback_router.clusters.models import Cluster, ClusterReturn, ClusterStatus
 from feedback_router.config import Settings
 from feedback_router.digests.schemas import DigestSections, Praise, Quote, Theme, WorkItem
 from feedback_router.feedback.models import Feedback
@@ -60,7 +62,8 @@ def gather(
     clusters = _Clusters(session)
     themes = _themes(session, clusters, community, start, end)
     shipped = _shipped(session, clusters, community, start, end, settings)
-    done = {(w.cluster_id, w.feedback_id) for w in shipped}
+    came_back = _came_back(session, clusters, community, start, end)
+    done = {(w.cluster_id, w.feedback_id) for w in [*shipped, *came_back]}
     in_progress = [
         w
         for w in _in_progress(session, clusters, community, settings)
@@ -73,6 +76,8 @@ def gather(
         in_progress_more=max(0, len(in_progress) - MAX_WORK_ITEMS),
         shipped=shipped[:MAX_WORK_ITEMS],
         shipped_more=max(0, len(shipped) - MAX_WORK_ITEMS),
+        came_back=came_back[:MAX_WORK_ITEMS],
+        came_back_more=max(0, len(came_back) - MAX_WORK_ITEMS),
         praise=_praise(session, community, start, end),
     )
 
@@ -303,6 +308,35 @@ def _shipped(
         if reports.get(c.id, 0) > 0
     ]
     return sorted(work, key=lambda w: (-w.reports, w.cluster_id or 0, w.feedback_id or 0))
+
+
+def _came_back(
+    session: Session, clusters: _Clusters, community: str | None, start: datetime, end: datetime
+) -> list[WorkItem]:
+    rows = session.execute(
+        select(ClusterReturn.cluster_id, func.max(ClusterReturn.came_back_at))
+        .where(ClusterReturn.came_back_at >= start, ClusterReturn.came_back_at < end)
+        .group_by(ClusterReturn.cluster_id)
+    ).all()
+    clusters.load([cluster_id for cluster_id, _ in rows])
+    latest: dict[int, datetime] = {}
+    for cluster_id, at in rows:
+        cluster = clusters.final(cluster_id)
+        if cluster is not None:
+            latest[cluster.id] = max(at, latest.get(cluster.id, at))
+    reports = clusters.reports(latest, community)
+    work = [
+        WorkItem(
+            cluster_id=cluster_id,
+            title=redact_then_cut(clusters.loaded[cluster_id].title or f"cluster {cluster_id}", 120),
+            reports=reports[cluster_id],
+            status=None,
+            changed_at=at,
+        )
+        for cluster_id, at in latest.items()
+        if reports.get(cluster_id, 0) > 0  # clusters with none of the community's items are someone else's
+    ]
+    return sorted(work, key=lambda w: (-w.reports, w.cluster_id or 0))
 
 
 def _praise(session: Session, community: str | None, start: datetime, end: datetime) -> Praise:

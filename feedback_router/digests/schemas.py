@@ -88,6 +88,8 @@ class DigestSections(BaseModel):
     in_progress_more: int = 0
     shipped: list[WorkItem] = []
     shipped_more: int = 0
+    came_back: list[WorkItem] = []  # resolved problems that a new report brought back
+    came_back_more: int = 0
     praise: Praise = Field(default_factory=lambda: Praise(count=0))
 
 

@@ -10,7 +10,8 @@
    does the first attempt after a manager's retry of a failed delivery (``service.retry`` resets
    the count but keeps ``last_error``, the sign that an attempt was made).
    Slack messages cannot be looked up: after an unclear failure one may be posted twice.
-   Webhooks carry a stable delivery id for the receiver to drop repeats.
+   Webhooks carry a stable delivery id for the receiver to drop repeats. A comment on an issue
+   (``TicketComment``) carries its reference in its text and is looked up by it the same way.
 4. Passing failures (timeouts, 5xx, 429/503 with ``Retry-After``) are retried with exponential
    backoff and jitter, honouring ``Retry-After``, up to ``delivery_max_attempts``; any other
    4xx fails the delivery at once with the outside system's reason.
@@ -39,7 +40,7 @@ from feedback_router.routing.rules import (
     SlackSink,
     WebhookSink,
 )
-from feedback_router.tickets.models import Delivery, Ticket
+from feedback_router.tickets.models import Delivery, Ticket, TicketComment
 from feedback_router.tickets.service import make_body, make_title, open_board_ticket
 from integrations.base import LabelValue, Notification, TicketRef, TicketRequest
 from integrations.discourse import DiscourseConfig, DiscoursePublisher
@@ -141,20 +142,26 @@ class DeliveryClaim:
 
 
 def claim_due(
-    *, session: Session, limit: int, lease_seconds: float, max_attempts: int
+    *,
+    session: Session,
+    limit: int,
+    lease_seconds: float,
+    max_attempts: int,
+    outbox: type[Ticket] | type[TicketComment] = Ticket,
 ) -> list[DeliveryClaim]:
-    """Lease due deliveries: pending ones whose time came, and sending ones whose worker vanished."""
+    """Lease due deliveries (of tickets, or of comments with ``outbox=TicketComment``): pending ones
+    whose time came, and sending ones whose worker vanished."""
     now = utcnow()
-    lost = and_(Ticket.delivery == Delivery.sending, Ticket.leased_until < now)
-    give_up(session, Ticket, lost=lost, max_attempts=max_attempts, failed={"delivery": Delivery.failed})
+    lost = and_(outbox.delivery == Delivery.sending, outbox.leased_until < now)
+    give_up(session, outbox, lost=lost, max_attempts=max_attempts, failed={"delivery": Delivery.failed})
     token, rows = lease(
         session,
-        Ticket,
-        due=or_(and_(Ticket.delivery == Delivery.pending, Ticket.available_at <= now), lost),
-        order_by=[Ticket.available_at, Ticket.id],
+        outbox,
+        due=or_(and_(outbox.delivery == Delivery.pending, outbox.available_at <= now), lost),
+        order_by=[outbox.available_at, outbox.id],
         limit=limit,
         values={"delivery": Delivery.sending, "leased_until": now + timedelta(seconds=lease_seconds)},
-        returning=[Ticket.attempts],
+        returning=[outbox.attempts],
     )
     return [DeliveryClaim(ticket_id=r[0], attempts=r[1], token=token) for r in rows]
 
@@ -371,12 +378,13 @@ def _send(out: Outgoing, outlets: Outlets, attempts: int) -> tuple[str | None, s
     return outlets.webhook(sink).send(out.notification, delivery_id=delivery_id), None
 
 
-def _held(session: Session, claim: DeliveryClaim) -> Ticket | None:
+def _held(session: Session, claim: DeliveryClaim, outbox: Any = Ticket) -> Any:
+    """The claimed row while the claim still holds its lease, else None."""
     return session.scalar(
-        select(Ticket).where(
-            Ticket.id == claim.ticket_id,
-            Ticket.lease_token == claim.token,
-            Ticket.delivery == Delivery.sending,
+        select(outbox).where(
+            outbox.id == claim.ticket_id,
+            outbox.lease_token == claim.token,
+            outbox.delivery == Delivery.sending,
         )
     )
 
@@ -465,4 +473,58 @@ def deliver_pending(*, settings: Settings, outlets: Outlets, limit: int = 20) ->
             log.exception("delivery of ticket %s raised", claim.ticket_id)
             outcome = exc
         _record(settings, claim, outcome)
+    return len(claims)
+
+
+def deliver_comments(*, settings: Settings, outlets: Outlets, limit: int = 20) -> int:
+    """Claim due comments for delivered Jira issues and make each once: an attempt after the first
+    looks for the comment's reference on the issue before writing it. Returns how many were claimed."""
+    with session_scope(settings.database_url) as session:
+        claims = claim_due(
+            session=session,
+            limit=limit,
+            lease_seconds=settings.job_lease_seconds,
+            max_attempts=settings.delivery_max_attempts,
+            outbox=TicketComment,
+        )
+    for claim in claims:
+        with session_scope(settings.database_url) as session:
+            comment = _held(session, claim, TicketComment)
+            ticket = session.get(Ticket, comment.ticket_id) if comment is not None else None
+            if comment is None or ticket is None or ticket.external_key is None:
+                continue
+            key, ref, body, tried = (
+                ticket.external_key,
+                comment.ref,
+                comment.body,
+                comment.last_error is not None,
+            )
+            sink = sink_of(ticket)
+        try:
+            jira = outlets.jira(sink.redact)
+            found = jira.find_comment(key, ref) if claim.attempts > 1 or tried else None
+            outcome: Exception | str = found or jira.add_comment(key, body)
+        except IntegrationError as exc:
+            outcome = exc
+        except Exception as exc:  # a bug or an unmapped library error: retried, never silently dropped
+            log.exception("comment %s on %s raised", ref, key)
+            outcome = exc
+        with session_scope(settings.database_url) as session:
+            comment = _held(session, claim, TicketComment)
+            if comment is None:  # our lease ran out and another worker took over; it decides
+                continue
+            comment.lease_token = None
+            if isinstance(outcome, str):
+                comment.delivery, comment.delivered_at, comment.last_error = (
+                    Delivery.delivered,
+                    utcnow(),
+                    None,
+                )
+                comment.external_id = outcome
+                continue
+            then = after_failure(settings, claim.attempts, outcome)
+            comment.delivery = Delivery.pending if then.at is not None else Delivery.failed
+            comment.available_at = then.at or comment.available_at
+            comment.last_error = then.reason
+            log.warning("comment %s on %s: %s", ref, key, then.reason)
     return len(claims)

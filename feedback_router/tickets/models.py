@@ -58,3 +58,25 @@ class Ticket(Base):
     external_url: Mapped[str | None] = mapped_column(String(2048))
     linked_to: Mapped[str | None] = mapped_column(String(200))  # the cluster issue it was linked to
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TicketComment(Base):
+    """A comment for a delivered ticket's issue, in the outbox as tickets are: written in the transaction
+    that decided it, claimed with a lease, the attempt counted before the call, and looked up by its
+    ``ref`` (which the comment's text carries) before any attempt after the first, so it is made once."""
+
+    __tablename__ = "ticket_comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    ref: Mapped[str] = mapped_column(String(100), unique=True)  # "fr-cluster-7-back-2"
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    delivery: Mapped[str] = mapped_column(String(16), default=Delivery.pending)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lease_token: Mapped[str | None] = mapped_column(String(64))
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(String(200))  # the comment's id in the tracker
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -127,6 +127,19 @@ class JiraTicketSink(Closable):
             comment = jira.add_comment(key, self._document(text))
         return str(comment.id)
 
+    def find_comment(self, key: str, ref: str) -> str | None:
+        """The id of a comment among the issue's newest 100 whose text carries ``ref``, or ``None``.
+
+        A caller that writes a reference into its comment asks this before a repeated attempt, so an
+        :class:`UnclearOutcomeError` from :meth:`add_comment` never leaves two copies.
+        """
+        with self._call(f"read the comments of {key}", writes=False) as jira:
+            comments = jira.comments(key, max_results=100, order_by="-created")
+        for comment in comments:
+            if ref in json.dumps((comment.raw or {}).get("body"), ensure_ascii=False):
+                return str(comment.id)
+        return None
+
     def update(self, key: str, update: TicketUpdate) -> None:
         """Set fields and add labels on an issue; an empty update sends nothing.
 
