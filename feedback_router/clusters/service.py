@@ -32,12 +32,11 @@ from feedback_router.errors import Conflict, InvalidInput, NotFound
 from feedback_router.feedback.models import Feedback
 from feedback_router.tickets.models import Delivery, Ticket, TicketComment
 from feedback_router.tickets.service import make_title
-from integrations.redact import redact, redact_then_cut
+from integrations.redact import redact
 
 log = logging.getLogger(__name__)
 
 QUOTES = 5
-QUOTE_LENGTH = 280
 TREND_DAYS = 7
 
 
@@ -153,20 +152,19 @@ def come_back(*, session: Session, cluster: Cluster, item: Feedback, settings: S
 
 
 def came_back_text(item: Feedback, back: ClusterReturn, ref: str, settings: Settings) -> str:
-    """The comment on a cluster's issue when its problem came back: when, the new report (redacted and
-    cut), where to read it, and its reference (how a repeat attempt finds it)."""
-    lines = [
-        f"This problem came back: a new report written on {back.came_back_at:%Y-%m-%d}, after it was "
-        f"resolved on {back.resolved_at:%Y-%m-%d}. feedback-router has opened the cluster again; "
-        "re-open this issue if it needs work (its new reporters are thanked when it is resolved again).",
-        "",
-        "> " + redact_then_cut(item.text, QUOTE_LENGTH),
-        "",
-        f"The report in feedback-router: {settings.link(f'/v1/feedback/{item.id}')}",
-    ]
-    if item.url:
-        lines.append(f"Where it was posted: {item.url}")
-    return "\n".join([*lines, f"Reference: {ref}"])
+    """The comment on a cluster's issue when its problem came back: when, where to read the new report,
+    and its reference (how a repeat attempt finds it). No words of the report: the link leads to them,
+    and a comment in Jira cannot be taken back when its author's data is erased."""
+    return "\n".join(
+        [
+            f"This problem came back: a new report written on {back.came_back_at:%Y-%m-%d}, after it was "
+            f"resolved on {back.resolved_at:%Y-%m-%d}. feedback-router has opened the cluster again; re-open "
+            "this issue if it needs work (its new reporters are thanked when it is resolved again).",
+            "",
+            f"The new report: {settings.link(f'/v1/feedback/{item.id}')}",
+            f"Reference: {ref}",
+        ]
+    )
 
 
 def _candidates(session: Session, team: str, vector: np.ndarray) -> list[Cluster]:

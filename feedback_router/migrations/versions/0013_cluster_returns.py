@@ -1,5 +1,6 @@
 """recurring problems: a resolved cluster brought back by a new report (cluster_returns), and the
-comment that tells its Jira issue, delivered through an outbox (ticket_comments)
+comment that tells its Jira issue, delivered through an outbox (ticket_comments); clusters first and
+last seen when their reports were written (Feedback.written_at), not when they arrived
 
 Revision ID: 0013_cluster_returns
 Revises: 0010_redaction
@@ -51,6 +52,16 @@ def upgrade() -> None:
         sa.Column("delivered_at", UTCDateTime(timezone=True), nullable=True),
     )
     op.create_index("ix_ticket_comments_ticket_id", "ticket_comments", ["ticket_id"])
+    # Feedback.written_at as it is today: the source's time, never after the arrival.
+    written = (
+        "CASE WHEN f.created_at IS NOT NULL AND f.created_at < f.received_at THEN f.created_at "
+        "ELSE f.received_at END"
+    )
+    members = "FROM feedback f WHERE f.cluster_id = clusters.id"
+    op.execute(
+        f"UPDATE clusters SET first_seen = (SELECT MIN({written}) {members}), "
+        f"last_seen = (SELECT MAX({written}) {members}) WHERE EXISTS (SELECT 1 {members})"
+    )
 
 
 def downgrade() -> None:
