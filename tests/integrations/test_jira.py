@@ -190,6 +190,15 @@ def test_comment_is_adf_on_cloud_and_a_string_on_server(fake: FakeJira, sink: Ji
         assert comment["body"] == "Two more people reported this.\n\n{quote}\nsame here\n{quote}"
 
 
+def test_a_comment_is_found_by_the_reference_its_text_carries(fake: FakeJira, sink: JiraTicketSink) -> None:
+    ref = sink.create(request_for())
+    sink.add_comment(ref.key, "Someone else wrote here.")
+    comment_id = sink.add_comment(ref.key, "This problem came back.\n\nReference: fr-cluster-7-back-2")
+
+    assert sink.find_comment(ref.key, "fr-cluster-7-back-2") == comment_id
+    assert sink.find_comment(ref.key, "fr-cluster-7-back-3") is None
+
+
 def test_update_sets_fields_and_adds_labels(fake: FakeJira, sink: JiraTicketSink) -> None:
     ref = sink.create(request_for(components=["Login"]))
 
