@@ -33,6 +33,7 @@ class ClusterItem(BaseModel):
     kind: str | None
     sentiment: str | None
     received_at: datetime
+    written_at: datetime  # on its source's clock: what trends count
     cluster_similarity: float | None
 
 

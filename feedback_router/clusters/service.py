@@ -335,6 +335,21 @@ def summary(session: Session, cluster: Cluster, now: datetime | None = None) -> 
         "sentiment": dict(Counter(m.sentiment or "unknown" for m in members)),
         "quotes": [{"feedback_id": m.id, "text": m.text, "author": _author(m)} for m in quotes],
         "newest": [{"feedback_id": m.id, "text": m.text, "author": _author(m)} for m in members[-3:][::-1]],
+        "came_back": _latest_return(session, cluster.id),
+    }
+
+
+def _latest_return(session: Session, cluster_id: int) -> dict[str, Any] | None:
+    """When a new report last brought the cluster back after a fix, if ever."""
+    back = session.scalar(
+        select(ClusterReturn).where(ClusterReturn.cluster_id == cluster_id).order_by(ClusterReturn.id.desc())
+    )
+    if back is None:
+        return None
+    return {
+        "feedback_id": back.feedback_id,
+        "came_back_at": back.came_back_at,
+        "resolved_at": back.resolved_at,
     }
 
 

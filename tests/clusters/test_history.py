@@ -10,10 +10,13 @@ from feedback_router.db import session_scope, utcnow
 from feedback_router.digests import facts as digest_facts
 from feedback_router.feedback import stats
 from feedback_router.feedback.models import Feedback
-from tests.clusters.test_clusters import cluster_of, direction, wired  # noqa: F401  (fixture)
+from tests.clusters import test_clusters
+from tests.clusters.test_clusters import cluster_of, direction
 from tests.routing.helpers import labelled
 
 WRITTEN_DAYS_AGO = [1, 3, 8, 10, 12, 30]  # two this week, three last week, one a month ago
+
+wired = test_clusters.wired  # the fixture: settings wired to the fake Jira
 
 
 def imported(settings, text: str, days_ago: float, seed: int, problem: int = 0) -> int:  # type: ignore[no-untyped-def]
@@ -23,7 +26,7 @@ def imported(settings, text: str, days_ago: float, seed: int, problem: int = 0) 
     return labelled(settings, text, "bug_report", 0.9, embedding=embedding, language="en", created_at=written)
 
 
-def test_imported_history_lands_in_its_weeks_on_the_cluster_the_overview_and_the_digest(wired):  # noqa: F811
+def test_imported_history_lands_in_its_weeks_on_the_cluster_the_overview_and_the_digest(wired):
     ids = [
         imported(wired, f"Sync loses my notes, case {n}", days, seed=n)
         for n, days in enumerate(WRITTEN_DAYS_AGO)

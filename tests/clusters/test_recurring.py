@@ -16,11 +16,14 @@ from feedback_router.loopback.service import poll_statuses
 from feedback_router.tickets.delivery import Outlets
 from feedback_router.tickets.models import Delivery, TicketComment
 from feedback_router.worker import deliver
-from tests.clusters.test_clusters import cluster_of, direction, report, wired  # noqa: F401  (fixture)
+from tests.clusters import test_clusters
+from tests.clusters.test_clusters import cluster_of, direction, report
 from tests.fakes.server import Hang
 from tests.routing.helpers import labelled
 
 IMPATIENT = 0.5  # the delivery timeout where the fake holds its answer back
+
+wired = test_clusters.wired  # the fixture: settings wired to the fake Jira
 
 
 def resolved_sync_cluster(settings, fake_jira) -> tuple[Cluster, str]:  # type: ignore[no-untyped-def]
@@ -43,7 +46,9 @@ def comments_saying(fake_jira, key: str, words: str) -> list[dict]:  # type: ign
     return [c for c in fake_jira.issue(key).comments if words in json.dumps(c["body"])]
 
 
-def test_a_new_report_brings_a_resolved_cluster_back_and_jira_and_the_digest_say_so(wired, fake_jira_cloud):  # noqa: F811
+def test_a_new_report_brings_a_resolved_cluster_back_and_jira_and_the_digest_say_so(
+    wired, fake_jira_cloud, api, auth
+):
     cluster, key = resolved_sync_cluster(wired, fake_jira_cloud)
     issues_before = len(fake_jira_cloud.issues)
 
@@ -55,6 +60,8 @@ def test_a_new_report_brings_a_resolved_cluster_back_and_jira_and_the_digest_say
     back = cluster_of(wired, again)
     assert back.id == cluster.id and back.status == ClusterStatus.open and back.resolved_at is None
     assert cluster_of(wired, unrelated).id != cluster.id  # an unrelated report still opens its own
+    detail = api.get(f"/v1/clusters/{cluster.id}", headers=auth["manager"]).json()
+    assert detail["status"] == "open" and detail["summary"]["came_back"]["feedback_id"] == again
     # No fresh issue for the sync report (the unrelated one gets its own, below the cluster size).
     assert len(fake_jira_cloud.issues) == issues_before + 1
     [comment] = comments_saying(fake_jira_cloud, key, "came back")
@@ -78,7 +85,7 @@ def test_a_new_report_brings_a_resolved_cluster_back_and_jira_and_the_digest_say
         assert heading in text and cluster.title.split()[0] in text
 
 
-def test_the_came_back_comment_is_made_once_when_jira_answers_too_late(configure, wired, fake_jira_cloud):  # noqa: F811
+def test_the_came_back_comment_is_made_once_when_jira_answers_too_late(configure, wired, fake_jira_cloud):
     cluster, key = resolved_sync_cluster(wired, fake_jira_cloud)
     impatient = configure(
         routing_file=str(wired.routing_file),
@@ -105,7 +112,7 @@ def test_the_came_back_comment_is_made_once_when_jira_answers_too_late(configure
         assert session.scalars(select(TicketComment)).one().delivery == Delivery.delivered
 
 
-def test_an_old_report_written_before_the_fix_joins_the_resolved_cluster_quietly(wired, fake_jira_cloud):  # noqa: F811
+def test_an_old_report_written_before_the_fix_joins_the_resolved_cluster_quietly(wired, fake_jira_cloud):
     cluster, key = resolved_sync_cluster(wired, fake_jira_cloud)
     written = utcnow() - timedelta(days=20)  # imported history: written long before the resolution
     old = labelled(
