@@ -206,7 +206,9 @@ def describe(task: str, details: dict[str, Any]) -> str:
     if task in TITLE_TASKS:
         before, kept = details["key_phrase_titles_before"], details["kept_across_reclustering"]
         return (
-            f"{details['titles']} titles of {details['titled_clusters']} clusters of {TITLED_SIZE}+: "
+            f"{details['titles']} titles of {details['titled_clusters']} clusters of {TITLED_SIZE}+ "
+            f"(a random report: {details['random_report_from_majority']:.2f}, the first: "
+            f"{details['first_report_from_majority']:.2f}); "
             f"{details['readable']:.0%} readable (short {details['short']:.0%}, one language "
             f"{details['one_language']:.0%}, phrase {details['phrase']:.0%}), kept across re-clustering "
             f"{'—' if kept is None else f'{kept:.0%}'}; key-phrase titles before: "
@@ -317,9 +319,12 @@ def titles(
                     kept, changed = kept + (row == current[lang]), changed + (row != current[lang])
     final = clusterer.clusters
     rows_of = {cluster: [int(r) for r in final[cluster]] for cluster in named}
-    outcomes = []
+    outcomes, purity, first = [], [], []
     for cluster, per_language in named.items():
         majority = Counter(gold[i] for i in rows_of[cluster]).most_common(1)[0][0]
+        # What a title would score taken from a random report, and from the first one (as before)
+        purity.append(float(np.mean([gold[i] == majority for i in rows_of[cluster]])))
+        first.append(gold[rows_of[cluster][0]] == majority)
         for language, (row, title) in per_language.items():
             outcomes.append(
                 {
@@ -345,6 +350,8 @@ def titles(
         "titled_clusters": len(named),
         "titles": len(outcomes),
         "from_majority_group": score,
+        "random_report_from_majority": round(float(np.mean(purity)), 4) if purity else 0.0,
+        "first_report_from_majority": round(float(np.mean(first)), 4) if first else 0.0,
         "readable": share("readable"),
         "short": share("short"),
         "one_language": share("one_language"),
