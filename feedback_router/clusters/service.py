@@ -331,8 +331,8 @@ def rename(*, session: Session, cluster_id: int, title: str | None) -> Cluster:
     follows on its next update. None gives the cluster back its titles from its reports."""
     cluster = get(session=session, cluster_id=cluster_id)
     if title is None:
-        cluster.title_locked, cluster.titles = False, {}
-        titles.refresh(session, cluster)
+        cluster.title_locked = False
+        titles.refresh(session, cluster)  # the titles kept up while it was renamed
     else:
         cluster.title, cluster.title_locked = title, True
     cluster.synced_at = None  # the ticket's summary follows at the next sweep
