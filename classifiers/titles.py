@@ -14,6 +14,7 @@ redact, before its own cut to 80 characters (``feedback_router.clusters.titles``
 """
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
@@ -48,8 +49,6 @@ _SPACE = re.compile(r"\s+")
 
 def _symbols_out(text: str) -> str:
     """Emoji and other symbols (except the few that carry meaning in a title) become spaces."""
-    import unicodedata
-
     keep = set("%&+/€$£°")
     return "".join(" " if unicodedata.category(ch)[0] == "S" and ch not in keep else ch for ch in text)
 

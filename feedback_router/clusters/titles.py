@@ -62,7 +62,8 @@ def refresh(session: Session, cluster: Cluster) -> None:
         title = titles[main]["text"] if main else title
     if (titles, title) != (cluster.titles or {}, cluster.title):
         cluster.titles, cluster.title = titles, title
-        cluster.synced_at = None  # the ticket's summary follows at the next sweep
+        if cluster.size == cluster.synced_size:  # else its grown size brings the ticket up to date, paced
+            cluster.synced_at = None  # the ticket's summary follows at the next sweep
 
 
 def language_of(item: Feedback) -> str:
