@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     cluster_recluster_seconds: float = Field(
         default=3600.0, ge=0, description="Re-clustering (merge, split, move) every this many seconds; 0: off"
     )
+    cluster_title_language: str = Field(
+        default="en",
+        pattern=r"^([a-z]{2})?$",
+        description="Language of a cluster's title in its Jira issue (ISO 639-1; empty: the language most of "
+        "its reports are in); a cluster with no report in it gets the title in that majority language",
+    )
     cluster_min_size: int = Field(default=3, ge=1, description="Items a cluster needs before its own ticket")
     cluster_sync_seconds: float = Field(
         default=600.0, ge=0, description="At most one write to a cluster's ticket per this many seconds"

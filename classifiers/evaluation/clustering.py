@@ -24,6 +24,7 @@ from sklearn.metrics import adjusted_rand_score, v_measure_score
 from classifiers.clustering import OnlineClusterer, ReclusterResult
 
 RECLUSTER_EVERY = 250
+TITLE_TASKS = ("banking77-cluster-titles", "cluster-titles-cross-language")
 SHUFFLE_SEEDS = (0, 1, 2)
 V_SHARE = 0.95  # our V-measure must reach this share of k-means'
 ARI_SHARE = 0.90  # and our adjusted Rand index this share
@@ -202,6 +203,17 @@ def cross_language(
 
 def describe(task: str, details: dict[str, Any]) -> str:
     """One line for the report's table: the settings and the figures behind the score."""
+    if task in TITLE_TASKS:
+        before, kept = details["key_phrase_titles_before"], details["kept_across_reclustering"]
+        return (
+            f"{details['titles']} titles of {details['titled_clusters']} clusters of {TITLED_SIZE}+ "
+            f"(a random report: {details['random_report_from_majority']:.2f}, the first: "
+            f"{details['first_report_from_majority']:.2f}); "
+            f"{details['readable']:.0%} readable (short {details['short']:.0%}, one language "
+            f"{details['one_language']:.0%}, phrase {details['phrase']:.0%}), kept across re-clustering "
+            f"{'—' if kept is None else f'{kept:.0%}'}; key-phrase titles before: "
+            f"{before['readable']:.0%} readable, {before['keyword_list']:.0%} keyword lists"
+        )
     if task == "clustering-cross-language":
         together = sum(p["together"] for p in details["per_problem"].values())
         return (
@@ -218,3 +230,137 @@ def describe(task: str, details: dict[str, Any]) -> str:
         f"{ours['stability_last_pass']:.1%} kept their id in the last re-clustering; "
         f"shuffled V {shuffled['v_measure']:.3f}, ARI {shuffled['ari']:.3f}"
     )
+
+
+# --- titles ----------------------------------------------------------------------------------------
+
+TITLED_SIZE = 3  # clusters this big are titled and measured: the size at which one gets its own ticket
+
+
+def keyword_list(title: str) -> bool:
+    """Whether a title reads as a list of keywords: three or more comma-separated pieces of at most
+    two words each ("acquisition, anymore, app gestern, app takes")."""
+    pieces = [piece.split() for piece in title.split(",")]
+    return len(pieces) >= 3 and all(len(words) <= 2 for words in pieces)
+
+
+def readable(title: str, language: str) -> dict[str, bool]:
+    """The readability checks of one title: at most 80 characters without a word cut, one language
+    (``language``, as the detector sees it; a title it cannot place counts), a sentence or noun
+    phrase (two words or more, no keyword list)."""
+    from classifiers.language import UNDETERMINED, detect_language
+    from classifiers.titles import TITLE_LENGTH
+
+    detected = detect_language(title).code
+    checks = {
+        "short": 0 < len(title) <= TITLE_LENGTH,
+        "one_language": language == UNDETERMINED or detected in (language, UNDETERMINED),
+        "phrase": len(title.split()) >= 2 and not keyword_list(title),
+    }
+    return {**checks, "readable": all(checks.values())}
+
+
+def _titles(
+    texts: Sequence[str], vectors: np.ndarray, languages: Sequence[str], members: list[int], current: dict
+) -> dict[str, tuple[int, str]]:
+    """Per language, (row, title) of a cluster, as the service titles it (without its redaction)."""
+    from classifiers.titles import key_sentence, shared_words, title_sources
+
+    now = {lang: members.index(row) for lang, row in current.items() if row in members}
+    chosen = title_sources(vectors[members], [languages[i] for i in members], now)
+    titles = {}
+    for language, index in chosen.items():
+        row = members[index]
+        others = [texts[i] for i in members if languages[i] == language and i != row]
+        titles[language] = (row, key_sentence(texts[row], shared_words(others)))
+    return titles
+
+
+def titles(
+    vectors: np.ndarray,
+    texts: Sequence[str],
+    gold: Sequence[str],
+    languages: Sequence[str] | None,
+    *,
+    threshold: float,
+    margin: float,
+    every: int = RECLUSTER_EVERY,
+) -> tuple[float, dict[str, Any]]:
+    """How well clusters are titled: the share of titles (one per cluster of ``TITLED_SIZE`` or more
+    and language of its reports) taken from a report of the cluster's majority true group, and the
+    details: readability, stability across re-clustering, and the key-phrase titles the service
+    used before, checked the same way.
+
+    The items stream through the online clusterer re-clustered on ``schedule`` (as ``stream``);
+    after each re-clustering every cluster is titled with its titles from the pass before as the
+    current ones, as the service keeps them.
+    """
+    from classifiers.clustering import key_phrases
+
+    langs = list(languages) if languages else ["en"] * len(texts)
+    clusterer = OnlineClusterer(threshold=threshold, margin=margin)
+    when = set(schedule(len(vectors), every))
+    named: dict[int, dict[str, tuple[int, str]]] = {}
+    kept = changed = 0
+    for item, vector in enumerate(vectors):
+        clusterer.add(item, vector)
+        if item + 1 not in when:
+            continue
+        clusterer.recluster()
+        before, named = named, {}
+        for cluster, rows in clusterer.clusters.items():
+            members = [int(r) for r in rows]
+            if len(members) < TITLED_SIZE:
+                continue
+            current = {lang: row for lang, (row, _) in before.get(cluster, {}).items()}
+            named[cluster] = _titles(texts, vectors, langs, members, current)
+            for lang, (row, _) in named[cluster].items():
+                if lang in current:
+                    kept, changed = kept + (row == current[lang]), changed + (row != current[lang])
+    final = clusterer.clusters
+    rows_of = {cluster: [int(r) for r in final[cluster]] for cluster in named}
+    outcomes, purity, first = [], [], []
+    for cluster, per_language in named.items():
+        majority = Counter(gold[i] for i in rows_of[cluster]).most_common(1)[0][0]
+        # What a title would score taken from a random report, and from the first one (as before)
+        purity.append(float(np.mean([gold[i] == majority for i in rows_of[cluster]])))
+        first.append(gold[rows_of[cluster][0]] == majority)
+        for language, (row, title) in per_language.items():
+            outcomes.append(
+                {
+                    "cluster": cluster,
+                    "language": language,
+                    "title": title,
+                    "from_majority": gold[row] == majority,
+                }
+                | readable(title, language)
+            )
+    order = sorted(named)
+    phrases = key_phrases([[texts[i] for i in rows_of[c]] for c in order], k=4)
+    before_titles = [", ".join(p) for p in phrases]
+    old = [readable(t, "und") | {"keyword_list": keyword_list(t)} for t in before_titles]
+
+    def share(key: str, rows: list[dict[str, Any]] = outcomes) -> float:
+        return round(float(np.mean([r[key] for r in rows])), 4) if rows else 0.0
+
+    score = share("from_majority")
+    return score, {
+        "items": len(texts),
+        "threshold": threshold,
+        "titled_clusters": len(named),
+        "titles": len(outcomes),
+        "from_majority_group": score,
+        "random_report_from_majority": round(float(np.mean(purity)), 4) if purity else 0.0,
+        "first_report_from_majority": round(float(np.mean(first)), 4) if first else 0.0,
+        "readable": share("readable"),
+        "short": share("short"),
+        "one_language": share("one_language"),
+        "phrase": share("phrase"),
+        "kept_across_reclustering": round(kept / (kept + changed), 4) if kept + changed else None,
+        "key_phrase_titles_before": {
+            "readable": share("readable", old),
+            "keyword_list": share("keyword_list", old),
+            "examples": before_titles[:5],
+        },
+        "examples": [f"{o['language']}: {o['title']}" for o in outcomes[:12]],
+    }

@@ -209,6 +209,31 @@ TASKS: tuple[Task, ...] = (
         scale=1.0,
         splits=("cross-language",),
     ),
+    Task(
+        name="banking77-cluster-titles",
+        dataset="banking77",
+        metric="share of titles from the cluster's majority intent",
+        protocol=f"the test split streamed as in banking77-clustering; every cluster of "
+        f"{clustering.TITLED_SIZE}+ titled as the service does (the key sentence of the question nearest "
+        "its centroid, kept while among the most representative); a title counts when its question "
+        "has the cluster's most common intent; details: readability (at most 80 characters, one "
+        "language, a phrase and no keyword list), what a random or the first report would score, and "
+        "the key-phrase titles used before; bar: well above a random report of the cluster (0.69)",
+        bar=0.8,
+        scale=1.0,
+        splits=("banking77/test",),
+    ),
+    Task(
+        name="cluster-titles-cross-language",
+        dataset="cross-language reports (ours)",
+        metric="share of titles from the cluster's majority problem",
+        protocol="our German/English reports, clustered as in clustering-cross-language; a title per "
+        f"cluster of {clustering.TITLED_SIZE}+ and language of its reports, counted as in "
+        "banking77-cluster-titles; the one-language check expects the title's language",
+        bar=0.9,
+        scale=1.0,
+        splits=("cross-language",),
+    ),
 )
 _UNSEEN = "the shipped default (seed sets only, nothing from this set or its source) on the set's {split}"
 _OMP = "One Million Posts (German newspaper forum, 3,598 posts, 52 % neutral; evaluation only)"
@@ -631,7 +656,16 @@ class _Run:
             vectors = self.vectors(model, split).astype(np.float64)
             data = self.splits[split]
             threshold = threshold_for(model)
-            if task.name == "clustering-cross-language":
+            if task.name in clustering.TITLE_TASKS:
+                outcome = clustering.titles(
+                    vectors,
+                    data.texts,
+                    data.labels,
+                    data.languages,
+                    threshold=threshold,
+                    margin=DEFAULT_MARGIN,
+                )
+            elif task.name == "clustering-cross-language":
                 outcome = clustering.cross_language(
                     vectors, data.labels, data.languages, threshold=threshold, margin=DEFAULT_MARGIN
                 )
@@ -676,6 +710,7 @@ _PROTOCOLS: dict[str, Callable[[_Run, Task, Learner], tuple[float, dict]]] = {
     "germeval-coarse": _Run.train_test,
     "banking77-clustering": _Run.clustered,
     "clustering-cross-language": _Run.clustered,
+    **{name: _Run.clustered for name in clustering.TITLE_TASKS},
     **{
         f"unseen-kind-{short}": lambda run, task, learner, kind=kind: run.shipped(task, learner, kind, kind)
         for short, kind in (("bug", "bug_report"), ("feature", "feature_request"), ("question", "question"))
@@ -703,7 +738,7 @@ _PROTOCOLS: dict[str, Callable[[_Run, Task, Learner], tuple[float, dict]]] = {
         task, learner, "abuse", metrics.average_f, {"abusive": "OFFENSE", "ok": "OTHER"}
     ),
 }
-_CLUSTERING = {"banking77-clustering", "clustering-cross-language"}
+_CLUSTERING = {"banking77-clustering", "clustering-cross-language", *clustering.TITLE_TASKS}
 
 
 PROJECT = "project"  # the model column of the project's recipe rows

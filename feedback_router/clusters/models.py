@@ -2,8 +2,20 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from feedback_router.db import Base, UTCDateTime, utcnow
@@ -21,8 +33,12 @@ class Cluster(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team: Mapped[str] = mapped_column(String(32), index=True)
     status: Mapped[str] = mapped_column(String(16), default=ClusterStatus.open, index=True)
+    # The manager's name for it when title_locked, else its title in its reports' majority language.
     title: Mapped[str] = mapped_column(String(200), default="")
     title_locked: Mapped[bool] = mapped_column(Boolean, default=False)  # renamed by a manager: kept
+    # Per language of its reports, the title taken from one of them (clusters.titles):
+    # {"de": {"text": "...", "feedback_id": 7}, ...}; readers get theirs, or the majority language's.
+    titles: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Sum of its items' unit vectors (float32): the centroid's direction, updated per item in O(dim).
     vector_sum: Mapped[bytes | None] = mapped_column(LargeBinary)
     size: Mapped[int] = mapped_column(Integer, default=0)

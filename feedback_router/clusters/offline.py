@@ -45,7 +45,7 @@ def cluster_file(
         batch_size: texts embedded together.
         on_progress: called with the number of lines embedded so far.
     """
-    from classifiers.clustering import OnlineClusterer, key_phrases, representatives
+    from classifiers.clustering import OnlineClusterer, representatives
 
     result = OfflineResult()
     records: list[dict[str, Any]] = []
@@ -68,17 +68,28 @@ def cluster_file(
     members = {cid: sorted(int(i) for i in ids) for cid, ids in clusterer.clusters.items() if ids}
     order = sorted(members, key=lambda cid: (-len(members[cid]), cid))
     renumber = {cid: n for n, cid in enumerate(order, start=1)}
-    titles = key_phrases([[records[i]["text"] for i in members[cid]] for cid in order], k=4)
     lines = [f"# Clusters of {path.name}", "", f"{len(records)} items in {len(order)} clusters.", ""]
-    for cid, phrases in zip(order, titles, strict=True):
+    for cid in order:
         ids = members[cid]
         picks = representatives(matrix[ids], k=QUOTES)
-        lines += [
-            f"## {renumber[cid]}. {', '.join(phrases) or records[ids[0]]['text'][:80]} ({len(ids)})",
-            "",
-        ]
+        lines += [f"## {renumber[cid]}. {_title([records[i] for i in ids], matrix[ids])} ({len(ids)})", ""]
         lines += [f"> {' '.join(records[ids[p]]['text'].split())}" + "\n" for p in picks]
     for index, record in enumerate(records):
         result.rows.append({**record, "cluster": renumber[clusterer.cluster_of(index)]})
     result.report, result.clusters = "\n".join(lines).rstrip() + "\n", len(order)
     return result
+
+
+def _title(records: list[dict[str, Any]], vectors: np.ndarray) -> str:
+    """The cluster's title in the language most of its lines are in (``classifiers.titles``)."""
+    from collections import Counter
+
+    from classifiers.titles import fallback_language, key_sentence, shared_words, title_sources
+
+    languages = [r.get("language") if isinstance(r.get("language"), str) else None for r in records]
+    sources = title_sources(vectors, languages)
+    counts = Counter(language or "und" for language in languages)
+    row = sources[fallback_language({language: counts[language] for language in sources}) or "und"]
+    others = [r["text"] for i, r in enumerate(records) if i != row]
+    text = records[row]["text"]
+    return key_sentence(text, shared_words(others)) or " ".join(text.split())[:80]

@@ -9,13 +9,20 @@ from feedback_router.feedback.schemas import TicketSummary
 from feedback_router.schemas import Id, InputModel
 
 
+class ClusterTitle(BaseModel):
+    text: str = Field(description="The key sentence of a report in this language, redacted and cut")
+    feedback_id: int = Field(description="The report it comes from")
+
+
 class ClusterRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
     team: str
     status: str
-    title: str
+    title: str = Field(description="The manager's name for it, else its title in its reports' main language")
+    title_locked: bool = Field(description="Renamed by a manager: that name stands for every language")
+    titles: dict[str, ClusterTitle] = Field(description="Per language of its reports, a title from one")
     size: int
     first_seen: datetime
     last_seen: datetime
@@ -57,7 +64,13 @@ class SplitIn(InputModel):
     feedback_ids: list[Id] = Field(min_length=1, description="Items that move to a new cluster")
 
 
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
 class ClusterPatch(InputModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    title: Name | None = Field(
+        description="The manager's name for the cluster, in every language; null: back to the titles "
+        "taken from its reports"
+    )

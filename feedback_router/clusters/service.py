@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from feedback_router.clusters import index as _index  # noqa: F401  (registers the write-through)
+from feedback_router.clusters import titles
 from feedback_router.clusters.models import Cluster, ClusterReturn, ClusterStatus
 from feedback_router.config import Settings
 from feedback_router.db import session_scope, take_turns, utcnow
@@ -32,12 +33,15 @@ from feedback_router.errors import Conflict, InvalidInput, NotFound
 from feedback_router.feedback.models import Feedback
 from feedback_router.tickets.models import Delivery, Ticket, TicketComment
 from feedback_router.tickets.service import make_title
-from integrations.redact import redact
 
 log = logging.getLogger(__name__)
 
 QUOTES = 5
 TREND_DAYS = 7
+# A report that joins retitles its cluster while the cluster is small, then at every RETITLE_EVERY-th
+# report (a big cluster's content moves slowly; re-clustering retitles every cluster anyway).
+RETITLE_ALWAYS_UNTIL = 50
+RETITLE_EVERY = 10
 
 
 def _vector(item: Feedback) -> np.ndarray | None:
@@ -91,21 +95,26 @@ def attach(*, session: Session, item: Feedback, settings: Settings) -> Cluster |
     )
     if choice.index is not None:
         cluster, similarity = candidates[choice.index], choice.similarity
-        add(cluster, item, vector, similarity)
-        return cluster
-    resolved = _resolved(session, item.team)
-    again = assign(vector, [_centroid(c) for c in resolved], [c.size for c in resolved], threshold(settings))
-    if again.index is not None:
-        cluster = resolved[again.index]
-        add(cluster, item, vector, again.similarity)
-        if cluster.resolved_at is None or (item.written_at or utcnow()) > cluster.resolved_at:
-            come_back(session=session, cluster=cluster, item=item, settings=settings)
-        return cluster
-    cluster = Cluster(team=item.team, title=make_title(item.text), size=0, synced_size=0)
-    cluster.vector_sum = np.zeros_like(vector).tobytes()
-    session.add(cluster)
-    session.flush()
-    add(cluster, item, vector, 1.0)
+    else:
+        resolved = _resolved(session, item.team)
+        again = assign(
+            vector, [_centroid(c) for c in resolved], [c.size for c in resolved], threshold(settings)
+        )
+        if again.index is not None:
+            cluster, similarity = resolved[again.index], again.similarity
+        else:
+            cluster = Cluster(team=item.team, title="", size=0, synced_size=0)
+            cluster.vector_sum = np.zeros_like(vector).tobytes()
+            session.add(cluster)
+            session.flush()
+            similarity = 1.0
+    add(cluster, item, vector, similarity)
+    if cluster.status == ClusterStatus.resolved and (
+        cluster.resolved_at is None or (item.written_at or utcnow()) > cluster.resolved_at
+    ):
+        come_back(session=session, cluster=cluster, item=item, settings=settings)
+    if cluster.size <= RETITLE_ALWAYS_UNTIL or cluster.size % RETITLE_EVERY == 0:
+        titles.refresh(session, cluster)
     return cluster
 
 
@@ -231,21 +240,11 @@ def add(cluster: Cluster, item: Feedback, vector: np.ndarray, similarity: float)
 
 
 def retitle(session: Session, team: str) -> None:
-    """Title each open cluster of the team by its key phrases against the others (unless renamed)."""
-    from classifiers.clustering import key_phrases
-
-    open_clusters = session.scalars(
+    """Title each open cluster of the team anew from its reports (``clusters.titles.refresh``)."""
+    for cluster in session.scalars(
         select(Cluster).where(Cluster.team == team, Cluster.status == ClusterStatus.open).order_by(Cluster.id)
-    ).all()
-    # Redacted first: the name in an e-mail address that all of a cluster's reports repeat would
-    # otherwise be its most distinctive phrase, and the title leaves with the cluster's ticket.
-    # An erased item's marker is no key phrase (erasure).
-    texts = [[redact(m.text) for m in items(session, c.id) if m.erased_at is None] for c in open_clusters]
-    for cluster, phrases in zip(open_clusters, key_phrases(texts, k=4), strict=True):
-        if phrases and not cluster.title_locked:
-            title = ", ".join(phrases)[:200]
-            if title != cluster.title:
-                cluster.title, cluster.synced_at = title, None
+    ).all():
+        titles.refresh(session, cluster)
 
 
 def recluster(*, session: Session, team: str, settings: Settings) -> dict[str, Any]:
@@ -377,9 +376,9 @@ def _quoted(quotes: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def ticket_text(session: Session, cluster: Cluster, item_url: str) -> tuple[str, str]:
-    """The cluster ticket's title and description: count, trend, mix, its most representative quotes
-    and its newest reports, in the members' words."""
+def ticket_text(session: Session, cluster: Cluster, item_url: str, language: str) -> tuple[str, str]:
+    """The cluster ticket's title (in ``language``, ``CLUSTER_TITLE_LANGUAGE``) and description: count,
+    trend, mix, its most representative quotes and its newest reports, in the members' words."""
     facts = summary(session, cluster)
     lines = [
         f"{facts['count']} reports of this problem ({facts['this_week']} this week, "
@@ -396,7 +395,7 @@ def ticket_text(session: Session, cluster: Cluster, item_url: str) -> tuple[str,
         "",
         f"In feedback-router: {item_url}",
     ]
-    return f"[{facts['count']} reports] {cluster.title}", "\n".join(lines)
+    return f"[{facts['count']} reports] {titles.title_for(cluster, language or None)}", "\n".join(lines)
 
 
 def list_clusters(
@@ -419,10 +418,15 @@ def get(*, session: Session, cluster_id: int) -> Cluster:
     return cluster
 
 
-def rename(*, session: Session, cluster_id: int, title: str) -> Cluster:
-    """A manager's title; re-clustering keeps it and the ticket follows on its next update."""
+def rename(*, session: Session, cluster_id: int, title: str | None) -> Cluster:
+    """A manager's title, for readers of every language; re-clustering keeps it and the ticket
+    follows on its next update. None gives the cluster back its titles from its reports."""
     cluster = get(session=session, cluster_id=cluster_id)
-    cluster.title, cluster.title_locked = title, True
+    if title is None:
+        cluster.title_locked = False
+        titles.refresh(session, cluster)  # the titles kept up while it was renamed
+    else:
+        cluster.title, cluster.title_locked = title, True
     cluster.synced_at = None  # the ticket's summary follows at the next sweep
     return cluster
 
@@ -452,6 +456,7 @@ def merge(*, session: Session, cluster_id: int, into: int) -> Cluster:
         member.cluster_id = target.id
     _retire(session, source, target.id)
     _recompute(session, target)
+    titles.refresh(session, target)
     return target
 
 
@@ -489,4 +494,6 @@ def split(*, session: Session, cluster_id: int, feedback_ids: Sequence[int]) -> 
     session.flush()
     _recompute(session, new)
     _recompute(session, source)
+    titles.refresh(session, new)
+    titles.refresh(session, source)
     return new

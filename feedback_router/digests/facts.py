@@ -33,6 +33,7 @@ from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from feedback_router.clusters.models import Cluster, ClusterReturn, ClusterStatus
+from feedback_router.clusters.titles import title_for
 from feedback_router.config import Settings
 from feedback_router.digests.schemas import DigestSections, Praise, Quote, Theme, WorkItem
 from feedback_router.feedback.models import Feedback
@@ -46,6 +47,7 @@ MAX_WORK_ITEMS = 10
 QUOTES = 2
 QUOTE_LENGTH = 280
 QUOTE_CANDIDATES = 50
+TITLE_LENGTH = 120  # a manager's name may be longer than the 80 characters of a title from a report
 PRAISE = "praise"
 OPEN, RESOLVED = "open", "resolved"
 Subject = tuple[int | None, int | None]  # (cluster id, None) or (None, item id)
@@ -56,10 +58,17 @@ def _community(community: str | None) -> list[ColumnElement[bool]]:
 
 
 def gather(
-    *, session: Session, community: str | None, start: datetime, end: datetime, settings: Settings
+    *,
+    session: Session,
+    community: str | None,
+    start: datetime,
+    end: datetime,
+    settings: Settings,
+    language: str | None = None,
 ) -> DigestSections:
-    """The figures of one digest."""
-    clusters = _Clusters(session)
+    """The figures of one digest; clusters are named in ``language`` where they have a title in it
+    (``clusters.titles.title_for``)."""
+    clusters = _Clusters(session, language)
     themes = _themes(session, clusters, community, start, end)
     shipped = _shipped(session, clusters, community, start, end, settings)
     came_back = _came_back(session, clusters, community, start, end)
@@ -85,9 +94,14 @@ def gather(
 class _Clusters:
     """Clusters by id, loaded on demand; a merged cluster stands for the one its items went to."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, language: str | None) -> None:
         self.session = session
+        self.language = language
         self.loaded: dict[int, Cluster] = {}
+
+    def title(self, cluster: Cluster) -> str:
+        """The cluster's title for the digest's readers, redacted (a manager's name is not, yet)."""
+        return redact_then_cut(title_for(cluster, self.language), TITLE_LENGTH)
 
     def load(self, ids: Iterable[int]) -> None:
         missing = set(ids) - set(self.loaded)
@@ -151,7 +165,7 @@ def _themes(
     themes = [
         Theme(
             cluster_id=cluster_id,
-            title=redact_then_cut(clusters.loaded[cluster_id].title or f"cluster {cluster_id}", 120),
+            title=clusters.title(clusters.loaded[cluster_id]),
             count=count,
             previous_count=previous.get(cluster_id, 0),
         )
@@ -210,7 +224,7 @@ def _work_items(
             continue
         key: Subject = (cluster.id, None)
         by_subject.setdefault(key, ticket)
-        titles[key] = redact_then_cut(cluster.title or f"cluster {cluster.id}", 120)
+        titles[key] = clusters.title(cluster)
     reports = clusters.reports([cid for cid, _ in by_subject if cid is not None], community)
     work = [
         WorkItem(
@@ -299,7 +313,7 @@ def _shipped(
     work += [
         WorkItem(
             cluster_id=c.id,
-            title=redact_then_cut(c.title or f"cluster {c.id}", 120),
+            title=clusters.title(c),
             reports=reports.get(c.id, 0),
             status=None,
             changed_at=c.resolved_at,

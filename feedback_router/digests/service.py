@@ -85,7 +85,14 @@ def create(
     """
     start, end = period(digest_in=digest_in, now=utcnow())
     community = digest_in.community
-    sections = facts.gather(session=session, community=community, start=start, end=end, settings=settings)
+    sections = facts.gather(
+        session=session,
+        community=community,
+        start=start,
+        end=end,
+        settings=settings,
+        language=digest_in.language,
+    )
     digest = Digest(
         community=community,
         language=digest_in.language,

@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from feedback_router.clusters import titles
 from feedback_router.clusters.models import AuthorNotice, Cluster
 from feedback_router.config import Settings
 from feedback_router.db import session_scope, utcnow
@@ -157,7 +158,7 @@ def anonymise(*, session: Session, ids: Iterable[int]) -> Erased:
         _anonymise_item(item, traces)
         item.erased_at = now
     session.flush()
-    retitled = _clusters(session, clusters, traces)
+    retitled = _clusters(session, clusters, set(item_ids), traces)
     erased.clusters = len(retitled | clusters)
     erased.digests = _digests(session, set(item_ids), retitled, traces)
     erased.outside += _published(session, set(item_ids), retitled)
@@ -216,31 +217,35 @@ def _notices(session: Session, item_ids: Sequence[int]) -> tuple[int, int]:
     return int(getattr(withdrawn, "rowcount", 0) or 0), len(kept)
 
 
-def _clusters(session: Session, holding: set[int], traces: Traces) -> set[int]:
-    """Give a new title to each cluster whose title came from an item's text (the item may have moved
-    since), or that a manager named with its words; a cluster holding an item rewrites its Jira
-    issue at the next sweep. Returns the ids of the clusters retitled."""
+def _clusters(session: Session, holding: set[int], item_ids: set[int], traces: Traces) -> set[int]:
+    """Give new titles to each cluster titled from the items' words (in any language: the item may have
+    moved since, or its cluster been merged), or that a manager named with their words; a cluster
+    holding an item rewrites its Jira issue at the next sweep. Returns the ids of the clusters retitled."""
+    from_items = [
+        cluster_id
+        for cluster_id, titles in session.execute(select(Cluster.id, Cluster.titles))
+        if any(t.get("feedback_id") in item_ids for t in (titles or {}).values())
+    ]
     named = session.scalars(
         select(Cluster)
-        .where(or_(Cluster.title.in_(traces.titles), Cluster.id.in_(holding)))
+        .where(or_(Cluster.title.in_(traces.titles), Cluster.id.in_(holding | set(from_items))))
         .order_by(Cluster.id)
     ).all()
     retitled = set()
     for cluster in named:
+        before = (cluster.title, cluster.titles)
+        words = {str(t["text"]) for t in (cluster.titles or {}).values() if t.get("feedback_id") in item_ids}
         if cluster.title_locked:
-            title = traces.scrub(cluster.title)
-        elif cluster.title in traces.titles:
-            first = session.scalar(
-                select(Feedback.text)
-                .where(Feedback.cluster_id == cluster.id, Feedback.erased_at.is_(None))
-                .order_by(Feedback.id)
-                .limit(1)
-            )
-            title = make_title(first) if first else MARKER
+            cluster.title = traces.scrub(cluster.title)[:200]
         else:
-            title = traces.scrub_names(cluster.title)
-        if title != cluster.title:
-            cluster.title = title[:200]
+            titles.refresh(session, cluster)  # from the reports left: an erased one names nothing
+            if cluster.title in traces.titles | words:  # no report left to name it (merged away)
+                cluster.title = MARKER
+        # A report that is not theirs may still name them.
+        kept = {code: t for code, t in (cluster.titles or {}).items() if t.get("feedback_id") not in item_ids}
+        cluster.titles = {code: {**t, "text": traces.scrub_names(t["text"])} for code, t in kept.items()}
+        cluster.title = traces.scrub_names(cluster.title)[:200]
+        if (cluster.title, cluster.titles) != before:
             retitled.add(cluster.id)
         if cluster.id in holding or cluster.id in retitled:
             cluster.synced_at = None  # its Jira issue follows: title and quotes

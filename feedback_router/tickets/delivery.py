@@ -234,7 +234,7 @@ def _cluster_outgoing(session: Session, ticket: Ticket, settings: Settings) -> O
     assert isinstance(sink, JiraSink) and ticket.cluster_id is not None
     cluster = clusters.get(session=session, cluster_id=ticket.cluster_id)
     url = settings.link(f"/v1/clusters/{cluster.id}")
-    title, description = clusters.ticket_text(session, cluster, url)
+    title, description = clusters.ticket_text(session, cluster, url, settings.cluster_title_language)
     ref = f"fr-cluster-{cluster.id}"
     request = TicketRequest(
         ref=ref,

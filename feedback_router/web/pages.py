@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from feedback_router.auth.deps import browser_session, get_session
 from feedback_router.auth.models import ApiKey, Role, WebSession
+from feedback_router.clusters import titles
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -103,6 +104,8 @@ def environment() -> Environment:
     )
     env.filters["pct"] = lambda value: "—" if value is None else f"{value * 100:.0f}%"
     env.filters["when"] = lambda value: value.strftime("%Y-%m-%d %H:%M") if value else "—"
+    env.globals["cluster_title"] = titles.title_for  # a cluster's title in the reader's language
+    env.globals["cluster_title_language"] = titles.title_language
     return env
 
 
