@@ -76,10 +76,8 @@ SIGNAL_EXAMPLES = [
 
 # Our own examples (written for this project, EN and DE): every urgent one must be high with its
 # signal, every other one must not be high. See classifiers/data/urgency_examples.jsonl.
-EXAMPLES = [
-    json.loads(line)
-    for line in (Path(__file__).parents[2] / "classifiers/data/urgency_examples.jsonl").read_text().splitlines()
-]
+EXAMPLES_FILE = Path(__file__).parents[2] / "classifiers/data/urgency_examples.jsonl"
+EXAMPLES = [json.loads(line) for line in EXAMPLES_FILE.read_text(encoding="utf-8").splitlines()]
 
 
 def test_our_urgency_examples_cover_each_high_signal_in_english_and_german():
