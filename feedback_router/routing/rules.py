@@ -214,6 +214,11 @@ class Condition(BaseModel):
                 raise ValueError(f"unknown {info.field_name} '{item}'; known: {', '.join(known)}")
         return value
 
+    @property
+    def moderates(self) -> bool:
+        """Whether this condition picks items for moderation: it tests abuse: true or kind: abuse."""
+        return self.abuse is True or "abuse" in (self.kind or [])
+
     def review(self, labels: Labels, min_confidence: float, margin: float) -> str | None:
         """Why a person should decide before this condition sends an item to moderation; None when not.
 
@@ -222,10 +227,10 @@ class Condition(BaseModel):
         ``margin`` above its line (the abuse model's 0.5, or the rule's kind confidence bound) is
         little better than a coin toss: both wait in triage rather than reach moderation.
         """
-        by_abuse = self.abuse is True
-        by_kind = self.kind is not None and labels.kind == "abuse" and "abuse" in self.kind
-        if not (by_abuse or by_kind):
+        if not self.moderates:
             return None
+        by_abuse = self.abuse is True
+        by_kind = labels.kind == "abuse" and "abuse" in (self.kind or [])
         if labels.part:
             return "it is a part of a mixed message, judged without the rest of the post"
         if by_abuse and labels.abuse_confidence is not None:
