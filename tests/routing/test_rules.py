@@ -50,8 +50,8 @@ def test_default_rules_leave_other_to_triage():
 
 
 def test_default_rules_cover_every_kind():
-    # 0.7: kind abuse at 0.5 is too near its line for moderation (test_moderation_near_the_line_...)
-    teams = {kind: decide(DEFAULT, kind, 0.7, abuse=False).team for kind in KINDS}
+    # 0.8: kind abuse at 0.5 is too near its line for moderation (test_moderation_near_the_line_...)
+    teams = {kind: decide(DEFAULT, kind, 0.8, abuse=False).team for kind in KINDS}
     assert set(teams) == set(KINDS)
     assert set(teams.values()) == {"support", "product", "social", "moderation", "triage"}
 
@@ -106,8 +106,11 @@ def test_a_part_of_a_mixed_post_waits_in_triage_instead_of_moderation():
     ("labels", "team"),
     [
         ({"kind": "question", "abuse": True, "abuse_confidence": 0.55}, "triage"),  # the chess question
-        ({"kind": "feature_request", "abuse": True, "abuse_confidence": 0.64}, "triage"),
-        ({"kind": "criticism", "abuse": True, "abuse_confidence": 0.66}, "moderation"),
+        (
+            {"kind": "question", "abuse": True, "abuse_confidence": 0.74},
+            "triage",
+        ),  # the same, model of 12/2026
+        ({"kind": "criticism", "abuse": True, "abuse_confidence": 0.76}, "moderation"),
         ({"kind": "abuse", "confidence": 0.6, "abuse": False}, "triage"),
         ({"kind": "abuse", "confidence": 0.9, "abuse": False}, "moderation"),
         # unknown confidence: as labelled
@@ -120,7 +123,7 @@ def test_moderation_near_the_line_waits_in_triage(labels, team):
     assert decision.team == team
     if team == "triage":
         assert "would send it to moderation, but a person decides" in decision.reason
-        assert "within 0.15 of the line" in decision.reason
+        assert "within 0.25 of the line" in decision.reason
 
 
 def with_margin(margin: str) -> str:
@@ -129,7 +132,7 @@ def with_margin(margin: str) -> str:
 
 def test_the_review_margin_is_a_setting():
     config = rules.parse(with_margin("0"))
-    assert config.moderation_review_margin == 0 and DEFAULT.moderation_review_margin == 0.15
+    assert config.moderation_review_margin == 0 and DEFAULT.moderation_review_margin == 0.25
     assert decide(config, "question", abuse=True, abuse_confidence=0.55).team == "moderation"
     assert decide(config, "question", abuse=True, abuse_confidence=0.99, part=True).team == "triage"
     with pytest.raises(rules.RoutingFileError, match="moderation_review_margin"):

@@ -79,7 +79,7 @@ def test_the_routing_page_shows_urgency_first_and_unsure_moderation_to_triage(br
         expect(rules.nth(1)).to_contain_text("abuse-to-moderation")
         review = page.locator(".moderation-review")
         expect(review).to_contain_text("does not take a part of a mixed post")
-        expect(review).to_contain_text("less than 0.15 above its line")
+        expect(review).to_contain_text("less than 0.25 above its line")
         shot(page, "routing-urgent-first")
 
         in_german(page, api_only)
