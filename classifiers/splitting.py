@@ -16,6 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 DEFAULT_MIN_CONFIDENCE = 0.6
+# A sentence of fewer words that has no feedback kind ("other": "It's 2026.", "Echt jetzt.", "Hi!")
+# carries no meaning of its own: it stays with its neighbour, as an unsure one does. Short ones
+# with a kind ("Export crashes.", "Love it!") still count. Chosen on our mixed messages
+# (classifiers/data/mixed_messages.jsonl, research/issue15-splitting/measure.py).
+DEFAULT_MIN_WORDS = 4
+NO_KIND = "other"
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 # Lower-case, without the final dot; multi-part ones as written between the dots.
 ABBREVIATIONS = frozenset(
@@ -148,20 +155,23 @@ def split_parts(
     text: str,
     classify: Callable[[list[str]], list[tuple[str, float]]],
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    min_words: int = DEFAULT_MIN_WORDS,
 ) -> list[Part]:
     """The parts of a mixed message, or an empty list when it is not mixed.
 
     The text is cut into sentences and ``classify`` labels them all in one call. A sentence
-    whose confidence is below ``min_confidence`` is too unsure to start a part of its own: it
-    joins the part before it (or, at the start, the part after it). Adjacent sentences of one
-    kind are merged. The text is mixed when this leaves at least two parts; each part's
-    confidence is the length-weighted mean over its confident sentences, so at least
-    ``min_confidence``, and each part's text is the original from its first sentence to its last.
+    whose confidence is below ``min_confidence``, or of kind ``other`` with fewer than ``min_words``
+    words, cannot start a part of its own: it joins the part before it (or, at the start, the part
+    after it). Adjacent sentences of one kind are merged. The text is mixed when this leaves at
+    least two parts; each part's confidence is the length-weighted mean over its confident
+    sentences, so at least ``min_confidence``, and each part's text is the original from its first
+    sentence to its last.
 
     Args:
         text: the message.
         classify: labels a batch of texts, returning one ``(kind, confidence)`` per text, in order.
         min_confidence: the least confidence for a sentence to count as evidence of its kind.
+        min_words: the fewest words for a sentence of kind ``other`` to count as evidence.
 
     Returns:
         The parts in text order, or ``[]`` when there are fewer than two kinds to tell apart.
@@ -176,7 +186,8 @@ def split_parts(
     runs: list[_Run] = []
     leading_start: int | None = None  # where unsure segments before the first confident one begin
     for segment, (kind, confidence) in zip(segments, labels, strict=True):
-        if confidence < min_confidence:
+        filler = kind == NO_KIND and len(_WORD.findall(segment.text)) < min_words
+        if confidence < min_confidence or filler:
             if runs:
                 runs[-1].end = segment.end
             elif leading_start is None:

@@ -6,8 +6,11 @@ Each signal found is reported once, with the first text it matched, so a person 
 
 Rules, applied in this order:
 
-1. ``high`` when any of ``outage``, ``data_loss``, ``security_privacy`` or ``legal_threat`` is
-   present: someone cannot use the service, lost something, is exposed, or is going to court.
+1. ``high`` when any of ``outage``, ``data_loss``, ``security_privacy``, ``legal_threat`` or
+   ``urgent_plea`` is present: someone cannot use the service, lost something, is exposed, is
+   going to court, or asks for help now ("Bitte dringend helfen!", "this is an emergency").
+   Urgent words without a plea are eagerness, not harm: "I urgently need dark mode" and
+   "dringend empfehlenswert" are not urgent (a feature request stays a feature request).
 2. ``high`` when ``payment`` and ``churn_threat`` are both present: a paying customer with a
    money problem who is about to leave.
 3. ``normal`` when ``payment`` or ``churn_threat`` is present alone.
@@ -30,7 +33,7 @@ from typing import Any
 from haystack import Document, component
 
 LEVELS = ("low", "normal", "high")
-HIGH_SIGNALS = ("outage", "data_loss", "security_privacy", "legal_threat")
+HIGH_SIGNALS = ("outage", "data_loss", "security_privacy", "legal_threat", "urgent_plea")
 NORMAL_SIGNALS = ("payment", "churn_threat")
 MANY_REPORTS = "many_reports"
 SIGNALS = (*HIGH_SIGNALS, *NORMAL_SIGNALS, MANY_REPORTS)
@@ -39,12 +42,12 @@ DEFAULT_MANY_REPORTS_THRESHOLD = 5
 # Nouns for "the things a user can lose", English and German (singular and plural).
 _DATA_EN = (
     r"(?:data|files?|notes?|photos?|pictures?|images?|drafts?|work|progress|documents?|docs|messages?"
-    r"|contacts?|history|projects?|entries|saves?|backups?|recordings?|videos?|playlists?|everything)"
+    r"|contacts?|history|projects?|entries|saves?|backups?|recordings?|videos?|playlists?|notebooks?|everything)"
 )
 _DATA_DE = (
     r"(?:daten|dateien|datei|notizen|notiz|fotos|bilder|entwürfe|entwurf|dokumente|dokument"
     r"|nachrichten|kontakte|projekte|einträge|spielstände|spielstand|fortschritt|backups?"
-    r"|videos|aufnahmen|chats?|verlauf)"
+    r"|videos|aufnahmen|chats?|verlauf|notizbücher|notizbuch)"
 )
 
 _PATTERNS: dict[str, list[str]] = {
@@ -58,6 +61,9 @@ _PATTERNS: dict[str, list[str]] = {
         r"\b(?:can(?:no|')?t|cannot|unable to) (?:access|reach|connect to|load) (?:the |your )?"
         r"(?:site|website|app|service|server|servers|platform|anything)\b",
         r"\bservice (?:is )?unavailable\b",
+        # "offline" needs a verb: "is the app usable offline?" is a question about a feature
+        r"\b(?:server|servers|site|website|service|app|api|sync|platform)\s+(?:is|are|was|were|went)\s+"
+        r"(?:\w+\s+)?offline\b(?!\s+(?:usable|available|mode|too|as well))",
         r"\b(?:50[234]) (?:error|bad gateway|gateway)",
         # German
         r"\b(?:nicht|kaum) (?:mehr |wieder )?erreichbar\b",
@@ -68,8 +74,8 @@ _PATTERNS: dict[str, list[str]] = {
         # not the polite "Entschuldigung für die Störung" (sorry to bother you)
         r"(?<!für die )(?<!sie die )\b(?:server|netz|dienst|system)?(?:störung|störungen)\b",
         r"\b(?:ist|sind|war|waren)\s+(?:\w+\s+)?down(?![\w-])",
-        r"\b(?:server|seite|website|webseite|dienst|plattform)\s+(?:ist |sind |war |waren )?(?:\w+\s+)?"
-        r"(?:down|offline)(?![\w-])",
+        r"\b(?:server|seite|website|webseite|dienst|plattform)\s+(?:ist |sind |war |waren )?(?:\w+\s+){0,3}"
+        r"(?:down|offline)(?![\w-])(?!\s+(?:nutzbar|verfügbar|lesbar|bearbeiten|arbeiten))",
         r"\bausgefallen\b",
     ],
     "data_loss": [
@@ -79,6 +85,8 @@ _PATTERNS: dict[str, list[str]] = {
         rf"\b{_DATA_EN}\s+(?:is|are|was|were|got|has been|have been|just|all|completely)?\s*"
         r"(?:gone|deleted|wiped|erased|disappeared|vanished|missing(?!\s+(?:a|an|the|some|any)\b))\b",
         r"\b(?:deleted|wiped|erased)\s+(?:all|everything|my|our)\b",
+        rf"\blost\s+(?:\w+\s+){{1,3}}of\s+(?:my\s+|our\s+)?{_DATA_EN}\b",  # "lost three months of work"
+        rf"\b(?:overwrote|overwritten|replaced)\s+(?:all\s+)?(?:of\s+)?(?:my|our)\s+(?:\w+\s+)?{_DATA_EN}\b",
         r"\bdata loss\b",
         # German
         r"\bdatenverlust\w*",
@@ -90,6 +98,8 @@ _PATTERNS: dict[str, list[str]] = {
         rf"\b(?:{_DATA_DE}|account|konto|profil)\s+(?:(?:ist|sind|war|waren|wurde|wurden|einfach|alle"
         r"|komplett|plötzlich|auf einmal|automatisch)\s+){1,3}(?:gelöscht|überschrieben)\b",
         rf"\b(?:alle|sämtliche)\s+(?:meine\s+|unsere\s+)?{_DATA_DE}\s+(?:gelöscht|überschrieben)\b",
+        rf"\b(?:wurde|wurden)\s+(?:\w+\s+)?(?:mein|meine|unsere|alle)\s+(?:\w+\s+)?{_DATA_DE}\s+"
+        r"(?:gelöscht|überschrieben)\b",
         r"\b(?:hat|haben|wurde|wurden|ist|sind)\s+(?:\w+\s+){0,3}?(?:alles|alle\s+\w+)\s+(?:gelöscht|überschrieben)\b",
     ],
     "payment": [
@@ -127,37 +137,44 @@ _PATTERNS: dict[str, list[str]] = {
         r"\b(?:passwords?|credentials)\b[^.!?\n]{0,30}?\b(?:in (?:plain ?text|clear ?text)|leaked|stolen"
         r"|changed without|changed by someone)\b",
         r"\bphishing\b",
+        r"\bsecurity (?:vulnerabilit(?:y|ies)|holes?|flaws?|issues?|bugs?|breach(?:es)?|problems?)\b",
+        r"\bvulnerabilit(?:y|ies)\b",
         r"\b(?:gdpr|dsgvo)[- ]?(?:request|complaint|violation|breach|verstoß|verletzung|beschwerde"
         r"|auskunft\w*|anfrage)\b",
         r"\b(?:violat\w+|breach\w*|against) (?:the )?gdpr\b",
         r"\bprivacy (?:violation|breach|issue|problem|concern)s?\b",
         r"\b(?:see|seeing|saw|shows?|showing) (?:other|another|someone else's|a stranger's) "
-        r"(?:(?:users?'?|people's|person's|customers?'?)\s+)?(?:data|messages|orders|invoices|accounts?|profiles?)\b",
+        r"(?:(?:users?'?s?|people's|person's|customers?'?s?)\s+)?(?:data|messages|notes|files|orders|invoices|accounts?"
+        r"|profiles?)\b",
         r"\bidentity theft\b",
         # German
         r"\bgehackt\b",
         r"\bdatenle(?:ck|cks|ak)\b",
         r"\bdatenpanne\w*",
         r"\bdatenschutz(?:verstoß|verstöße|verletzung|problem|beauftragte[nr]?|behörde)\b",
+        r"\bsicherheits(?:lücke|lücken|problem|probleme|leck)\b",
+        r"\b(?:verstoß|verstöße|verletzung)\s+(?:\w+\s+)?gegen\s+(?:die\s+|den\s+)?(?:dsgvo|gdpr|datenschutz)\b",
         r"\bjemand (?:anderes |fremdes )?(?:hat sich|war|ist) (?:\w+\s+){0,5}?"
         r"(?:eingeloggt|angemeldet|drin)\b",
         r"\b(?:fremde|unbekannte|unbefugte)[rnm]?\s+(?:anmeldung|login|zugriff|gerät)\w*",
         r"\b(?:passwort|passwörter|kennwort)\b[^.!?\n]{0,40}?\b(?:im klartext|geleakt|gestohlen|"
         r"veröffentlicht|ohne mein\w*(?: \w+)?|von jemand\w*|geändert,? obwohl|sichtbar)",
-        r"\bfremde (?:daten|nachrichten|bestellungen|konten|rechnungen)\b",
+        r"\bfremde (?:daten|nachrichten|notizen|dateien|bestellungen|konten|rechnungen)\b",
         r"\bdaten (?:anderer|fremder) (?:nutzer|kunden|personen|leute)\b",
         r"\bidentitätsdiebstahl\b",
     ],
     "legal_threat": [
         # English
+        r"(?<!i'm a )(?<!i am a )(?<!i'm an )(?<!i am an )(?<!as a )(?<!as an )"  # the writer's profession
         r"\b(?:lawyers?|attorneys?|solicitors?|legal action|lawsuits?|legal steps)\b",
+        r"\bbreach of contract\b",
         r"\b(?:sue|suing)\s+(?:you|your|them|the company|this company|for)\b",
         r"\b(?:will|going to|gonna|i'?ll|we'?ll) sue\b",
         r"\b(?:take|taking) (?:you|this|it|them) to court\b",
         r"\bsmall claims\b",
         r"\b(?:consumer protection|trading standards|ftc|data protection authority)\b",
         # German
-        r"\b(?:rechts)?anw(?:a|ä)lt\w*",
+        r"(?<!ich bin )(?<!bin )(?<!als )\b(?:rechts)?anw(?:a|ä)lt\w*",  # not "ich bin Anwalt"
         r"\banwaltlich\w*",
         r"\bverbraucherzentrale\b",
         r"\babmahn\w*",
@@ -165,6 +182,19 @@ _PATTERNS: dict[str, list[str]] = {
         r"\bverklag\w*",
         r"\brechtliche (?:schritte|konsequenzen)\b",
         r"\bvor gericht\b",
+    ],
+    "urgent_plea": [
+        # asking for help now: urgency words next to help, or an emergency named as such; not
+        # eagerness for a feature ("I urgently need dark mode", "dringend empfehlenswert")
+        # English
+        r"\b(?:help|support|assistance)\b[^.!?\n]{0,30}?\b(?:urgent(?:ly)?|asap|right now|immediately)\b",
+        r"\b(?:urgent(?:ly)?|asap|immediate)\b[^.!?\n]{0,30}?\b(?:help|support|assistance)\b",
+        r"\b(?:this is|it'?s|it is|we have|i have) an? (?:real |absolute )?emergency\b",
+        r"\bemergency\s*[!:]",
+        # German
+        r"\b(?:dringend|sofort|umgehend|asap)\b[^.!?\n]{0,30}?\b(?:hilfe|helfen|support)\b",
+        r"\b(?:hilfe|helfen|support)\b[^.!?\n]{0,20}?\b(?:dringend|sofort|umgehend)\b",
+        r"(?<!im )(?<!für den )(?<!für )\bnotfall\b(?!-?(?:kontakt|nummer|modus|plan))",
     ],
     "churn_threat": [
         # English

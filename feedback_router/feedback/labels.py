@@ -89,8 +89,12 @@ def proposed_teams(*, item: Feedback, routing: RoutingConfig) -> dict[str, str |
     labels = labels_of(item)
     proposals: dict[str, str | None] = {}
     for kind in KINDS:
-        team = decide(routing, replace(labels, kind=kind, confidence=1.0)).team
-        proposals[kind] = None if team == TRIAGE else team
+        decision = decide(routing, replace(labels, kind=kind, confidence=1.0))
+        if decision.rule is None and decision.trials and decision.trials[-1].matched:
+            # a moderation rule left an unsure abuse flag to a person: the manager confirming the kind
+            # is that person, so the kind's own rule proposes the team
+            decision = decide(routing, replace(labels, kind=kind, confidence=1.0, abuse=False, part=False))
+        proposals[kind] = None if decision.team == TRIAGE else decision.team
     return proposals
 
 

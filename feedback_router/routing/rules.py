@@ -39,6 +39,8 @@ DEFAULT_FILE = Path(__file__).with_name("default_routes.yaml")
 TRIAGE = "triage"
 MANUAL = "manual"  # the rule name of a decision a manager made by hand
 V2_THRESHOLD = 0.5  # triage_below when a version 2 file sets none
+ABUSE_LINE = 0.5  # the abuse model says abusive from this probability on
+DEFAULT_REVIEW_MARGIN = 0.25  # moderation_review_margin when a file sets none (research/issue15-splitting)
 
 TeamName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -94,6 +96,8 @@ class Labels:
     language: str | None = None
     topic: str | None = None
     abuse: bool | None = None
+    abuse_confidence: float | None = None  # the abuse model's probability of abusive
+    part: bool = False  # a part of a mixed message, not a whole post
     metadata: Mapping[str, str] = field(default_factory=dict, repr=False)
     text: str = field(default="", repr=False)  # never in a log line by accident
 
@@ -105,6 +109,7 @@ class Labels:
         text: str,
         source: str = "api",
         metadata: Mapping[str, str] | None = None,
+        part: bool = False,
     ) -> "Labels":
         """The labels of a text the classifier labelled (the command line's way; items: labels_of)."""
         return cls(
@@ -116,6 +121,8 @@ class Labels:
             language=result.language,
             topic=result.topic,
             abuse=result.abuse,
+            abuse_confidence=result.abuse_confidence,
+            part=part,
             metadata=metadata or {},
             text=text,
         )
@@ -206,6 +213,35 @@ class Condition(BaseModel):
             if item not in known:
                 raise ValueError(f"unknown {info.field_name} '{item}'; known: {', '.join(known)}")
         return value
+
+    @property
+    def moderates(self) -> bool:
+        """Whether this condition picks items for moderation: it tests abuse: true or kind: abuse."""
+        return self.abuse is True or "abuse" in (self.kind or [])
+
+    def review(self, labels: Labels, min_confidence: float, margin: float) -> str | None:
+        """Why a person should decide before this condition sends an item to moderation; None when not.
+
+        A condition moderates when it tests ``abuse: true`` or ``kind: abuse``. A part of a mixed
+        message is judged out of its context ("Bring it back please."), and a confidence within
+        ``margin`` above its line (the abuse model's 0.5, or the rule's kind confidence bound) is
+        little better than a coin toss: both wait in triage rather than reach moderation.
+        """
+        if not self.moderates:
+            return None
+        by_abuse = self.abuse is True
+        by_kind = labels.kind == "abuse" and "abuse" in (self.kind or [])
+        if labels.part:
+            return "it is a part of a mixed message, judged without the rest of the post"
+        if by_abuse and labels.abuse_confidence is not None:
+            score, line, name = labels.abuse_confidence, ABUSE_LINE, "abuse"
+        elif by_kind and not by_abuse:
+            score, line, name = labels.confidence, min_confidence, "kind"
+        else:
+            return None
+        if score < line + margin:
+            return f"{name} confidence {score:.2f} is within {margin:g} of the line {line:g}"
+        return None
 
     @cached_property
     def _keyword_patterns(self) -> list[tuple[str, re.Pattern[str]]]:
@@ -318,6 +354,10 @@ class JiraSink(BaseModel):
     def destination(self) -> str:
         return f"jira:{self.project}"
 
+    def priority_of(self, urgency: str | None) -> str | None:
+        """The Jira priority for an item of this urgency; None: the project's default."""
+        return self.priority.get(urgency) if urgency else None  # type: ignore[call-overload]
+
 
 class SlackSink(BaseModel):
     """A message in a Slack channel (by name, or by id such as C0123ABCD)."""
@@ -331,6 +371,9 @@ class SlackSink(BaseModel):
     @property
     def destination(self) -> str:
         return f"slack:{self.channel}"
+
+    def priority_of(self, urgency: str | None) -> None:
+        return None  # a message has no priority
 
 
 class WebhookSink(BaseModel):
@@ -347,6 +390,9 @@ class WebhookSink(BaseModel):
     def destination(self) -> str:
         return f"webhook:{self.url}"
 
+    def priority_of(self, urgency: str | None) -> None:
+        return None  # the payload carries the urgency itself
+
 
 class BoardSink(BaseModel):
     """The built-in ticket board: stays inside the service, so nothing is redacted."""
@@ -358,6 +404,10 @@ class BoardSink(BaseModel):
     @property
     def destination(self) -> str:
         return "board"
+
+    def priority_of(self, urgency: str | None) -> str | None:
+        """On the board a ticket's priority is its item's urgency: high comes first."""
+        return urgency
 
 
 Sink = Annotated[JiraSink | SlackSink | WebhookSink | BoardSink, Field(discriminator="type")]
@@ -384,6 +434,10 @@ class RoutingConfig(BaseModel):
 
     version: Literal[1, 2] = 1
     triage_below: float | None = Field(default=None, ge=0, le=1)
+    # A rule that sends to moderation (it tests abuse: true or kind: abuse) does not take a part of a
+    # mixed message, nor an item whose confidence is less than this above the rule's line: a person
+    # decides those in triage. 0 leaves only the parts to triage.
+    moderation_review_margin: float = Field(default=DEFAULT_REVIEW_MARGIN, ge=0, le=0.5)
     teams: dict[TeamName, Team] = {}
     rules: list[Rule]
     default_team: TeamName = TRIAGE
@@ -492,7 +546,8 @@ def decide(config: RoutingConfig, labels: Labels) -> RouteDecision:
     """Try each rule in order; the first whose conditions all hold names the team.
 
     No match: an item whose kind confidence is under the triage threshold waits in triage,
-    any other goes to ``default_team``.
+    any other goes to ``default_team``. A moderation rule's match on a part of a mixed message, or
+    near its line, waits in triage too (``Condition.review``).
     """
     trials: list[RuleTrial] = []
     for rule in config.rules:
@@ -502,6 +557,15 @@ def decide(config: RoutingConfig, labels: Labels) -> RouteDecision:
             trials.append(RuleTrial(rule=rule.name, matched=False, failed=failed))
             continue
         trials.append(RuleTrial(rule=rule.name, matched=True, held=held))
+        unsure = rule.when.review(labels, bound, config.moderation_review_margin)
+        if unsure is not None:
+            return RouteDecision(
+                team=TRIAGE,
+                rule=None,
+                reason=f"rule '{rule.name}' would send it to {rule.team}, but a person decides: {unsure}",
+                labels=labels,
+                trials=tuple(trials),
+            )
         return RouteDecision(
             team=rule.team,
             rule=rule.name,

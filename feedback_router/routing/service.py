@@ -35,6 +35,8 @@ def labels_of(item: Feedback) -> Labels:
         language=item.language,
         topic=item.topic,
         abuse=item.abuse,
+        abuse_confidence=item.abuse_confidence,
+        part=item.parent_id is not None,
         metadata=item.meta or {},
         text=item.text,
     )
@@ -123,11 +125,13 @@ def route_text(
     """Classify a text with the model and decide its route; nothing is stored or sent."""
     (result,) = classifier.classify([text])
 
-    def route_span(labels: "Classification", start: int, end: int) -> RouteDecision:
-        return decide(routing, Labels.of(labels, text=text[start:end], source=source, metadata=metadata))
+    def route_span(labels: "Classification", start: int, end: int, part: bool) -> RouteDecision:
+        return decide(
+            routing, Labels.of(labels, text=text[start:end], source=source, metadata=metadata, part=part)
+        )
 
     return TextRoute(
         text=text,
-        decision=route_span(result, 0, len(text)),
-        parts=tuple((p.start, p.end, route_span(p.labels, p.start, p.end)) for p in result.parts),
+        decision=route_span(result, 0, len(text), False),
+        parts=tuple((p.start, p.end, route_span(p.labels, p.start, p.end, True)) for p in result.parts),
     )

@@ -66,7 +66,11 @@ def open_tickets(
         if sink.destination in skip:
             continue
         if isinstance(sink, BoardSink):
-            tickets.append(open_board_ticket(session=session, item=item, decision=decision))
+            tickets.append(
+                open_board_ticket(
+                    session=session, item=item, decision=decision, priority=sink.priority_of(item.urgency)
+                )
+            )
             continue
         where = (Ticket.feedback_id == item.id, Ticket.team == decision.team)
         existing = session.scalar(select(Ticket).where(*where, Ticket.destination == sink.destination))
@@ -80,6 +84,7 @@ def open_tickets(
             team=decision.team,
             title=make_title(item.text),
             body=make_body(item, decision),
+            priority=sink.priority_of(item.urgency),
             config=sink.model_dump(mode="json"),
             delivery=Delivery.pending,
             available_at=utcnow(),
@@ -220,7 +225,7 @@ def _outgoing(ticket: Ticket, item: Feedback, settings: Settings) -> Outgoing:
             summary=ticket.title,
             description=f"{ticket.body}\n\nIn feedback-router: {item_url}",
             labels=[PRODUCT_LABEL, *sink.labels],
-            priority=sink.priority.get(item.urgency) if item.urgency else None,  # type: ignore[call-overload]
+            priority=sink.priority_of(item.urgency),
             components=[item.topic] if sink.component_from_topic and item.topic else [],
         )
     return Outgoing(ticket.id, f"fr-{item.id}", sink, request, notification, ticket.last_error is not None)

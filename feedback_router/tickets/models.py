@@ -41,6 +41,9 @@ class Ticket(Base):
     team: Mapped[str] = mapped_column(String(32), index=True)
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    # An item ticket's priority, set when it is opened: on the board the item's urgency (low, normal,
+    # high), in Jira the name the sink maps the urgency to; None where the sink has none.
+    priority: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(32), default="open")  # open | resolved, from the tool
     external_status: Mapped[str | None] = mapped_column(String(64))  # the tool's own name ("In Review")
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

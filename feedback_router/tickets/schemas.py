@@ -16,6 +16,7 @@ class TicketRead(BaseModel):
     team: str
     title: str
     body: str
+    priority: str | None  # board: the item's urgency (low, normal, high); Jira: the priority name sent
     status: str
     created_at: datetime
     delivery: str  # pending | sending | delivered | failed

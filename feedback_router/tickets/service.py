@@ -41,7 +41,9 @@ def make_body(item: Feedback, decision: RouteDecision) -> str:
     return "\n".join(lines)
 
 
-def open_board_ticket(*, session: Session, item: Feedback, decision: RouteDecision) -> Ticket:
+def open_board_ticket(
+    *, session: Session, item: Feedback, decision: RouteDecision, priority: str | None = None
+) -> Ticket:
     """Create the board ticket of an item for the decision's team, or return the one it has."""
     existing = session.scalar(
         select(Ticket).where(
@@ -56,6 +58,7 @@ def open_board_ticket(*, session: Session, item: Feedback, decision: RouteDecisi
         team=decision.team,
         title=make_title(item.text),
         body=make_body(item, decision),
+        priority=priority,
     )
     session.add(ticket)
     session.flush()

@@ -125,6 +125,59 @@ def test_non_adjacent_parts_of_one_kind_stay_apart():
     assert [p.kind for p in split_parts(text, keyword_classify)] == ["praise", "bug_report", "praise"]
 
 
+def graded_by(labels: dict[str, tuple[str, float]]):  # type: ignore[no-untyped-def]
+    return lambda texts: [labels[text] for text in texts]
+
+
+BRING_BACK = "The old toolbar was so much better. It's 2026. Bring it back please."
+BRING_BACK_LABELS = {
+    "The old toolbar was so much better.": ("criticism", 0.9),
+    "It's 2026.": ("other", 0.91),
+    "Bring it back please.": ("feature_request", 0.84),
+}
+
+
+def test_a_short_fragment_without_a_kind_stays_with_its_neighbour():
+    parts = split_parts(BRING_BACK, graded_by(BRING_BACK_LABELS))
+
+    assert [(p.text, p.kind) for p in parts] == [
+        ("The old toolbar was so much better. It's 2026.", "criticism"),
+        ("Bring it back please.", "feature_request"),
+    ]
+    # min_words=0: every confident sentence counts, as before issue 15; "It's 2026." was a part
+    assert [p.kind for p in split_parts(BRING_BACK, graded_by(BRING_BACK_LABELS), min_words=0)] == [
+        "criticism", "other", "feature_request"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "labels"),
+    [
+        (
+            "Hi! How do I share a notebook?",
+            {"Hi!": ("other", 0.89), "How do I share a notebook?": ("question", 0.98)},
+        ),
+        (
+            "Hallo zusammen! Wie teile ich ein Notizbuch?",
+            {"Hallo zusammen!": ("other", 0.72), "Wie teile ich ein Notizbuch?": ("question", 0.83)},
+        ),
+        (
+            "Das Design ist hässlich. Echt jetzt.",
+            {"Das Design ist hässlich.": ("criticism", 0.95), "Echt jetzt.": ("other", 0.9)},
+        ),
+    ],
+)
+def test_greetings_and_interjections_are_not_parts_of_their_own(text, labels):
+    assert split_parts(text, graded_by(labels)) == []
+
+
+def test_a_short_sentence_with_a_kind_still_counts_and_a_long_other_one_too():
+    labels = {"Love it!": ("praise", 0.9), "Export crashes.": ("bug_report", 0.9),
+              "Does anyone here also play chess?": ("other", 0.8)}  # fmt: skip
+    text = "Love it! Export crashes. Does anyone here also play chess?"
+    assert [p.kind for p in split_parts(text, graded_by(labels))] == ["praise", "bug_report", "other"]
+
+
 def test_classify_must_return_one_label_per_sentence():
     with pytest.raises(ValueError, match="2 segments"):
         split_parts("One. Two.", lambda texts: [("praise", 0.9)])

@@ -1,11 +1,14 @@
 """Urgency: each signal in English and German, texts that must not fire, and the level rules."""
 
 import dataclasses
+import json
+from pathlib import Path
 
 import pytest
 from haystack import Document, Pipeline
 
 from classifiers.urgency import (
+    HIGH_SIGNALS,
     MANY_REPORTS,
     Urgency,
     UrgencyDetector,
@@ -64,7 +67,34 @@ SIGNAL_EXAMPLES = [
     ("churn_threat", "Ich kündige mein Abo.", "kündige"),
     ("churn_threat", "Ich wechsle zu einem anderen Anbieter.", "wechsle zu"),
     ("churn_threat", "Wir suchen uns eine Alternative.", "suchen uns eine Alternative"),
+    # urgent_plea
+    ("urgent_plea", "Bitte dringend helfen!", "dringend helfen"),
+    ("urgent_plea", "Ich brauche sofort Hilfe, bitte!", "sofort Hilfe"),
+    ("urgent_plea", "Please help asap, nobody on my team can log in.", "help asap"),
+    ("urgent_plea", "This is an emergency.", "This is an emergency"),
 ]  # fmt: skip
+
+# Our own examples (written for this project, EN and DE): every urgent one must be high with its
+# signal, every other one must not be high. See classifiers/data/urgency_examples.jsonl.
+EXAMPLES_FILE = Path(__file__).parents[2] / "classifiers/data/urgency_examples.jsonl"
+EXAMPLES = [json.loads(line) for line in EXAMPLES_FILE.read_text(encoding="utf-8").splitlines()]
+
+
+def test_our_urgency_examples_cover_each_high_signal_in_english_and_german():
+    for signal in HIGH_SIGNALS:
+        languages = {row["lang"] for row in EXAMPLES if row["signal"] == signal}
+        assert languages == {"en", "de"}, signal
+    negatives = [row for row in EXAMPLES if row["signal"] is None]
+    assert {row["lang"] for row in negatives} == {"en", "de"} and len(negatives) >= 15
+
+
+@pytest.mark.parametrize("row", EXAMPLES, ids=lambda row: row["text"][:40])
+def test_our_urgency_examples(row):
+    urgency = assess_urgency(row["text"])
+    if row["signal"] is None:
+        assert urgency.level != "high", urgency
+    else:
+        assert urgency.level == "high" and row["signal"] in urgency.signal_names, urgency
 
 
 @pytest.mark.parametrize(("signal", "text", "match"), SIGNAL_EXAMPLES)
@@ -106,6 +136,13 @@ def test_every_signal_has_english_and_german_examples():
         "Entschuldigung für die Störung, aber wo finde ich das Änderungsprotokoll?",
         "Werden beim Löschen eines Schlagworts auch die Notizen gelöscht?",
         "Die Kalenderanbindung ist ein Totalausfall, sie synchronisiert nie.",
+        "I urgently need dark mode.",
+        "Dringend empfehlenswert!",
+        "Die App stürzt sofort ab.",
+        "Danke für die schnelle Hilfe!",
+        "Im Notfall kann ich die Notizen als PDF exportieren.",
+        "I'm a lawyer and take all my case notes here.",
+        "Ist die Seite auch offline nutzbar?",
     ],
 )
 def test_harmless_texts_raise_no_signal(text):

@@ -332,3 +332,34 @@ def test_two_workers_draining_at_once_process_each_item_once(configure, processo
         ).all()
         assert {count for _, count in per_item} == {1}
         assert len(per_item) == sum(row.team != "triage" for row in rows)
+
+
+URGENT = [
+    "The whole service is down, every page says 503.",
+    "All my notes were deleted after the last update.",
+    "There is a security vulnerability in your share links: anyone can open private notes.",
+    "If my data is not restored by Friday my lawyer will contact you.",
+    "Server nicht erreichbar, Fehler 503 bei jedem Aufruf.",
+    "Bitte dringend helfen! Alle meine Notizen sind weg.",
+    "Ich habe eine Sicherheitslücke gefunden: geteilte Links sind ohne Passwort offen.",
+    "Ich werde euch verklagen, wenn das nicht sofort behoben wird.",
+    "Bitte dringend helfen!",
+]
+
+
+@pytest.mark.parametrize("text", URGENT)
+def test_the_packaged_rules_send_urgent_posts_to_support_first_with_priority(settings, processor, text):
+    (feedback_id,) = add(settings, text)
+
+    assert run_once(settings, processor) == 1
+
+    with session_scope(settings.database_url) as session:
+        parts = session.scalars(select(Feedback).where(Feedback.parent_id == feedback_id)).all()
+        routed = list(parts) or [session.get_one(Feedback, feedback_id)]  # a mixed post: each part
+        for row in routed:
+            assert row.urgency == "high", row.urgency_signals
+            assert (row.team, row.route_rule) == ("support", "urgent-to-support"), row.route_reason
+            first = row.route_explanation["rules"][0]
+            assert (first["rule"], first["matched"]) == ("urgent-to-support", True)
+            (ticket,) = session.scalars(select(Ticket).where(Ticket.feedback_id == row.id)).all()
+            assert (ticket.team, ticket.sink, ticket.priority) == ("support", "board", "high")

@@ -117,16 +117,17 @@ def test_route_explain_shows_labels_each_rule_tried_and_the_team(own_settings):
     lines = result.stdout.splitlines()
     assert re.match(r"labels  kind bug_report, confidence (0\.9\d|1\.00),", lines[0]), lines[0]
     assert "abuse false" in lines[0] and "language en" in lines[0] and "source api" in lines[0]
-    assert lines[1:6] == [
-        "rules   ✗ abuse-to-moderation: abuse is false, rule wants true",
+    assert lines[1:7] == [
+        "rules   ✗ urgent-to-support: urgency is low, rule wants at least high",
+        "        ✗ abuse-to-moderation: abuse is false, rule wants true",
         "        ✗ abusive-kind-to-moderation: kind is bug_report, rule wants abuse",
         "        ✗ questions-to-support: kind is bug_report, rule wants question",
-        lines[4],
+        lines[5],
         "team    product (rule product-issues)",
     ]
-    assert re.match(r"        ✓ product-issues: kind bug_report, kind confidence (0\.9\d|1\.00) ≥", lines[4])
-    assert lines[6].startswith("reason  rule 'product-issues' matched: kind bug_report")
-    assert lines[7] == "sinks   board"
+    assert re.match(r"        ✓ product-issues: kind bug_report, kind confidence (0\.9\d|1\.00) ≥", lines[5])
+    assert lines[7].startswith("reason  rule 'product-issues' matched: kind bug_report")
+    assert lines[8] == "sinks   board"
 
 
 @pytest.mark.slow

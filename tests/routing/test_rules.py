@@ -12,6 +12,7 @@ from feedback_router.routing import rules
 from feedback_router.routing.rules import Labels
 
 DEFAULT = rules.load(None)
+DEFAULT_TEXT = rules.DEFAULT_FILE.read_text(encoding="utf-8")
 README = Path(__file__).parents[2] / "README.md"
 
 
@@ -49,7 +50,8 @@ def test_default_rules_leave_other_to_triage():
 
 
 def test_default_rules_cover_every_kind():
-    teams = {kind: decide(DEFAULT, kind, 0.5, abuse=False).team for kind in KINDS}
+    # 0.8: kind abuse at 0.5 is too near its line for moderation (test_moderation_near_the_line_...)
+    teams = {kind: decide(DEFAULT, kind, 0.8, abuse=False).team for kind in KINDS}
     assert set(teams) == set(KINDS)
     assert set(teams.values()) == {"support", "product", "social", "moderation", "triage"}
 
@@ -78,6 +80,63 @@ def test_default_declares_the_four_teams_on_the_board():
         "social": ["board"],
         "moderation": ["board"],
     }
+
+
+@pytest.mark.parametrize("kind", ["bug_report", "feature_request", "criticism", "question", "abuse"])
+def test_default_decides_urgency_before_product_issues_and_moderation(kind):
+    decision = decide(DEFAULT, kind, 0.95, abuse=kind == "abuse", abuse_confidence=0.9, urgency="high")
+
+    assert (decision.team, decision.rule) == ("support", "urgent-to-support")
+    assert decision.trials[0].rule == "urgent-to-support" and decision.trials[0].matched
+
+
+def test_a_part_of_a_mixed_post_waits_in_triage_instead_of_moderation():
+    part = decide(DEFAULT, "feature_request", 0.8, abuse=True, abuse_confidence=0.97, part=True)
+    whole = decide(DEFAULT, "feature_request", 0.8, abuse=True, abuse_confidence=0.97)
+
+    assert (part.team, part.rule, part.sinks) == ("triage", None, ())
+    assert part.reason == (
+        "rule 'abuse-to-moderation' would send it to moderation, but a person decides: "
+        "it is a part of a mixed message, judged without the rest of the post"
+    )
+    assert (whole.team, whole.rule) == ("moderation", "abuse-to-moderation")
+
+
+@pytest.mark.parametrize(
+    ("labels", "team"),
+    [
+        ({"kind": "question", "abuse": True, "abuse_confidence": 0.55}, "triage"),  # the chess question
+        (
+            {"kind": "question", "abuse": True, "abuse_confidence": 0.74},
+            "triage",
+        ),  # the same, model of 12/2026
+        ({"kind": "criticism", "abuse": True, "abuse_confidence": 0.76}, "moderation"),
+        ({"kind": "abuse", "confidence": 0.6, "abuse": False}, "triage"),
+        ({"kind": "abuse", "confidence": 0.9, "abuse": False}, "moderation"),
+        # unknown confidence: as labelled
+        ({"kind": "criticism", "abuse": True, "abuse_confidence": None}, "moderation"),
+    ],
+)
+def test_moderation_near_the_line_waits_in_triage(labels, team):
+    decision = decide(DEFAULT, **{"confidence": 0.9, **labels})
+
+    assert decision.team == team
+    if team == "triage":
+        assert "would send it to moderation, but a person decides" in decision.reason
+        assert "within 0.25 of the line" in decision.reason
+
+
+def with_margin(margin: str) -> str:
+    return DEFAULT_TEXT.replace("triage_below: 0.5", f"triage_below: 0.5\nmoderation_review_margin: {margin}")
+
+
+def test_the_review_margin_is_a_setting():
+    config = rules.parse(with_margin("0"))
+    assert config.moderation_review_margin == 0 and DEFAULT.moderation_review_margin == 0.25
+    assert decide(config, "question", abuse=True, abuse_confidence=0.55).team == "moderation"
+    assert decide(config, "question", abuse=True, abuse_confidence=0.99, part=True).team == "triage"
+    with pytest.raises(rules.RoutingFileError, match="moderation_review_margin"):
+        rules.parse(with_margin("2"))
 
 
 # --- order, explanation -----------------------------------------------------------------------
@@ -138,6 +197,12 @@ def test_the_explanation_lists_each_rule_tried_until_the_match():
             "source": "api",
         },
         "rules": [
+            {
+                "rule": "urgent-to-support",
+                "matched": False,
+                "failed": "urgency is low, rule wants at least high",
+                "held": [],
+            },
             {
                 "rule": "abuse-to-moderation",
                 "matched": False,

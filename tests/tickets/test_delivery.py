@@ -107,6 +107,8 @@ def test_a_routed_item_becomes_one_jira_issue_and_one_slack_message(wired, fake_
     assert tickets["jira:FR"].delivery == Delivery.delivered and tickets["jira:FR"].external_key == issue.key
     assert tickets["jira:FR"].external_url.endswith(f"/browse/{issue.key}")
     assert tickets["slack:#feedback"].delivery == Delivery.delivered
+    # the priority sent is kept on the ticket; a Slack message has none
+    assert (tickets["jira:FR"].priority, tickets["slack:#feedback"].priority) == ("Highest", None)
 
 
 @pytest.mark.parametrize(
