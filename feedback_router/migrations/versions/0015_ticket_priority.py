@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_ticket_priority"
-down_revision = "0010_redaction"
+down_revision = "0013_cluster_titles"
 branch_labels = None
 depends_on = None
 
