@@ -94,7 +94,7 @@ def forwarded(
         kind=item.kind,
         team=item.team,
         route_reason=item.route_reason,
-        url=get_settings().link(f"/inbox?id={item.id}"),
+        url=get_settings().desk_link(item_id=item.id),
     )
 
 
