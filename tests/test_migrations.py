@@ -105,7 +105,8 @@ ROWS_BEFORE_AUTHOR_KEY = [
     "INSERT INTO feedback (id, text, source, received_at, metadata, status, author_handle, parent_id)"
     " VALUES (:id, 'Export crashes', 'forum', :at, '{}', 'processed', :handle, :parent)",
     "INSERT INTO tickets (id, feedback_id, sink, destination, team, title, body, status, created_at,"
-    " delivery, attempts) VALUES (1, NULL, 'jira', 'jira:FR', 'product', 't', '', 'resolved', :at, 'delivered', 0)",
+    " delivery, attempts)"
+    " VALUES (1, NULL, 'jira', 'jira:FR', 'product', 't', '', 'resolved', :at, 'delivered', 0)",
     "INSERT INTO author_notices (id, feedback_id, ticket_id, kind, channel, status, message, created_at,"
     " attempts) VALUES (:id, :id, 1, 'resolved', 'manual', :status, 'Hi', :at, 0)",
 ]
