@@ -38,6 +38,7 @@ from feedback_router.clusters.models import AuthorNotice, NoticeKind, NoticeStat
 from feedback_router.config import Settings
 from feedback_router.db import give_up, lease, session_scope, utcnow
 from feedback_router.errors import Conflict, NotFound
+from feedback_router.feedback import service as feedback_service
 from feedback_router.feedback.models import Feedback, Source
 from feedback_router.feedback.schemas import Author
 from feedback_router.feedback.service import decode_cursor, encode_cursor
@@ -279,7 +280,7 @@ def open_routed_notice(*, session: Session, item: Feedback, settings: Settings) 
     )
     if session.scalar(exists) is not None:
         return False
-    parts = session.scalars(select(Feedback).where(Feedback.parent_id == item.id).order_by(Feedback.id)).all()
+    parts = feedback_service.parts_of(session, item.id)
     notice = AuthorNotice(
         feedback_id=item.id,
         ticket_id=None,
