@@ -13,8 +13,8 @@ Screenshots go where the other browser tests put theirs (tests/web/conftest.py's
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
