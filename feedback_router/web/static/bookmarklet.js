@@ -1,9 +1,11 @@
 // The bookmarklet: runs on any page and forwards one post. With text selected, that text; with
 // nothing selected, the one post the manager pointed at: the post around the last click (a click
-// leaves a collapsed selection where it landed), else the post in the middle of the view; its own
-// words only (not the replies inside it, not its byline or its "Like · Reply · Share" bar, which are
-// hidden for the moment of reading, so line breaks stay as the page shows them) and its own
-// permalink. Where there is no post, the window asks to select text; never a whole thread.
+// leaves a collapsed selection where it landed), else the post in the middle of the view (or the
+// one most in view); its own words only (not the replies inside it, not its byline or its "Like ·
+// Reply · Share" bar, which are hidden for the moment of reading, so line breaks stay as the page
+// shows them) and its own
+// permalink (a bookmark link or the link around its time stamp; else the page's address). Where
+// there is no post, the window asks to select text; never a whole thread.
 // The author is found by the extension's rule (extension/background.js, pageDetails: the same
 // MARKERS, walking up from the post). It opens the service's forward window with all this in the
 // address's #fragment (never sent to a server, and no page's security policy can block opening a
@@ -23,6 +25,15 @@
   if (!post && !text) {
     var middle = document.elementFromPoint(window.innerWidth / 2, window.innerHeight / 2);
     post = middle && middle.closest(POSTS);
+  }
+  if (!post && !text) {
+    var best = 0;
+    var all = document.querySelectorAll(POSTS);
+    for (var k = 0; k < all.length; k++) {
+      var box = all[k].getBoundingClientRect();
+      var seen = Math.min(box.bottom, window.innerHeight) - Math.max(box.top, 0);
+      if (seen > best && !all[k].querySelector(POSTS)) { best = seen; post = all[k]; }
+    }
   }
   function own(selector) {
     var found = post ? post.querySelectorAll(selector) : [];
@@ -47,7 +58,7 @@
   if (!text && post) { text = ownWords(); }
   var url = location.href;
   var link = own(PERMALINKS);
-  if (post && link) { url = link.href; } else if (post && post.id) { url = location.href.split("#")[0] + "#" + post.id; }
+  if (post && link) { url = link.href; }
   var author = "";
   var marker = own(MARKERS);
   if (marker) { author = handleOf(marker); }
