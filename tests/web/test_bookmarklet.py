@@ -128,7 +128,7 @@ THREAD_PAGE = """<!doctype html><html lang="de"><head><title>Notizen-App Communi
   <div class="comments">
     <div role="article" class="comment">
       <a class="author" href="/user/tim_b">tim_b</a>
-      <div class="comment-body" id="tims-words">Seit dem Update stürzt die App beim PDF-Export jedes Mal ab.<br>
+      <div class="comment-body" id="tim">Seit dem Update stürzt die App beim PDF-Export jedes Mal ab.<br>
 Bitte behebt diesen Fehler!</div>
       <div class="actions"><a href="#">Gefällt mir</a> · <a href="#">Antworten</a> ·
         <a href="/groups/1/posts/9?comment_id=101"><time datetime="2026-12-07">2 Std.</time></a></div>
@@ -165,7 +165,7 @@ def test_with_nothing_selected_the_post_clicked_is_forwarded_with_its_permalink_
     code = bookmarklet_code(page)
     page.goto("/lang/de?next=/forward")  # the German interface: its forward window speaks German
     page.goto(f"{thread}/groups/1/posts/9")
-    page.locator("#tims-words").click()  # pointing at Tim's reply; nothing is selected
+    page.locator("#tim").click()  # pointing at Tim's reply; nothing is selected
     with page.expect_popup() as opened:
         page.evaluate(code)
     window = opened.value
