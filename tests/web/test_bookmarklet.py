@@ -146,7 +146,7 @@ NO_POSTS_PAGE = (
     "<!doctype html><html><head><title>Start</title></head><body><main><p>Willkommen</p></main></body></html>"
 )
 TIMS_WORDS = "Seit dem Update stürzt die App beim PDF-Export jedes Mal ab.\nBitte behebt diesen Fehler!"
-GERMAN_KINDS = "Fehlermeldung|Funktionswunsch|Frage|Lob|Kritik|Beleidigung|Sonstiges"
+GERMAN_KINDS = "Fehlermeldung|Wunsch|Frage|Lob|Kritik|Verstoß|Sonstiges"  # app.de.json's names
 
 
 @pytest.fixture
