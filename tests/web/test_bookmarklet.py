@@ -185,6 +185,8 @@ def test_with_nothing_selected_the_post_clicked_is_forwarded_with_its_permalink_
     page.goto(f"{thread}/start")
     page.evaluate(code)
     expect(status).to_have_text(re.compile("^Nichts weiterzuleiten"))
+    expect(window.locator("#forward-text")).to_be_empty()  # nothing of the last post stays
+    expect(window.get_by_role("link", name="Im Eingang öffnen")).to_be_hidden()
     shot(window, "forward-nothing-de")
     listed = httpx.get(f"{service}/v1/feedback", headers=auth["manager"]).json()["items"]
     assert [i["id"] for i in listed if i["parent_id"] is None] == [item_id]

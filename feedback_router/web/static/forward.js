@@ -79,7 +79,12 @@ async function forward() {
   };
   document.getElementById("forward-close").onclick = () => window.close();
   const payload = readPayload();
-  if (!payload || !payload.text) return say(box.dataset.nothing, true);
+  document.getElementById("forward-link").hidden = true;  // a reused window: nothing of the last one stays
+  if (!payload || !payload.text) {
+    document.getElementById("forward-text").textContent = "";
+    document.getElementById("forward-from").textContent = "";
+    return say(box.dataset.nothing, true);
+  }
   document.getElementById("forward-text").textContent = payload.text.slice(0, 400);
   document.getElementById("forward-from").textContent = [payload.author, payload.url].filter(Boolean).join(" · ");
   if (box.dataset.signedIn !== "true") return;
