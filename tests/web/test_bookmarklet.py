@@ -174,6 +174,13 @@ def test_with_nothing_selected_the_post_clicked_is_forwarded_with_its_permalink_
     assert "null" not in status.inner_text() and "bug" not in status.inner_text()
     expect(window.get_by_role("link", name="Im Eingang öffnen")).to_be_visible()
     shot(window, "forward-confirmation-de")
+    split = {
+        "id": 5,
+        "parts": [{"kind": "bug_report", "team": "product"}, {"kind": "question", "team": "triage"}],
+    }
+    assert window.evaluate("r => outcome(document.getElementById('forward'), r)", split) == (
+        "Als #5 weitergeleitet und in 2 Teile geteilt: Fehlermeldung → product; Frage → Sichtung"
+    )  # a mixed message: where each part went, never "→ null"
 
     item_id = int(re.search(r"#(\d+)", status.inner_text()).group(1))
     item = httpx.get(f"{service}/v1/feedback/{item_id}", headers=auth["manager"]).json()
