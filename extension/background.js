@@ -2,7 +2,8 @@
 // outcome and telling the person on the page (toast) or, where pages cannot be scripted, a notification.
 "use strict";
 
-importScripts("settings.js");
+// Firefox runs the background as an event page with settings.js listed before it; Chromium as a service worker.
+if (typeof importScripts === "function") importScripts("settings.js");
 
 const MENU_ID = "forward-to-feedback-router";
 const POLL_INTERVAL_MS = 1000;
@@ -14,7 +15,7 @@ const MAX_TITLE = 2000; // the API's limit on a metadata value
 // Menus persist across service-worker restarts, so they are (re)created only on install/update.
 chrome.runtime.onInstalled.addListener(() => {
   chrome.contextMenus.removeAll(() => {
-    chrome.contextMenus.create({ id: MENU_ID, title: "Forward to feedback-router", contexts: ["selection"] });
+    chrome.contextMenus.create({ id: MENU_ID, title: t("menu_forward"), contexts: ["selection"] });
   });
 });
 
@@ -60,7 +61,7 @@ async function forwardSelection(info, tab) {
 
   const text = chooseText(info.selectionText, page.selection).slice(0, MAX_TEXT);
   if (!text) {
-    await say("Nothing selected to forward", "error");
+    await say(t("nothing_selected"), "error");
     return { ok: false, error: "empty selection" };
   }
   const pageUrl = info.frameUrl || info.pageUrl || tab.url || "";
@@ -92,27 +93,37 @@ async function forwardSelection(info, tab) {
   }
   const id = answer.body && answer.body.id;
   if (id == null) {
-    const message = `${settings.serviceUrl} answered HTTP ${answer.status}, but not like feedback-router does`;
+    const message = t("not_feedback_router", settings.serviceUrl, answer.status);
     await say(message, "error");
     return { ok: false, status: answer.status, error: message };
   }
-  const already = answer.status === 200 ? "Already forwarded" : "Forwarded";
-  await say(`${already} as #${id}, classifying…`, "pending");
+  const already = t(answer.status === 200 ? "already_forwarded" : "forwarded");
+  await say(t("classifying", already, id), "pending");
 
   const result = await waitForRouting(settings, id);
   const link = result && result.url;
   let message;
   if (result && result.status === "processed") {
-    message = `${already} to feedback-router as #${id}: ${result.kind ?? "unclassified"} → ${result.team ?? "no team"}`;
+    message = routedMessage(already, result);
   } else if (result && result.status === "failed") {
-    message = `${already} as #${id}, but classifying it failed; the team will see it in the inbox`;
+    message = t("classifying_failed", already, id);
   } else if (result) {
-    message = `${already} as #${id}; still classifying, see the inbox for where it goes`;
+    message = t("still_classifying", already, id);
   } else {
-    message = `${already} to feedback-router as #${id}`; // the service would not say where it went
+    message = t("forwarded_plain", already, id); // the service would not say where it went
   }
   await say(message, result && result.status === "failed" ? "error" : "ok", link);
   return { ok: true, id, result, message };
+}
+
+// Where it went, in the browser's language: the kind's name and the team, or each part of a split message.
+function routedMessage(already, result) {
+  const kind = (value) => (value ? chrome.i18n.getMessage(`kind_${value}`) || value : t("unclassified"));
+  const team = (value) => (value === "triage" ? t("triage") : value ?? t("no_team"));
+  const where = result.parts && result.parts.length
+    ? result.parts.map((part) => `${kind(part.kind)} → ${team(part.team)}`).join("; ")
+    : `${kind(result.kind)} → ${team(result.team)}`;
+  return t("routed", already, result.id, where);
 }
 
 // Chrome's selectionText collapses line breaks; the page's own selection keeps them, so it wins when
@@ -157,7 +168,7 @@ async function call(settings, path, init = {}) {
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
   } catch {
-    throw new Error(`Could not reach ${settings.serviceUrl}`);
+    throw new Error(t("could_not_reach", settings.serviceUrl));
   }
   const body = await response.json().catch(() => null);
   return { status: response.status, body };
@@ -170,12 +181,12 @@ async function sha256(text) {
 
 // The error text for a refused request, from the API's {"detail", "errors"} body where there is one.
 function problem({ status, body }) {
-  if (status === 401) return "API key rejected: check the extension's options";
+  if (status === 401) return t("key_rejected_options");
   const detail = body && typeof body.detail === "string" ? body.detail : "";
   const first = body && Array.isArray(body.errors) ? body.errors[0] : null;
   if (detail && first) return `${detail}: ${first.field}: ${first.message}`;
   if (detail) return detail;
-  return `feedback-router answered HTTP ${status}`;
+  return t("answered_http", status);
 }
 
 // Selection, title and author from the page; scriptable: false where Chrome forbids scripting
@@ -192,7 +203,8 @@ async function readPage(target) {
 // Runs in the page. Best effort: walk up from the selection and take the first author marker inside
 // the nearest enclosing element that has one (the post's byline, not the page's first username).
 function pageDetails() {
-  const MARKERS = '[itemprop=author], [rel=author], a[href*="/user/"], .username, [data-author]';
+  // The bookmarklet (feedback_router/web/static/bookmarklet.js) finds authors by the same markers.
+  const MARKERS = '[itemprop=author], [rel=author], a[href*="/user/"], [data-testid=User-Name] a, #author-text, .username, .author, [data-author]';
   const selection = window.getSelection();
   let node = selection && selection.rangeCount ? selection.getRangeAt(0).commonAncestorContainer : null;
   if (node && node.nodeType !== Node.ELEMENT_NODE) node = node.parentElement;
@@ -221,7 +233,7 @@ function pageDetails() {
 async function tell(target, scriptable, message, state, link) {
   if (scriptable) {
     try {
-      await chrome.scripting.executeScript({ target, func: showToast, args: [message, state, link || null] });
+      await chrome.scripting.executeScript({ target, func: showToast, args: [message, state, link || null, t("open_in_inbox"), t("close")] });
       return;
     } catch {
       // the page navigated away or became unscriptable: fall through to a notification
@@ -238,7 +250,7 @@ async function tell(target, scriptable, message, state, link) {
 
 // Runs in the page: one toast, updated in place. Built with DOM calls and a constructed style sheet
 // inside a shadow root, so neither the page's CSS nor its CSP/Trusted Types get in the way.
-function showToast(message, state, link) {
+function showToast(message, state, link, openLabel, closeLabel) {
   const HOST_ID = "feedback-router-toast";
   let host = document.getElementById(HOST_ID);
   if (!host) {
@@ -267,11 +279,11 @@ function showToast(message, state, link) {
     const link = document.createElement("a");
     link.target = "_blank";
     link.rel = "noopener noreferrer";
-    link.textContent = "Open in inbox";
+    link.textContent = openLabel;
     const close = document.createElement("button");
     close.type = "button";
     close.textContent = "×";
-    close.setAttribute("aria-label", "Close");
+    close.setAttribute("aria-label", closeLabel);
     close.addEventListener("click", () => host.remove());
     box.append(text, link, close);
     root.append(box);

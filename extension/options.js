@@ -1,6 +1,10 @@
 // Options page: service URL and API key, validated before saving, and a connection test.
 "use strict";
 
+// The page's words in the browser's language; the English in the HTML is what shows without messages.
+document.documentElement.lang = chrome.i18n.getUILanguage();
+for (const element of document.querySelectorAll("[data-i18n]")) element.textContent = t(element.dataset.i18n);
+
 const form = document.getElementById("options");
 const urlInput = document.getElementById("serviceUrl");
 const keyInput = document.getElementById("apiKey");
@@ -26,7 +30,7 @@ function readForm() {
   if (!apiKey) {
     keyInput.setAttribute("aria-invalid", "true");
     keyInput.focus();
-    report("Enter the API key (ask an admin for a key with the forwarder role)", "error");
+    report(t("enter_key"), "error");
     return null;
   }
   urlInput.value = checked.url; // show what will be used, trailing slash gone
@@ -38,7 +42,7 @@ form.addEventListener("submit", async (event) => {
   const settings = readForm();
   if (!settings) return;
   await saveSettings(settings);
-  report(`Saved. Select text on a page, right-click and choose "Forward to feedback-router".`, "ok");
+  report(t("saved"), "ok");
 });
 
 // GET /healthz says whether the service is up; GET /v1/forwarded/0 with the key says whether the
@@ -46,7 +50,7 @@ form.addEventListener("submit", async (event) => {
 document.getElementById("test").addEventListener("click", async () => {
   const settings = readForm();
   if (!settings) return;
-  report(`Testing ${settings.serviceUrl} …`);
+  report(t("testing", settings.serviceUrl));
   let health;
   try {
     const response = await fetch(`${settings.serviceUrl}/healthz`, {
@@ -55,15 +59,15 @@ document.getElementById("test").addEventListener("click", async () => {
     });
     health = { status: response.status, body: await response.json().catch(() => null) };
   } catch {
-    report(`Could not reach ${settings.serviceUrl}`, "error");
+    report(t("could_not_reach", settings.serviceUrl), "error");
     return;
   }
   if (!health.body || typeof health.body.status !== "string") {
-    report(`${settings.serviceUrl} answered HTTP ${health.status}, but not like feedback-router does`, "error");
+    report(t("not_feedback_router", settings.serviceUrl, health.status), "error");
     return;
   }
   const checks = Object.entries(health.body.checks || {}).map(([name, value]) => `${name}: ${value}`);
-  const lines = [`Service ${health.body.status}${checks.length ? ` (${checks.join("; ")})` : ""}`];
+  const lines = [t("service_state", health.body.status) + (checks.length ? ` (${checks.join("; ")})` : "")];
   let state = health.status === 200 ? "ok" : "error";
 
   try {
@@ -75,18 +79,18 @@ document.getElementById("test").addEventListener("click", async () => {
     const body = await response.json().catch(() => null);
     const detail = body && typeof body.detail === "string" ? body.detail : "";
     if (response.status === 401) {
-      lines.push("API key rejected");
+      lines.push(t("key_rejected"));
       state = "error";
     } else if (response.status === 403) {
-      lines.push(`API key accepted, but it may not forward: ${detail}`);
+      lines.push(t("key_may_not_forward", detail));
       state = "error";
     } else if (response.status === 404 && detail === "Not Found") {
-      lines.push("Could not check the API key: this service has no /v1/forwarded yet");
+      lines.push(t("key_not_checkable_old"));
     } else {
-      lines.push("API key accepted");
+      lines.push(t("key_accepted"));
     }
   } catch {
-    lines.push("Could not check the API key");
+    lines.push(t("key_not_checked"));
     state = "error";
   }
   report(lines.join("\n"), state);
@@ -96,6 +100,6 @@ loadSettings().then((settings) => {
   urlInput.value = settings.serviceUrl;
   keyInput.value = settings.apiKey;
   if (!settings.serviceUrl || !settings.apiKey) {
-    report("Set the service URL and API key to start forwarding.");
+    report(t("set_up_first"));
   }
 });

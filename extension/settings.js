@@ -1,5 +1,11 @@
-// Settings shared by the service worker (importScripts) and the options page (<script src>).
+// Settings shared by the background script (importScripts in Chromium's service worker, listed before
+// it in Firefox) and the options page (<script src>).
 "use strict";
+
+// The message ``key`` of _locales/<browser language>/messages.json, with $1, $2… filled in.
+function t(key, ...values) {
+  return chrome.i18n.getMessage(key, values.map(String)) || key;
+}
 
 // chrome.storage.local rather than sync: the API key is a secret and should stay on this machine.
 const SETTINGS_DEFAULTS = { serviceUrl: "", apiKey: "" };
@@ -19,13 +25,13 @@ function normalizeServiceUrl(value) {
   try {
     url = new URL(String(value).trim());
   } catch {
-    return { error: "Enter a full URL, e.g. https://feedback.example.org" };
+    return { error: t("url_not_full") };
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    return { error: "The service URL must start with http:// or https://" };
+    return { error: t("url_not_http") };
   }
   if (url.search || url.hash || url.username || url.password) {
-    return { error: "Leave out the query, fragment and credentials: just the service's address" };
+    return { error: t("url_extras") };
   }
   return { url: (url.origin + url.pathname).replace(/\/+$/, "") };
 }

@@ -143,6 +143,14 @@ class Settings(BaseSettings):
         """An address of this service as people reach it; ``path`` starts with a slash."""
         return str(self.public_url).rstrip("/") + path
 
+    def desk_link(self, *, item_id: int | None = None, cluster_id: int | None = None) -> str:
+        """The desk's page of an item or a cluster, for every link that leaves the service (Jira, Slack,
+        webhooks, thread replies): a page a person opens in a browser, after signing in if need be."""
+        if cluster_id is not None:
+            return self.link(f"/clusters/{cluster_id}")
+        assert item_id is not None
+        return self.link(f"/inbox?id={item_id}")
+
     @field_validator(
         "cluster_teams", "cluster_kinds", "digest_not_started_statuses", "resolved_statuses", mode="before"
     )

@@ -97,3 +97,47 @@ def test_titles_cut_before_redaction_are_redacted_by_the_upgrade(backend, tmp_pa
     assert title == cluster_title == make_title(SAID)  # what today's code makes of the report
     assert thanks == f"Hi, thanks for your feedback (“{make_title(SAID)}”)!"
     assert all(leaked(PHONE, value) == [] for value in (title, cluster_title, thanks))
+
+
+# Notices as written before one per author: anna twice for ticket 1 (one of them sent), bo twice (both
+# open), and the parts of one report by a person without a name once.
+ROWS_BEFORE_AUTHOR_KEY = [
+    "INSERT INTO feedback (id, text, source, received_at, metadata, status, author_handle, parent_id)"
+    " VALUES (:id, 'Export crashes', 'forum', :at, '{}', 'processed', :handle, :parent)",
+    "INSERT INTO tickets (id, feedback_id, sink, destination, team, title, body, status, created_at,"
+    " delivery, attempts)"
+    " VALUES (1, NULL, 'jira', 'jira:FR', 'product', 't', '', 'resolved', :at, 'delivered', 0)",
+    "INSERT INTO author_notices (id, feedback_id, ticket_id, kind, channel, status, message, created_at,"
+    " attempts) VALUES (:id, :id, 1, 'resolved', 'manual', :status, 'Hi', :at, 0)",
+]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_duplicate_notices_of_one_author_are_merged_by_the_upgrade(backend, tmp_path, request):
+    items = [(1, "anna", None), (2, "@Anna", None), (3, "bo", None), (4, "bo", None), (5, None, None),
+             (6, None, 5)]  # fmt: skip
+    statuses = {1: "manual", 2: "sent", 3: "manual", 4: "failed", 5: "manual"}
+    with ExitStack() as stack:
+        if backend == "sqlite":
+            url = f"sqlite:///{tmp_path / 'm.db'}"
+        else:
+            request.getfixturevalue("postgres_url")
+            url = stack.enter_context(fresh_postgres("fr_migrations_author_key"))
+        command.upgrade(alembic_config(url), "0010_redaction")
+        engine = create_engine(url)
+        at = "2026-12-01 10:00:00"
+        with engine.begin() as connection:
+            for id_, handle, parent in items:
+                connection.execute(text(ROWS_BEFORE_AUTHOR_KEY[0]), {"id": id_, "handle": handle,
+                                                                     "parent": parent, "at": at})  # fmt: skip
+            connection.execute(text(ROWS_BEFORE_AUTHOR_KEY[1]), {"at": at})
+            for id_, status in statuses.items():
+                connection.execute(text(ROWS_BEFORE_AUTHOR_KEY[2]), {"id": id_, "status": status, "at": at})
+
+        upgrade(url)
+
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT id, author_key FROM author_notices ORDER BY id")).all()
+        engine.dispose()
+    # anna's sent one is kept and her open one goes; bo keeps his first; the nameless report its one.
+    assert [tuple(row) for row in rows] == [(2, "forum:anna"), (3, "forum:bo"), (5, "report:5")]

@@ -86,8 +86,9 @@ class NoticeKind(StrEnum):
 
 
 class AuthorNotice(Base):
-    """A message to the place a report came from: its author thanked once per item and resolved ticket,
-    or, for a message forwarded by the Slack shortcut, once per item where it was routed."""
+    """A message to the place a report came from: its author thanked once per resolved ticket, however
+    many of their reports it covers, or, for a message forwarded by the Slack shortcut, once per item
+    where it was routed."""
 
     __tablename__ = "author_notices"
     __table_args__ = (
@@ -100,6 +101,9 @@ class AuthorNotice(Base):
             sqlite_where=text("kind = 'routed'"),
             postgresql_where=text("kind = 'routed'"),
         ),
+        # One thank-you per author and resolved ticket (loopback.notices.author_key); routed notices
+        # have no ticket and notices older than the key have none, so neither is held by it.
+        Index("uq_author_notice_ticket_author", "ticket_id", "author_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -107,6 +111,8 @@ class AuthorNotice(Base):
     # The resolved ticket; None for a routed notice.
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16), default=NoticeKind.resolved)
+    # Who is thanked (``<source>:<handle>``, ``email:…`` or ``report:<id>``); None for routed notices.
+    author_key: Mapped[str | None] = mapped_column(String(400))
     channel: Mapped[str] = mapped_column(String(32))  # discourse | slack | email | manual
     status: Mapped[str] = mapped_column(String(16), default=NoticeStatus.pending, index=True)
     message: Mapped[str] = mapped_column(Text)

@@ -170,7 +170,7 @@ def came_back_text(item: Feedback, back: ClusterReturn, ref: str, settings: Sett
             f"resolved on {back.resolved_at:%Y-%m-%d}. feedback-router has opened the cluster again; re-open "
             "this issue if it needs work (its new reporters are thanked when it is resolved again).",
             "",
-            f"The new report: {settings.link(f'/v1/feedback/{item.id}')}",
+            f"The new report: {settings.desk_link(item_id=item.id)}",
             f"Reference: {ref}",
         ]
     )

@@ -55,7 +55,7 @@ def update_clusters(*, settings: Settings, outlets: Outlets) -> int:
         stale = _stale(session, settings)
         work = []
         for ticket, cluster in stale:
-            url = settings.link(f"/v1/clusters/{cluster.id}")
+            url = settings.desk_link(cluster_id=cluster.id)
             title, description = clusters.ticket_text(session, cluster, url, settings.cluster_title_language)
             work.append((ticket.id, ticket.external_key, cluster.id, cluster.size, title, description))
         session.expunge_all()

@@ -207,15 +207,24 @@ class FeedbackFilter(InputModel):
     changed_since: Moment | None = None
 
 
+class ForwardedPart(BaseModel):
+    """A part of a forwarded mixed message, routed on its own."""
+
+    id: int
+    kind: str | None
+    team: str | None
+
+
 class ForwardResult(BaseModel):
     """What became of a forwarded item, for the one who forwarded it (bookmarklet, extension)."""
 
     id: int
     status: str
     kind: str | None
-    team: str | None
+    team: str | None  # None when it was split: each of its parts has one
     route_reason: str | None
     url: str  # the item in the web app
+    parts: list[ForwardedPart] = []  # a mixed message's parts and where each went
 
 
 class FeedbackPage(BaseModel):

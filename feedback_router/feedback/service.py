@@ -203,6 +203,13 @@ def to_read(item: Feedback, tickets: Sequence[Ticket], parts: list[int]) -> Feed
     )
 
 
+def parts_of(session: Session, feedback_id: int) -> Sequence[Feedback]:
+    """A mixed message's parts, in order; none for a message that was not split."""
+    return session.scalars(
+        select(Feedback).where(Feedback.parent_id == feedback_id).order_by(Feedback.id)
+    ).all()
+
+
 def read_many(session: Session, items: Sequence[Feedback]) -> list[FeedbackRead]:
     ids = [i.id for i in items]
     tickets = tickets_by_feedback(session, ids)

@@ -38,6 +38,7 @@ from feedback_router.clusters.models import AuthorNotice, NoticeKind, NoticeStat
 from feedback_router.config import Settings
 from feedback_router.db import give_up, lease, session_scope, utcnow
 from feedback_router.errors import Conflict, NotFound
+from feedback_router.feedback import service as feedback_service
 from feedback_router.feedback.models import Feedback, Source
 from feedback_router.feedback.schemas import Author
 from feedback_router.feedback.service import decode_cursor, encode_cursor
@@ -135,11 +136,25 @@ def _items_of(session: Session, ticket: Ticket) -> Sequence[Feedback]:
     return [item] if item is not None else []
 
 
+def author_key(item: Feedback) -> str:
+    """Who wrote a report, to thank each person once: their handle where they wrote (a handle names one
+    person only on its own site), else their e-mail address, else the report itself (its parts are one)."""
+    if item.author_handle:
+        return f"{item.source}:{item.author_handle.strip().removeprefix('@').lower()}"[:400]
+    if item.author_email:
+        return f"email:{item.author_email.strip().lower()}"[:400]
+    return f"report:{item.parent_id or item.id}"
+
+
+# Which of an author's reports the thanks answers: one a worker can reply to, else their first.
+_CHANNEL_RANK = {Channel.discourse: 0, Channel.slack: 1, Channel.email: 2, Channel.manual: 3}
+
+
 def open_notices(*, session: Session, ticket: Ticket, settings: Settings) -> int:
     """Write the notices for a ticket that was just resolved, in the caller's transaction; returns how many.
 
-    One per report: the parts of a mixed message are one report, and a report whose author was told
-    already (its own issue and then its cluster's, say) is not told again.
+    One per author, however many of their reports (or parts of one) the ticket covers; a report whose
+    author was told already (its own issue and then its cluster's, say) is not told again.
     """
     items = [item for item in _items_of(session, ticket) if _reachable(item)]
     if not items:
@@ -153,19 +168,22 @@ def open_notices(*, session: Session, ticket: Ticket, settings: Settings) -> int
             .where(root.in_(roots), AuthorNotice.kind == NoticeKind.resolved)
         )
     )
+    by_author: dict[str, list[Feedback]] = {}
+    for item in items:
+        if (item.parent_id or item.id) not in told:
+            by_author.setdefault(author_key(item), []).append(item)
     discourse_ready = bool(
         settings.discourse_url and settings.discourse_api_key and settings.discourse_api_username
     )
     created = 0
-    for item in items:
-        if (item.parent_id or item.id) in told:
-            continue
-        told.add(item.parent_id or item.id)
+    for key, theirs in by_author.items():
+        item = min(theirs, key=lambda i: (_CHANNEL_RANK[channel_of(i)], i.id))
         channel = channel_of(item)
         notice = AuthorNotice(
             feedback_id=item.id,
             ticket_id=ticket.id,
             kind=NoticeKind.resolved,
+            author_key=key,
             channel=channel,
             status=NoticeStatus.manual,
             message=thanks(item, channel),
@@ -262,7 +280,7 @@ def open_routed_notice(*, session: Session, item: Feedback, settings: Settings) 
     )
     if session.scalar(exists) is not None:
         return False
-    parts = session.scalars(select(Feedback).where(Feedback.parent_id == item.id).order_by(Feedback.id)).all()
+    parts = feedback_service.parts_of(session, item.id)
     notice = AuthorNotice(
         feedback_id=item.id,
         ticket_id=None,
@@ -270,7 +288,7 @@ def open_routed_notice(*, session: Session, item: Feedback, settings: Settings) 
         channel=Channel.slack,
         status=NoticeStatus.pending,
         available_at=utcnow(),
-        message=routed_message(item, parts, settings.link(f"/inbox?id={item.id}")),
+        message=routed_message(item, parts, settings.desk_link(item_id=item.id)),
         attempts=0,
     )
     if settings.slack_bot_token is None:
@@ -418,7 +436,7 @@ def send_due(*, settings: Settings, outlets: Outlets, limit: int = SEND_BATCH) -
 # --- for the community manager ---------------------------------------------------------------
 
 
-def to_read(notice: AuthorNotice, item: Feedback, ticket: Ticket) -> NoticeRead:
+def to_read(notice: AuthorNotice, item: Feedback, ticket: Ticket, reports: Sequence[int] = ()) -> NoticeRead:
     author = (
         Author(handle=item.author_handle, display_name=item.author_display_name, email=item.author_email)
         if item.author_handle
@@ -433,6 +451,8 @@ def to_read(notice: AuthorNotice, item: Feedback, ticket: Ticket) -> NoticeRead:
         feedback_id=item.id,
         ticket_id=ticket.id,
         ticket_key=ticket.external_key,
+        cluster_id=ticket.cluster_id,
+        reports=list(reports) or [item.parent_id or item.id],
         author=author,
         text=item.text,
         url=item.url,
@@ -445,10 +465,34 @@ def to_read(notice: AuthorNotice, item: Feedback, ticket: Ticket) -> NoticeRead:
     )
 
 
+def _reports(session: Session, rows: Sequence[tuple[AuthorNotice, Feedback, Ticket]]) -> dict[int, list[int]]:
+    """Each notice's reports: all of its author's reports that its ticket stands for, by notice id."""
+    by_ticket: dict[int, dict[str, list[int]]] = {}
+    for _, _, ticket in rows:
+        if ticket.id not in by_ticket:
+            authors: dict[str, list[int]] = {}
+            for item in _items_of(session, ticket):
+                roots = authors.setdefault(author_key(item), [])
+                if (item.parent_id or item.id) not in roots:
+                    roots.append(item.parent_id or item.id)
+            by_ticket[ticket.id] = authors
+    return {
+        notice.id: by_ticket[ticket.id].get(notice.author_key or author_key(item), [])
+        for notice, item, ticket in rows
+    }
+
+
 def list_page(
-    *, session: Session, status: str | None, channel: str | None, limit: int, cursor: str | None
+    *,
+    session: Session,
+    statuses: Sequence[str] | None,
+    channels: Sequence[str] | None,
+    language: str | None = None,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[NoticeRead], str | None]:
-    """Oldest first, like a to-do list; the cursor is the last id seen."""
+    """Oldest first, like a to-do list; the cursor is the last id seen. Each filter keeps the notices
+    whose status, channel or author's language is one of those given."""
     query = (
         select(AuthorNotice, Feedback, Ticket)
         .join(Feedback, Feedback.id == AuthorNotice.feedback_id)
@@ -457,15 +501,30 @@ def list_page(
         .order_by(AuthorNotice.id)
         .limit(limit + 1)
     )
-    if status:
-        query = query.where(AuthorNotice.status == status)
-    if channel:
-        query = query.where(AuthorNotice.channel == channel)
+    if statuses:
+        query = query.where(AuthorNotice.status.in_(statuses))
+    if channels:
+        query = query.where(AuthorNotice.channel.in_(channels))
+    if language:
+        query = query.where(func.lower(Feedback.language) == language.lower())
     if cursor:
         query = query.where(AuthorNotice.id > decode_cursor(cursor))
-    rows = session.execute(query).all()
+    rows = [(n, i, t) for n, i, t in session.execute(query).all()]
     next_cursor = encode_cursor(rows[limit - 1][0].id) if len(rows) > limit else None
-    return [to_read(n, i, t) for n, i, t in rows[:limit]], next_cursor
+    rows = rows[:limit]
+    reports = _reports(session, rows)
+    return [to_read(n, i, t, reports[n.id]) for n, i, t in rows], next_cursor
+
+
+def languages(*, session: Session) -> list[str]:
+    """The authors' languages among the notices, for the page's filter."""
+    found = session.scalars(
+        select(func.lower(Feedback.language))
+        .join(AuthorNotice, AuthorNotice.feedback_id == Feedback.id)
+        .where(AuthorNotice.kind == NoticeKind.resolved, Feedback.language.is_not(None))
+        .distinct()
+    )
+    return sorted(value for value in found if value)
 
 
 def _resolution_notice(session: Session, notice_id: int) -> AuthorNotice:
@@ -478,9 +537,8 @@ def _resolution_notice(session: Session, notice_id: int) -> AuthorNotice:
 
 def read(*, session: Session, notice_id: int) -> NoticeRead:
     notice = _resolution_notice(session, notice_id)
-    return to_read(
-        notice, session.get_one(Feedback, notice.feedback_id), session.get_one(Ticket, notice.ticket_id)
-    )
+    row = (notice, session.get_one(Feedback, notice.feedback_id), session.get_one(Ticket, notice.ticket_id))
+    return to_read(*row, _reports(session, [row])[notice.id])
 
 
 def mark_done(*, session: Session, notice_id: int, by: str) -> NoticeRead:

@@ -174,7 +174,11 @@ def list_notices(
 ) -> NoticePage:
     """Authors to tell that their report was resolved, oldest first; ``status=manual`` is the to-do list."""
     items, next_cursor = notices.list_page(
-        session=session, status=status, channel=channel, limit=limit, cursor=cursor
+        session=session,
+        statuses=[status] if status else None,
+        channels=[channel] if channel else None,
+        limit=limit,
+        cursor=cursor,
     )
     return NoticePage(items=items, next_cursor=next_cursor)
 

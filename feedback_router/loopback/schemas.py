@@ -44,6 +44,8 @@ class NoticeRead(BaseModel):
     feedback_id: int
     ticket_id: int
     ticket_key: str | None  # the Jira issue that was resolved
+    cluster_id: int | None  # the problem it was resolved as, when the ticket is a cluster's
+    reports: list[int]  # the author's reports it answers (one notice per author, however many they wrote)
     author: Author | None
     text: str
     url: str | None

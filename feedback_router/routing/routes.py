@@ -17,6 +17,7 @@ from feedback_router.feedback.schemas import (
     FeedbackFilter,
     FeedbackPage,
     FeedbackRead,
+    ForwardedPart,
     ForwardResult,
     RouteIn,
 )
@@ -94,7 +95,11 @@ def forwarded(
         kind=item.kind,
         team=item.team,
         route_reason=item.route_reason,
-        url=get_settings().link(f"/inbox?id={item.id}"),
+        url=get_settings().desk_link(item_id=item.id),
+        parts=[
+            ForwardedPart(id=part.id, kind=part.kind, team=part.team)
+            for part in service.parts_of(session, item.id)
+        ],
     )
 
 

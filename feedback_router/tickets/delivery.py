@@ -203,7 +203,7 @@ def _label_values(item: Feedback) -> dict[str, LabelValue]:
 
 def _outgoing(ticket: Ticket, item: Feedback, settings: Settings) -> Outgoing:
     sink = sink_of(ticket)
-    item_url = settings.link(f"/v1/feedback/{item.id}")
+    item_url = settings.desk_link(item_id=item.id)
     author = item.author_display_name or item.author_handle
     kind = (item.kind or "feedback").replace("_", " ")
     notification = Notification(
@@ -238,7 +238,7 @@ def _cluster_outgoing(session: Session, ticket: Ticket, settings: Settings) -> O
     sink = sink_of(ticket)
     assert isinstance(sink, JiraSink) and ticket.cluster_id is not None
     cluster = clusters.get(session=session, cluster_id=ticket.cluster_id)
-    url = settings.link(f"/v1/clusters/{cluster.id}")
+    url = settings.desk_link(cluster_id=cluster.id)
     title, description = clusters.ticket_text(session, cluster, url, settings.cluster_title_language)
     ref = f"fr-cluster-{cluster.id}"
     request = TicketRequest(

@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from feedback_router.web import clusters, digests, forward, overview, routes, routing, tickets, triage
+from feedback_router.web import (
+    clusters,
+    digests,
+    forward,
+    notices,
+    overview,
+    routes,
+    routing,
+    tickets,
+    triage,
+)
 
 router = APIRouter(include_in_schema=False)
 for page in (
@@ -13,6 +23,7 @@ for page in (
     digests,
     routing,
     clusters,
+    notices,
     overview,
 ):
     router.include_router(page.router)

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from classifiers.labels import KINDS
 from feedback_router.auth.deps import get_session
 from feedback_router.auth.models import Role
-from feedback_router.web.pages import STATIC, Viewer, forwarder, render, signed_in
+from feedback_router.web.pages import STATIC, Viewer, forwarder, language_of, render, signed_in, translator
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,4 +38,5 @@ def forward_page(request: Request, viewer: Viewer = Depends(forwarder)) -> HTMLR
 def send_window(request: Request, session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     """The bookmarklet's window. Signed out, it keeps the forwarded text in the tab and asks to sign in."""
     viewer = signed_in(request, session, Role.forwarder)
-    return render(request, "forward_send.html", viewer, bare=True)
+    t = translator(language_of(request))
+    return render(request, "forward_send.html", viewer, bare=True, kinds={kind: t(kind) for kind in KINDS})

@@ -66,7 +66,7 @@ def test_a_new_report_brings_a_resolved_cluster_back_and_jira_and_the_digest_say
     assert len(fake_jira_cloud.issues) == issues_before + 1
     [comment] = comments_saying(fake_jira_cloud, key, "came back")
     text = json.dumps(comment["body"])
-    assert f"/v1/feedback/{again}" in text and "Sync lost" not in text  # a link, not the member's words
+    assert f"/inbox?id={again}" in text and "Sync lost" not in text  # a link, not the member's words
     with session_scope(wired.database_url) as session:
         [returned] = session.scalars(select(ClusterReturn)).all()
         [note] = session.scalars(select(TicketComment)).all()

@@ -500,6 +500,43 @@ def test_a_discourse_reply_waits_out_a_rate_limit_and_a_closed_topic_is_left_to_
     assert api.post(f"/v1/notices/{closed.id}/done", headers=auth["manager"]).json()["status"] == "sent"
 
 
+def test_an_author_with_several_reports_in_a_resolved_cluster_is_told_once(wired, api, auth, fake_jira_cloud):
+    """Two of anna's posts (one by e-mail, so that is how she is told) and one of jo's: two notices."""
+    posts = [("anna", None), ("@Anna", "anna@example.org"), ("jo", None)]
+    items = [
+        labelled(
+            wired,
+            f"PDF export crashes, report {n}",
+            "bug_report",
+            0.9,
+            embedding=direction(0, n),
+            author_handle=handle,
+            author_email=email,
+            language="en",
+            url=f"https://forum.example.org/t/{n}",
+        )
+        for n, (handle, email) in enumerate(posts)
+    ]
+    deliver(wired)
+    with session_scope(wired.database_url) as session:
+        cluster_id = session.get_one(Feedback, items[0]).cluster_id
+        key = session.scalars(select(Ticket).where(Ticket.cluster_id == cluster_id)).one().external_key
+
+    answer = post_jira(api, *fake_jira_cloud.webhook_payload(key, "To Do", "Done", JIRA_SECRET))
+
+    assert answer.json()["notices"] == 2
+    listed = api.get("/v1/notices", headers=auth["manager"]).json()["items"]
+    by_author = {n["author"]["handle"]: n for n in listed}
+    assert set(by_author) == {"@Anna", "jo"}  # anna's e-mail names her best: that post answers
+    assert by_author["@Anna"]["channel"] == "email" and by_author["@Anna"]["reports"] == items[:2]
+    assert by_author["jo"]["reports"] == [items[2]] and by_author["jo"]["cluster_id"] == cluster_id
+
+    # Re-opened and resolved again: still one each, never a second for the same author.
+    post_jira(api, *fake_jira_cloud.webhook_payload(key, "Done", "To Do", JIRA_SECRET))
+    post_jira(api, *fake_jira_cloud.webhook_payload(key, "To Do", "Done", JIRA_SECRET))
+    assert len(notices_of(wired)) == 2
+
+
 # --- the community manager's list ---------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from feedback_router.db import session_scope
 from feedback_router.feedback.labels import training_examples
-from feedback_router.feedback.models import FeedbackLabel
+from feedback_router.feedback.models import Feedback, FeedbackLabel
 from tests.routing.helpers import labelled
 
 UNSURE = "The thing does the stuff again"
@@ -226,3 +226,22 @@ def test_proposed_teams_follow_the_rules_for_each_kind(settings):
         "abuse": "moderation",
         "other": None,  # no rule takes it: it would wait in triage again
     }
+
+
+def test_forwarded_says_where_each_part_of_a_split_message_went(api, auth, settings):
+    """A mixed message has no team of its own: the forward window shows its parts' (not "→ null")."""
+    whole = labelled(settings, f"{BUG}. {QUESTION}", "bug_report", 0.9)
+    parts = [labelled(settings, BUG, "bug_report", 0.9), labelled(settings, QUESTION, "question", 0.9)]
+    with session_scope(settings.database_url) as session:
+        for part in parts:
+            session.get_one(Feedback, part).parent_id = whole
+        session.get_one(Feedback, whole).team = None
+
+    answer = api.get(f"/v1/forwarded/{whole}", headers=auth["manager"]).json()
+
+    assert answer["team"] is None and answer["url"].endswith(f"/inbox?id={whole}")
+    assert [(p["id"], p["kind"]) for p in answer["parts"]] == [
+        (parts[0], "bug_report"),
+        (parts[1], "question"),
+    ]
+    assert api.get(f"/v1/forwarded/{parts[0]}", headers=auth["manager"]).json()["parts"] == []

@@ -99,7 +99,7 @@ def test_a_routed_item_becomes_one_jira_issue_and_one_slack_message(wired, fake_
     assert fields["issuetype"] == "Bug"
     description = json.dumps(fields["description"])  # Atlassian Document Format on Cloud
     assert "bug_report" in description and "0.93" in description and "bugs-to-product" in description
-    assert f"https://feedback.example.org/v1/feedback/{item}" in description
+    assert f"https://feedback.example.org/inbox?id={item}" in description  # a desk page, not the API
     assert "jane@example.org" not in description
     [message] = fake_slack.messages
     assert message["channel"] == "C0FEEDBACK" and "jane@example.org" not in json.dumps(message)

@@ -7,7 +7,10 @@ from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-PAGES = ["/inbox", "/triage", "/clusters", "/tickets", "/digests", "/routing", "/overview", "/forward"]
+PAGES = [
+    *("/inbox", "/triage", "/clusters", "/tickets", "/notices"),
+    *("/digests", "/routing", "/overview", "/forward"),
+]
 UNNAMED_CONTROLS = """() => [
     ...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
     .filter((control) => !(control.labels && control.labels.length) && !control.getAttribute('aria-label')

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -302,7 +303,7 @@ def test_forwarding_a_selection_posts_it_and_shows_where_it_was_routed(
     FeedbackCreate.model_validate(sent["body"])  # the real API's model takes it as it is
     assert fake_service.polls == 2
 
-    expect(toast_message(page)).to_have_text("Forwarded to feedback-router as #7: bug_report → product")
+    expect(toast_message(page)).to_have_text("Forwarded to feedback-router as #7: bug report → product")
     expect(toast(page).get_by_role("link", name="Open in inbox")).to_have_attribute(
         "href", f"{fake_service.url}/inbox?id=7"
     )
@@ -318,7 +319,7 @@ def test_forwarding_a_selection_posts_it_and_shows_where_it_was_routed(
     assert fake_service.posts[1]["idempotency_key"] == fake_service.posts[0]["idempotency_key"]
     assert fake_service.posts[0]["idempotency_key"].startswith("extension-")
     expect(toast_message(page)).to_have_text(
-        "Already forwarded to feedback-router as #7: bug_report → product"
+        "Already forwarded to feedback-router as #7: bug report → product"
     )
     page.close()
 
@@ -396,8 +397,84 @@ def test_manifest_is_mv3_with_the_documented_entry_points() -> None:
     manifest = json.loads((EXTENSION / "manifest.json").read_text())
     assert manifest["manifest_version"] == 3
     assert manifest["name"] == "feedback-router forward"
-    assert manifest["background"] == {"service_worker": "background.js"}
+    # Chromium runs the service worker; Firefox (no MV3 service workers) the scripts, settings.js first.
+    assert manifest["background"] == {
+        "service_worker": "background.js",
+        "scripts": ["settings.js", "background.js"],
+    }
     assert manifest["options_ui"]["page"] == "options.html"
     for name in ["background.js", "options.html", "options.js", "settings.js", *manifest["icons"].values()]:
         assert (EXTENSION / name).is_file(), name
     assert "<script>" not in (EXTENSION / "options.html").read_text()  # CSP: no inline scripts
+
+
+def test_manifest_installs_in_firefox_too() -> None:
+    """Firefox needs an add-on id (browser_specific_settings.gecko) for MV3, and a version that takes
+    ``background.scripts`` beside ``service_worker`` (121, as Chromium since 121 ignores ``scripts``)."""
+    manifest = json.loads((EXTENSION / "manifest.json").read_text())
+    gecko = manifest["browser_specific_settings"]["gecko"]
+    assert "@" in gecko["id"] and int(gecko["strict_min_version"].split(".")[0]) >= 121
+    assert int(manifest["minimum_chrome_version"]) >= 121
+    background = (EXTENSION / "background.js").read_text()
+    assert 'if (typeof importScripts === "function") importScripts("settings.js");' in background
+
+
+def test_every_message_exists_in_english_and_german() -> None:
+    """The menu, the toasts and the options page speak the browser's language (MV3 _locales)."""
+    manifest = json.loads((EXTENSION / "manifest.json").read_text())
+    assert manifest["default_locale"] == "en"
+    messages = {
+        language: json.loads(
+            (EXTENSION / "_locales" / language / "messages.json").read_text(encoding="utf-8")
+        )
+        for language in ("en", "de")
+    }
+    assert set(messages["en"]) == set(messages["de"])
+    used = {
+        m.removeprefix("__MSG_").removesuffix("__") for m in re.findall(r"__MSG_\w+__", json.dumps(manifest))
+    }
+    for name in ("background.js", "options.js", "settings.js", "options.html"):
+        source = (EXTENSION / name).read_text(encoding="utf-8")
+        used |= set(re.findall(r'\bt\("(\w+)"', source)) | set(re.findall(r'data-i18n="(\w+)"', source))
+    assert used and used <= set(messages["en"]), used - set(messages["en"])
+    assert messages["de"]["menu_forward"]["message"] == "An feedback-router weiterleiten"
+    assert messages["de"]["kind_bug_report"]["message"] == "Fehlermeldung"
+
+
+def test_the_extension_finds_authors_as_the_bookmarklet_does() -> None:
+    """One rule for both: the same author markers (the bookmarklet cannot load the extension's file)."""
+    marker = re.compile(r"MARKERS = ('[^']+')")
+    bookmarklet = ROOT / "feedback_router" / "web" / "static" / "bookmarklet.js"
+    assert marker.search((EXTENSION / "background.js").read_text()).group(1) == marker.search(
+        bookmarklet.read_text()
+    ).group(1)
+
+
+def test_in_a_german_browser_the_extension_speaks_german(playwright, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path / "profile"),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[
+            "--headless=new",
+            "--lang=de",
+            f"--disable-extensions-except={EXTENSION}",
+            f"--load-extension={EXTENSION}",
+        ],
+        env={**os.environ, "LANGUAGE": "de", "LANG": "de_DE.UTF-8"},
+        locale="de-DE",
+    )
+    patient(context)
+    try:
+        worker = (
+            context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker")
+        )
+        assert worker.evaluate("chrome.i18n.getMessage('menu_forward')") == "An feedback-router weiterleiten"
+        options = context.new_page()
+        options.goto(f"chrome-extension://{worker.url.split('/')[2]}/options.html")
+        expect(options.get_by_role("button", name="Verbindung testen")).to_be_visible()
+        expect(options.locator("#status")).to_contain_text("Tragen Sie die Adresse des Dienstes")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        options.screenshot(path=str(SCREENSHOTS / "extension-options-de.png"))
+    finally:
+        context.close()

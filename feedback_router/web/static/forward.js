@@ -57,6 +57,19 @@ async function waitForRoute(box, id, say) {
   return null;
 }
 
+// Where it went, in the window's language: the kind's name, the team (or triage), each part of a split message.
+function outcome(box, result) {
+  const kinds = JSON.parse(box.dataset.kinds);
+  const kind = (value) => kinds[value] || (value ? value.replace("_", " ") : "?");
+  const where = (item) => `${kind(item.kind)} → ${item.team && item.team !== "triage" ? item.team : box.dataset.triageTeam}`;
+  if (result.parts && result.parts.length) {
+    const parts = result.parts.map(where).join("; ");
+    return box.dataset.split.replace("{id}", result.id).replace("{count}", result.parts.length).replace("{parts}", parts);
+  }
+  const template = result.team && result.team !== "triage" ? box.dataset.routed : box.dataset.triage;
+  return template.replace("{id}", result.id).replace("{kind}", kind(result.kind)).replace("{team}", result.team);
+}
+
 async function forward() {
   const box = document.getElementById("forward");
   const status = document.getElementById("forward-status");
@@ -66,7 +79,12 @@ async function forward() {
   };
   document.getElementById("forward-close").onclick = () => window.close();
   const payload = readPayload();
-  if (!payload || !payload.text) return say(box.dataset.nothing, true);
+  document.getElementById("forward-link").hidden = true;  // a reused window: nothing of the last one stays
+  if (!payload || !payload.text) {
+    document.getElementById("forward-text").textContent = "";
+    document.getElementById("forward-from").textContent = "";
+    return say(box.dataset.nothing, true);
+  }
   document.getElementById("forward-text").textContent = payload.text.slice(0, 400);
   document.getElementById("forward-from").textContent = [payload.author, payload.url].filter(Boolean).join(" · ");
   if (box.dataset.signedIn !== "true") return;
@@ -78,9 +96,7 @@ async function forward() {
     link.hidden = false;
     const result = await waitForRoute(box, id, say);
     if (!result) return;
-    const kind = result.kind ? result.kind.replace("_", " ") : "?";
-    const template = result.team === "triage" ? box.dataset.triage : box.dataset.routed;
-    say((repeated ? box.dataset.duplicate + " " : "") + template.replace("{id}", id).replace("{kind}", kind).replace("{team}", result.team));
+    say((repeated ? box.dataset.duplicate + " " : "") + outcome(box, result));
   } catch (error) {
     say(error.message, true);
   }
