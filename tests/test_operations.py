@@ -2,9 +2,11 @@
 
 import json
 import logging
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -68,9 +70,15 @@ def test_metrics_need_an_admin_key_unless_open(api, auth, configure):
     assert scrape(api, auth["admin"])
     configure(metrics_open=True)
     assert value(scrape(api), "feedback_router_backlog", outbox="processing", state="waiting") == 0
-    families = {family.name for family in text_string_to_metric_families(api.get("/metrics").text)}
+    text = api.get("/metrics").text
+    families = {family.name for family in text_string_to_metric_families(text)}
     for family in ("items_processed", "failures", "delivery_latency_seconds", "batch_processing_seconds"):
         assert f"feedback_router_{family}" in families
+    # the Grafana dashboard asks only for what the service exposes
+    exposed = re.findall(r"^# TYPE (feedback_router_\w+)", text, re.MULTILINE)
+    dashboard = (Path(__file__).parents[1] / "deploy" / "grafana" / "feedback-router.json").read_text()
+    asked = set(re.findall(r"feedback_router_\w+", dashboard))
+    assert asked and all(any(name.startswith(base) for base in exposed) for name in asked), asked
 
 
 @pytest.mark.slow
