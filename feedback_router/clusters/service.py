@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from feedback_router.clusters import index as _index  # noqa: F401  (registers the write-through)
 from feedback_router.clusters.models import Cluster, ClusterStatus
+from feedback_router.clusters.schemas import ClusterSummary, Quote, ReclusterStats
 from feedback_router.config import Settings
 from feedback_router.db import session_scope, take_turns, utcnow
 from feedback_router.errors import Conflict, InvalidInput, NotFound
@@ -179,7 +180,7 @@ def retitle(session: Session, team: str) -> None:
                 cluster.title, cluster.synced_at = title, None
 
 
-def recluster(*, session: Session, team: str, settings: Settings) -> dict[str, Any]:
+def recluster(*, session: Session, team: str, settings: Settings) -> ReclusterStats:
     """Re-cluster the team's open clusters: merge, split and move with stable ids
     (``classifiers.clustering.recluster``); merged clusters point to where their items went."""
     from classifiers.clustering import recluster as recluster_vectors
@@ -244,7 +245,7 @@ def items(session: Session, cluster_id: int) -> Sequence[Feedback]:
     ).all()
 
 
-def summary(session: Session, cluster: Cluster, now: datetime | None = None) -> dict[str, Any]:
+def summary(session: Session, cluster: Cluster, now: datetime | None = None) -> ClusterSummary:
     """Counts, trend, sources, languages, sentiment mix and the most representative quotes."""
     members = items(session, cluster.id)
     now = now or utcnow()
@@ -286,7 +287,7 @@ def _mix(counts: dict[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
-def _quoted(quotes: list[dict[str, Any]]) -> list[str]:
+def _quoted(quotes: list[Quote]) -> list[str]:
     lines = []
     for quote in quotes:
         lines += ["", "> " + quote["text"].replace("\n", "\n> "), f"— {quote['author'] or 'anonymous'}"]
