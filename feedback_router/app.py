@@ -141,7 +141,7 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResp
             return JSONResponse(
                 {"detail": "request body must be a JSON object (see /docs for its fields)"}, 400
             )
-    errors = field_messages(exc.errors())  # type: ignore[arg-type]
+    errors = field_messages(exc.errors())
     return JSONResponse({"detail": "invalid input", "errors": errors}, status_code=422)
 
 

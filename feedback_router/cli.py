@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 import uvicorn
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy import make_url
 from sqlalchemy.exc import OperationalError
@@ -133,6 +133,8 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
+        # JSON: uvicorn's lines go through ours (configure_logging); text: uvicorn's own, as they were
+        log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
         timeout_graceful_shutdown=3,  # then the worker's stop (worker.STOP_SECONDS)
     )
     _StoppingServer(config).run()
@@ -567,7 +569,7 @@ germeval), and clustering ('*clustering*')
     # Off a terminal (a log, CI) a progress display is only noise.
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
         current = progress.add_task("starting", total=runs)
-        bars: dict[tuple[str, str], int] = {}
+        bars: dict[tuple[str, str], TaskID] = {}
 
         finished = iter(range(runs + 1))  # runs finished when the next one starts
 
@@ -857,7 +859,11 @@ def user_disable(username: Annotated[str, typer.Argument(help="The account to di
 
 @app.callback()
 def _logging(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging")] = False) -> None:
-    configure_logging(verbose=verbose)
+    try:
+        log_format = get_settings().log_format
+    except ValueError:  # an invalid setting: the command reports it in one line
+        log_format = "text"
+    configure_logging(verbose=verbose, log_format=log_format)
 
 
 def main() -> None:

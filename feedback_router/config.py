@@ -3,7 +3,7 @@
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     auto_migrate: bool = Field(default=True, description="Apply migrations when the service starts")
     admin_key_file: Path | None = Field(
         default=None, description="The first start writes its admin key here (mode 0600), not to the log"
+    )
+
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text, or json: one JSON object per line, with the context fields"
+    )
+    metrics_open: bool = Field(
+        default=False, description="GET /metrics without an API key (a scraper inside your network)"
     )
 
     max_body_bytes: int = 1024 * 1024

@@ -119,7 +119,7 @@ def lease(
     limit: int,
     values: dict[str, Any],
     returning: Sequence[Any],
-) -> tuple[str, list[Row[Any]]]:
+) -> tuple[str, list[Row[*tuple[Any, ...]]]]:
     """Claim up to ``limit`` rows of an outbox table with a fresh lease token, counting the attempt.
 
     Rows another worker is claiming at the same moment are skipped (``FOR UPDATE SKIP LOCKED``

@@ -1,6 +1,9 @@
 """Domain errors. Services raise these; the API maps them to HTTP in one handler."""
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel
+from pydantic_core import ErrorDetails
 
 
 class DomainError(Exception):
@@ -67,17 +70,17 @@ class ErrorBody(BaseModel):
 LOCATIONS = ("body", "query", "header", "path")
 
 
-def field_messages(errors: list[dict[str, object]]) -> list[dict[str, str]]:
+def field_messages(errors: Sequence[ErrorDetails]) -> list[dict[str, str]]:
     """Pydantic errors as one message per field, named without the request part (body/query/...)."""
     seen: dict[str, str] = {}
     for error in errors:
-        loc = [str(p) for p in error["loc"]]  # type: ignore[attr-defined]
+        loc = [str(p) for p in error["loc"]]
         if loc and loc[0] in LOCATIONS:
             loc = loc[1:]
         seen.setdefault(".".join(loc) or "body", str(error["msg"]))
     return [{"field": field, "message": message} for field, message in seen.items()]
 
 
-def field_summary(errors: list[dict[str, object]]) -> str:
+def field_summary(errors: Sequence[ErrorDetails]) -> str:
     """The field messages on one line, ``field: message; ...`` (import reports, webhook answers)."""
     return "; ".join(f"{m['field']}: {m['message']}" for m in field_messages(errors))

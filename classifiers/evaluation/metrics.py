@@ -43,7 +43,7 @@ def accuracy(gold: Labels, predicted: Labels) -> float:
     return float(np.mean([g == p for g, p in zip(gold, predicted, strict=True)]))
 
 
-def binary_f1(gold: Sequence[bool], predicted: Sequence[bool]) -> float:
+def binary_f1(gold: Labels, predicted: Labels) -> float:
     """F1 of the positive class (True)."""
     gold_array, predicted_array = np.asarray(gold, dtype=bool), np.asarray(predicted, dtype=bool)
     if gold_array.shape != predicted_array.shape:

@@ -17,7 +17,7 @@ and TF-IDF next to the embeddings (GermEval +3, offensive +2).
 import re
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 from scipy import sparse
@@ -239,7 +239,7 @@ class RecipeHead:
 
     def _decide(self, positive: np.ndarray, threshold: float, labels: np.ndarray) -> np.ndarray:
         other = next(label for label in np.unique(labels) if label != self.recipe.positive)
-        return np.where(positive >= threshold, self.recipe.positive, other)
+        return np.where(positive >= threshold, cast(Any, self.recipe.positive), other)
 
     def fit(self, features: Features, labels: Sequence[Hashable]) -> "RecipeHead":
         y = np.asarray(list(labels))  # bools stay bools, strings strings: what scikit-learn expects

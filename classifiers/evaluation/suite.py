@@ -18,8 +18,9 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from sklearn.base import ClassifierMixin
@@ -495,7 +496,12 @@ class _Project:
         return RecipeHead(RECIPES[task.name], _METRICS[task.name])
 
 
-Learner = _Plain | _Project
+class Learner(Protocol):
+    """Features of a split, and a fresh head that learns from them: ``_Plain`` or ``_Project``."""
+
+    def features(self, split: str) -> Any: ...
+
+    def head(self, task: Task) -> Any: ...
 
 
 def _take(features: Any, rows: np.ndarray) -> Any:
@@ -712,7 +718,7 @@ _PROTOCOLS: dict[str, Callable[[_Run, Task, Learner], tuple[float, dict]]] = {
     "clustering-cross-language": _Run.clustered,
     **{name: _Run.clustered for name in clustering.TITLE_TASKS},
     **{
-        f"unseen-kind-{short}": lambda run, task, learner, kind=kind: run.shipped(task, learner, kind, kind)
+        f"unseen-kind-{short}": partial(_Run.shipped, kind=kind, category=kind)
         for short, kind in (("bug", "bug_report"), ("feature", "feature_request"), ("question", "question"))
     },
     "unseen-kind-calibration": lambda run, task, learner: run.shipped_calibration(task, learner, "kind"),

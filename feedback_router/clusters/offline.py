@@ -3,7 +3,7 @@
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -65,7 +65,7 @@ def cluster_file(
     for index, vector in enumerate(matrix):
         clusterer.add(index, vector)
     clusterer.recluster()
-    members = {cid: sorted(int(i) for i in ids) for cid, ids in clusterer.clusters.items() if ids}
+    members = {cid: sorted(cast(list[int], ids)) for cid, ids in clusterer.clusters.items() if ids}
     order = sorted(members, key=lambda cid: (-len(members[cid]), cid))
     renumber = {cid: n for n, cid in enumerate(order, start=1)}
     lines = [f"# Clusters of {path.name}", "", f"{len(records)} items in {len(order)} clusters.", ""]

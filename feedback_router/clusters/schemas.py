@@ -1,9 +1,10 @@
 """Clusters in and out of the API."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from typing_extensions import TypedDict  # pydantic reads typing's only from Python 3.12
 
 from feedback_router.feedback.schemas import TicketSummary
 from feedback_router.schemas import Id, InputModel
@@ -44,10 +45,39 @@ class ClusterItem(BaseModel):
     cluster_similarity: float | None
 
 
+class Quote(TypedDict):
+    feedback_id: int
+    text: str
+    author: str | None
+
+
+class ClusterSummary(TypedDict):
+    """Counts, trend, sources, languages, sentiment mix and the most representative quotes."""
+
+    count: int
+    this_week: int
+    last_week: int
+    trend: str
+    sources: dict[str, int]
+    languages: dict[str, int]
+    sentiment: dict[str, int]
+    quotes: list[Quote]
+    newest: list[Quote]
+
+
+class ReclusterStats(TypedDict):
+    """What a re-clustering did: the items it saw, how many kept their cluster, merges and splits."""
+
+    items: int
+    stability: float
+    merges: int
+    splits: int
+
+
 class ClusterDetail(ClusterRead):
     """A cluster with its counts, trend, mix, quotes, tickets and items."""
 
-    summary: dict[str, Any]
+    summary: ClusterSummary
     tickets: list[TicketSummary]
     items: list[ClusterItem]
 

@@ -18,7 +18,7 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from sqlalchemy import func, select
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from feedback_router.clusters import index as _index  # noqa: F401  (registers the write-through)
 from feedback_router.clusters import titles
 from feedback_router.clusters.models import Cluster, ClusterReturn, ClusterStatus
+from feedback_router.clusters.schemas import ClusterSummary, Quote, ReclusterStats
 from feedback_router.config import Settings
 from feedback_router.db import session_scope, take_turns, utcnow
 from feedback_router.errors import Conflict, InvalidInput, NotFound
@@ -51,6 +52,11 @@ def _vector(item: Feedback) -> np.ndarray | None:
     vector = np.frombuffer(item.embedding, dtype=np.float32)
     norm = float(np.linalg.norm(vector))
     return vector / norm if norm else vector
+
+
+def _matrix(items: Sequence[Feedback]) -> np.ndarray:
+    """The unit vectors of items that all have an embedding, one row each."""
+    return np.vstack([vector for vector in map(_vector, items) if vector is not None])
 
 
 def clustered(item: Feedback, settings: Settings) -> bool:
@@ -247,7 +253,7 @@ def retitle(session: Session, team: str) -> None:
         titles.refresh(session, cluster)
 
 
-def recluster(*, session: Session, team: str, settings: Settings) -> dict[str, Any]:
+def recluster(*, session: Session, team: str, settings: Settings) -> ReclusterStats:
     """Re-cluster the team's open clusters: merge, split and move with stable ids
     (``classifiers.clustering.recluster``); merged clusters point to where their items went."""
     from classifiers.clustering import recluster as recluster_vectors
@@ -266,9 +272,9 @@ def recluster(*, session: Session, team: str, settings: Settings) -> dict[str, A
     ]
     if not members:
         return {"items": 0, "stability": 1.0, "merges": 0, "splits": 0}
-    vectors = np.vstack([_vector(m) for m in members])
+    vectors = _matrix(members)
     next_id = (session.scalar(select(func.max(Cluster.id))) or 0) + 1  # split halves get ids no row has
-    labels = [m.cluster_id for m in members]
+    labels = [cast(int, m.cluster_id) for m in members]  # members of open clusters
     result = recluster_vectors(vectors, labels, threshold=threshold(settings), next_id=next_id)
     created: dict[int, Cluster] = {}
     for label in sorted(set(result.labels) - open_ids):  # the new halves of split clusters
@@ -312,7 +318,7 @@ def items(session: Session, cluster_id: int) -> Sequence[Feedback]:
     ).all()
 
 
-def summary(session: Session, cluster: Cluster, now: datetime | None = None) -> dict[str, Any]:
+def summary(session: Session, cluster: Cluster, now: datetime | None = None) -> ClusterSummary:
     """Counts, trend, sources, languages, sentiment mix and the most representative quotes."""
     members = items(session, cluster.id)
     now = now or utcnow()
@@ -322,7 +328,7 @@ def summary(session: Session, cluster: Cluster, now: datetime | None = None) -> 
     from classifiers.clustering import representatives
 
     embedded = [m for m in members if m.embedding is not None]
-    picks = representatives(np.vstack([_vector(m) for m in embedded]), k=QUOTES) if embedded else []
+    picks = representatives(_matrix(embedded), k=QUOTES) if embedded else []
     quotes = [embedded[i] for i in picks]
     return {
         "count": len(members),
@@ -369,7 +375,7 @@ def _mix(counts: dict[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
-def _quoted(quotes: list[dict[str, Any]]) -> list[str]:
+def _quoted(quotes: list[Quote]) -> list[str]:
     lines = []
     for quote in quotes:
         lines += ["", "> " + quote["text"].replace("\n", "\n> "), f"— {quote['author'] or 'anonymous'}"]

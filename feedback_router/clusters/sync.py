@@ -61,6 +61,7 @@ def update_clusters(*, settings: Settings, outlets: Outlets) -> int:
         session.expunge_all()
         tickets = {t.id: t for t, _ in stale}
     for ticket_id, key, cluster_id, size, title, description in work:
+        assert key is not None  # a delivered issue has its key
         try:
             _jira(outlets, tickets[ticket_id]).update(
                 key, TicketUpdate(summary=title, description=description)
@@ -69,9 +70,9 @@ def update_clusters(*, settings: Settings, outlets: Outlets) -> int:
             log.warning("updating cluster %s's issue %s failed: %s", cluster_id, key, exc)
             continue
         with session_scope(settings.database_url) as session:
-            cluster = session.get(Cluster, cluster_id)
-            if cluster is not None:
-                cluster.synced_at, cluster.synced_size = utcnow(), size
+            synced = session.get(Cluster, cluster_id)
+            if synced is not None:
+                synced.synced_at, synced.synced_size = utcnow(), size
         written += 1
     return written
 

@@ -207,7 +207,7 @@ def import_file(
         try:
             pending.append((line, FeedbackCreate.model_validate(record)))
         except ValidationError as exc:
-            summary.rejected.append((line, field_summary(exc.errors())))  # type: ignore[arg-type]
+            summary.rejected.append((line, field_summary(exc.errors())))
         if len(pending) >= CHUNK:
             flush()
     if pending:

@@ -7,6 +7,7 @@ and a job is finished only by the lease holder, so an item ends with exactly one
 
 import logging
 import random
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 if TYPE_CHECKING:
     from classifiers.pipeline import Classification, FeedbackClassifier
 
+from feedback_router import metrics
 from feedback_router.config import Settings
 from feedback_router.db import lease, session_scope, utcnow
 from feedback_router.feedback.labels import apply_corrections
@@ -87,6 +89,7 @@ def fail_abandoned(*, session: Session, max_attempts: int) -> int:
         .values(status=FeedbackStatus.failed, failure_reason=reason)
     )
     log.error("gave up on %d items whose worker kept stopping", len(ids))
+    metrics.FAILURES.labels(outbox="processing", reason="worker_lost").inc(len(ids))
     return len(ids)
 
 
@@ -219,6 +222,7 @@ def process_pending(*, settings: Settings, classifier: "FeedbackClassifier", rou
         )
     if not claims:
         return 0
+    started = time.perf_counter()
     try:
         with session_scope(settings.database_url) as session:
             ids = [c.feedback_id for c in claims]
@@ -232,14 +236,19 @@ def process_pending(*, settings: Settings, classifier: "FeedbackClassifier", rou
         )
     except Exception as exc:  # the batch failed as a whole: release every claim for a retry with backoff
         for claim in claims:
+            metrics.failed("processing", exc)
             record_failure(settings=settings, claim=claim, error=f"{type(exc).__name__}: {exc}")
+        metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
         return len(claims)
     for claim, result in zip(claims, results, strict=True):
         try:
             with session_scope(settings.database_url) as session:
                 _apply(session, claim, result, routing, settings)
+            metrics.ITEMS_PROCESSED.inc()
         except Exception as exc:  # one bad item must not stop the batch; it is retried with backoff
+            metrics.failed("processing", exc)
             record_failure(settings=settings, claim=claim, error=f"{type(exc).__name__}: {exc}")
+    metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
     return len(claims)
 
 

@@ -147,6 +147,7 @@ def tickets_by_feedback(session: Session, ids: Sequence[int]) -> dict[int, list[
     found: dict[int, list[Ticket]] = {i: [] for i in ids}
     if ids:
         for ticket in session.scalars(select(Ticket).where(Ticket.feedback_id.in_(ids)).order_by(Ticket.id)):
+            assert ticket.feedback_id is not None  # the query's condition
             found[ticket.feedback_id].append(ticket)
     return found
 
@@ -188,7 +189,9 @@ def to_read(item: Feedback, tickets: Sequence[Ticket], parts: list[int]) -> Feed
         evidence=item.evidence,
         corrected=item.corrected,
         parent_id=item.parent_id,
-        span=(item.span_start, item.span_end) if item.span_start is not None else None,
+        span=(item.span_start, item.span_end)
+        if item.span_start is not None and item.span_end is not None
+        else None,
         parts=parts,
         team=item.team,
         route_rule=item.route_rule,
@@ -218,5 +221,6 @@ def read_many(session: Session, items: Sequence[Feedback]) -> list[FeedbackRead]
         for part_id, parent_id in session.execute(
             select(Feedback.id, Feedback.parent_id).where(Feedback.parent_id.in_(ids)).order_by(Feedback.id)
         ):
+            assert parent_id is not None  # the query's condition
             parts[parent_id].append(part_id)
     return [to_read(i, tickets[i.id], parts[i.id]) for i in items]

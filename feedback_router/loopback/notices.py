@@ -33,6 +33,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from feedback_router import metrics
 from feedback_router.clusters import service as clusters
 from feedback_router.clusters.models import AuthorNotice, NoticeKind, NoticeStatus
 from feedback_router.config import Settings
@@ -390,6 +391,7 @@ def _record(settings: Settings, claim: NoticeClaim, outcome: Exception | str) ->
             notice.status, notice.sent_at, notice.external_ref = NoticeStatus.sent, utcnow(), outcome
             notice.last_error = None
             return
+        metrics.failed("author_notices", outcome)
         then = after_failure(settings, claim.attempts, outcome)
         if then.at is not None:
             notice.available_at = then.at

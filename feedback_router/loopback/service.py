@@ -347,7 +347,7 @@ def capture_forum_post(
     try:
         feedback_in = forum_feedback(post)
     except ValidationError as exc:  # e.g. a name of NUL characters only, which capture drops
-        raise InvalidInput(f"the post cannot be stored as feedback: {field_summary(exc.errors())}") from None  # type: ignore[arg-type]
+        raise InvalidInput(f"the post cannot be stored as feedback: {field_summary(exc.errors())}") from None
     item, created = feedback.create(session=session, feedback_in=feedback_in)
     if not created:
         return DiscourseWebhookResult(id=item.id, status=item.status, duplicate=True), False
@@ -431,7 +431,7 @@ def capture_slack_message(*, session: Session, shortcut: MessageShortcut, settin
     except ValidationError as exc:  # e.g. a text of NUL characters only, which capture drops
         raise InvalidInput(
             f"the message cannot be stored as feedback: {field_summary(exc.errors())}"
-        ) from None  # type: ignore[arg-type]
+        ) from None
     item, created = feedback.create(
         session=session, feedback_in=feedback_in, forwarded_by=f"slack:{forwarder}"[:200]
     )

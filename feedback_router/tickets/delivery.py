@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import SecretStr, TypeAdapter
+from pydantic import AnyHttpUrl, SecretStr, TypeAdapter
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from feedback_router import metrics
 from feedback_router.config import Settings, secret_from_env
 from feedback_router.db import give_up, lease, session_scope, utcnow
 from feedback_router.feedback.models import Feedback
@@ -211,8 +212,8 @@ def _outgoing(ticket: Ticket, item: Feedback, settings: Settings) -> Outgoing:
         text=item.text,
         author=author,
         source=item.source,
-        link=item.url,
-        item_url=item_url,
+        link=AnyHttpUrl(item.url) if item.url else None,
+        item_url=AnyHttpUrl(item_url),
         labels=_label_values(item),
         reason=item.route_reason,
     )
@@ -249,7 +250,7 @@ def _cluster_outgoing(session: Session, ticket: Ticket, settings: Settings) -> O
         description=description,
         labels=[PRODUCT_LABEL, "fr-cluster", *sink.labels],
     )
-    notification = Notification(title=title, text=description, item_url=url)
+    notification = Notification(title=title, text=description, item_url=AnyHttpUrl(url))
     return Outgoing(ticket.id, ref, sink, request, notification, ticket.last_error is not None)
 
 
@@ -350,13 +351,11 @@ class Outlets:
                 "Discourse is not configured: set FEEDBACK_ROUTER_DISCOURSE_URL, "
                 "FEEDBACK_ROUTER_DISCOURSE_API_KEY and FEEDBACK_ROUTER_DISCOURSE_API_USERNAME"
             )
-        url, key = s.discourse_url, s.discourse_api_key
+        url, key, username = s.discourse_url, s.discourse_api_key, s.discourse_api_username
         return self._client(
             ("discourse",),
             lambda: DiscoursePublisher(
-                DiscourseConfig(
-                    url=url, api_key=key, api_username=s.discourse_api_username, timeout=s.delivery_timeout
-                )
+                DiscourseConfig(url=url, api_key=key, api_username=username, timeout=s.delivery_timeout)
             ),
         )
 
@@ -434,7 +433,11 @@ def _record(
         if isinstance(outcome, tuple):
             ticket.delivery, ticket.delivered_at, ticket.last_error = Delivery.delivered, utcnow(), None
             ticket.external_key, ticket.external_url = outcome
+            metrics.DELIVERY_LATENCY.labels(sink=ticket.sink).observe(
+                (ticket.delivered_at - ticket.created_at).total_seconds()
+            )
             return
+        metrics.failed("deliveries", outcome)
         then = after_failure(settings, claim.attempts, outcome)
         if then.at is not None:
             ticket.delivery, ticket.available_at = Delivery.pending, then.at

@@ -172,7 +172,7 @@ def _choices(session: Session) -> dict[str, list[str]]:
 
 
 def _filters(request: Request) -> FeedbackFilter:
-    return FeedbackFilter(**{name: request.query_params.get(name) or None for name in FILTERS})
+    return FeedbackFilter.model_validate({name: request.query_params.get(name) or None for name in FILTERS})
 
 
 @router.get("/inbox", response_class=HTMLResponse)

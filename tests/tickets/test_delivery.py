@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select, update
 
 from feedback_router.db import session_scope, utcnow
@@ -304,6 +305,25 @@ def test_webhooks_are_signed_and_carry_a_stable_delivery_id(wired, fake_webhook)
     assert accepted.json()["notification"]["text"] == "Love the new editor"
     [ticket] = tickets_of(wired, item).values()
     assert ticket.delivery == Delivery.delivered and ticket.external_key == second.headers[delivery_id]
+
+
+def test_a_delivery_counts_its_failed_attempts_and_observes_its_latency(wired, fake_webhook):
+    def figure(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    failures = {"outbox": "deliveries", "reason": "RetryableIntegrationError"}
+    before = figure("feedback_router_failures_total", **failures)
+    delivered = figure("feedback_router_delivery_latency_seconds_count", sink="webhook")
+    fake_webhook.script("POST", "*", Reply(503, "busy", {"Retry-After": "0"}))
+    item = labelled(wired, "Love the new editor", "praise", 0.9, sentiment="positive")
+
+    deliver(wired)
+
+    [ticket] = tickets_of(wired, item).values()
+    assert ticket.delivery == Delivery.delivered
+    assert figure("feedback_router_failures_total", **failures) == before + 1
+    assert figure("feedback_router_delivery_latency_seconds_count", sink="webhook") == delivered + 1
+    assert figure("feedback_router_delivery_latency_seconds_sum", sink="webhook") > 0
 
 
 def test_slack_errors_fail_with_slacks_reason(wired, fake_slack):

@@ -49,24 +49,24 @@ def upgrade() -> None:
             .values(title=redact_then_cut(text, TITLE_LENGTH))
         )
     # A cluster still titled by one of its reports (not by key phrases, not renamed) gets that report's title.
-    rows = connection.execute(
+    titled = connection.execute(
         sa.select(clusters.c.id, clusters.c.title, feedback.c.text)
         .join(feedback, feedback.c.cluster_id == clusters.c.id)
         .where(sa.not_(clusters.c.title_locked))
     )
-    for cluster_id, title, text in rows.all():
+    for cluster_id, title, text in titled.all():
         if title == _cut_first(text):
             connection.execute(
                 clusters.update()
                 .where(clusters.c.id == cluster_id)
                 .values(title=redact_then_cut(text, TITLE_LENGTH))
             )
-    rows = connection.execute(
+    unsent = connection.execute(
         sa.select(notices.c.id, notices.c.message, feedback.c.text)
         .join(feedback, feedback.c.id == notices.c.feedback_id)
         .where(notices.c.status.in_(NOT_SENT))
     )
-    for notice_id, message, text in rows.all():
+    for notice_id, message, text in unsent.all():
         quoted, redacted = _cut_first(text), redact_then_cut(text, TITLE_LENGTH)
         if quoted != redacted and quoted in message:
             message = message.replace(quoted, redacted)
