@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from sklearn.cluster import KMeans
@@ -309,7 +309,7 @@ def titles(
         clusterer.recluster()
         before, named = named, {}
         for cluster, rows in clusterer.clusters.items():
-            members = [int(r) for r in rows]
+            members = [cast(int, r) for r in rows]  # the items added are row numbers
             if len(members) < TITLED_SIZE:
                 continue
             current = {lang: row for lang, (row, _) in before.get(cluster, {}).items()}
@@ -318,7 +318,7 @@ def titles(
                 if lang in current:
                     kept, changed = kept + (row == current[lang]), changed + (row != current[lang])
     final = clusterer.clusters
-    rows_of = {cluster: [int(r) for r in final[cluster]] for cluster in named}
+    rows_of = {cluster: [cast(int, r) for r in final[cluster]] for cluster in named}
     outcomes, purity, first = [], [], []
     for cluster, per_language in named.items():
         majority = Counter(gold[i] for i in rows_of[cluster]).most_common(1)[0][0]

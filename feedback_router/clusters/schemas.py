@@ -51,6 +51,14 @@ class Quote(TypedDict):
     author: str | None
 
 
+class Return(TypedDict):
+    """A new report brought a resolved cluster back: which, when, and when it had been resolved."""
+
+    feedback_id: int | None  # None once that report was deleted
+    came_back_at: datetime
+    resolved_at: datetime
+
+
 class ClusterSummary(TypedDict):
     """Counts, trend, sources, languages, sentiment mix and the most representative quotes."""
 
@@ -63,6 +71,7 @@ class ClusterSummary(TypedDict):
     sentiment: dict[str, int]
     quotes: list[Quote]
     newest: list[Quote]
+    came_back: Return | None
 
 
 class ReclusterStats(TypedDict):

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from feedback_router.clusters import index as _index  # noqa: F401  (registers the write-through)
 from feedback_router.clusters import titles
 from feedback_router.clusters.models import Cluster, ClusterReturn, ClusterStatus
-from feedback_router.clusters.schemas import ClusterSummary, Quote, ReclusterStats
+from feedback_router.clusters.schemas import ClusterSummary, Quote, ReclusterStats, Return
 from feedback_router.config import Settings
 from feedback_router.db import session_scope, take_turns, utcnow
 from feedback_router.errors import Conflict, InvalidInput, NotFound
@@ -344,18 +344,14 @@ def summary(session: Session, cluster: Cluster, now: datetime | None = None) -> 
     }
 
 
-def _latest_return(session: Session, cluster_id: int) -> dict[str, Any] | None:
+def _latest_return(session: Session, cluster_id: int) -> Return | None:
     """When a new report last brought the cluster back after a fix, if ever."""
     back = session.scalar(
         select(ClusterReturn).where(ClusterReturn.cluster_id == cluster_id).order_by(ClusterReturn.id.desc())
     )
     if back is None:
         return None
-    return {
-        "feedback_id": back.feedback_id,
-        "came_back_at": back.came_back_at,
-        "resolved_at": back.resolved_at,
-    }
+    return Return(feedback_id=back.feedback_id, came_back_at=back.came_back_at, resolved_at=back.resolved_at)
 
 
 def _author(item: Feedback) -> str | None:
