@@ -653,10 +653,11 @@ germeval), and clustering ('*clustering*')
 
 @app.command()
 def train() -> None:
-    """Retrain the heads from the seed sets, the topic taxonomy and managers' corrections.
+    """Adapt the shipped heads (with the topic taxonomy's) to managers' corrections.
 
-    The new model version is stored in the database and made active; running workers switch
-    to it at their next batch, without a restart.
+    Corrections move the model where they say something and keep the rest of what it learnt
+    (classifiers/adapt.py). The new model version is stored in the database and made active;
+    running workers switch to it at their next batch, without a restart.
     """
     from classifiers.embedding import DEFAULT_MODEL, resolve_model
     from classifiers.labeler import FeedbackLabeler
@@ -687,7 +688,7 @@ def train() -> None:
         TextColumn("heads"),
     ]
     with Progress(*columns, console=err, transient=True) as progress:
-        bar = progress.add_task("train", total=len(examples), name="")
+        bar = progress.add_task("train", total=len(community), name="")
 
         def on_task(task: str, count: int) -> None:
             progress.update(bar, advance=1, name=f"{task} ({count})")
