@@ -123,11 +123,9 @@ def list_page(
     filters: FeedbackFilter | None = None,
     limit: int = 50,
     cursor: str | None = None,
-    oldest_first: bool = False,
 ) -> tuple[Sequence[Feedback], str | None]:
-    """Newest first (or oldest first); the cursor is the last id seen."""
-    order = Feedback.id.asc() if oldest_first else Feedback.id.desc()
-    query = select(Feedback).order_by(order).limit(limit + 1)
+    """Newest first; the cursor is the last id seen."""
+    query = select(Feedback).order_by(Feedback.id.desc()).limit(limit + 1)
     given = filters.model_dump(exclude_none=True) if filters else {}
     since = given.pop("changed_since", None)
     for column, value in given.items():
@@ -139,7 +137,7 @@ def list_page(
         )
     if cursor:
         last = decode_cursor(cursor)
-        query = query.where(Feedback.id > last if oldest_first else Feedback.id < last)
+        query = query.where(Feedback.id < last)
     rows = session.scalars(query).all()
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor

@@ -14,7 +14,8 @@ QUESTION = "How do I export my notes?"
 BUG = "The export crashes on Android 14"
 
 
-def test_triage_lists_items_waiting_for_a_human_oldest_first_with_why(api, auth, settings):
+def test_triage_lists_items_waiting_for_a_human_with_why(api, auth, settings):
+    # without kind scores (set by the model, not by these helpers) the oldest come first
     unsure = labelled(settings, UNSURE, "bug_report", 0.41, abuse=False, urgency="normal", language="en")
     labelled(settings, QUESTION, "question", 0.9, abuse=False)  # routed: not in triage
     other = labelled(settings, OTHER, "other", 0.93, abuse=False, sentiment="positive")
