@@ -119,7 +119,8 @@ def adapt(
         "base_version": base.version,
         "corrections": {t: len(p) for t, p in corrections.items()},
     }
-    return HeadSet(base.embedding_model, heads, banks, digest.hexdigest()[:12], info, ngrams)
+    # replace(): whatever else a model version carries stays the base's
+    return replace(base, heads=heads, banks=banks, version=digest.hexdigest()[:12], info=info, ngrams=ngrams)
 
 
 def _with_corrections(

@@ -110,7 +110,6 @@ def learning_curve(
             )
         )
     return sorted(rows, key=lambda row: (ORDERS.index(row.order), row.corrections))
-    return rows
 
 
 def gain(rows: Sequence[CurveRow], order: str, size: int, kind: str = "bug_report") -> float:
