@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from haystack import Document, component
 
+from classifiers.adapt import adapt
 from classifiers.atomic import write_atomically
 from classifiers.embedding import make_embedder, model_id
 from classifiers.heads import HeadSet
@@ -71,13 +72,28 @@ class FeedbackLabeler:
         extra: dict[str, list[tuple[str, str]]] | None = None,
         on_task: Callable[[str, int], None] = lambda task, count: None,
     ) -> HeadSet:
-        """Heads trained on the base examples plus ``extra`` (a later label wins for one text).
+        """The base heads adapted to ``extra`` (``classifiers.adapt``): corrections move the shipped
+        model where they say something and leave the rest of what it learnt as it was.
+
+        A task the base heads lack (topics corrected without a taxonomy) gets a head trained on its
+        corrections alone, where they hold two labels or more.
 
         Args:
             extra: more (text, label) pairs per task, e.g. managers' corrections.
-            on_task: progress callback, called with each task and its example count.
+            on_task: progress callback, called with each task and its correction count.
         """
-        return self._fit(merge(self.base_examples(), extra or {}), on_task)
+        extra = extra or {}
+        base = self.base_heads()
+        embedder = make_embedder(self.model)
+        embedder.warm_up()
+        heads = adapt(base, extra, lambda texts: embed_texts(embedder, texts), on_task=on_task)
+        fresh = {task: pairs for task, pairs in extra.items() if task not in base.heads}
+        if fresh:
+            new = self._fit(fresh, on_task)
+            heads.heads.update(new.heads)
+            heads.banks.update(new.banks)
+            heads.ngrams.update(new.ngrams)
+        return heads
 
     def _fit(
         self,

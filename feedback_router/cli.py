@@ -31,7 +31,7 @@ from feedback_router.logging import configure_logging
 from feedback_router.routing import live, rules
 
 if TYPE_CHECKING:
-    from classifiers.evaluation.suite import SuiteReport
+    from classifiers.evaluation.suite import SuiteReport, TaskResult
     from classifiers.pipeline import Classification
     from feedback_router.worker import Processor
 
@@ -501,6 +501,23 @@ def _report_table(report: "SuiteReport") -> Table:
     return table
 
 
+def _curve_table(result: "TaskResult") -> Table:
+    """The learning curve's F1 per kind and number of corrections, in both orders."""
+    details = result.details
+    table = Table(
+        title=f"Learning curve with {Path(result.model).name}: kind F1 on the held-out split, "
+        f"mean (std) of {details['draws']} draws"
+    )
+    for column in ("order", "corrections", "bug_report", "feature_request", "question"):
+        table.add_column(column, justify="left" if column == "order" else "right")
+    for row in details["rows"]:
+        cells = [
+            f"{row['f1'][k]:.3f} ({row['std'][k]:.3f})" for k in ("bug_report", "feature_request", "question")
+        ]
+        table.add_row(row["order"], str(row["corrections"]), *cells)
+    return table
+
+
 @app.command("eval")
 def eval_(
     datasets: Annotated[
@@ -508,7 +525,8 @@ def eval_(
         typer.Option(
             "--datasets",
             help="Folder holding banking77/, clap_app_reviews/, tweeteval/ and germeval2018/, and for "
-            "the unseen protocol nlbse2024_issues/ and omp_sentiment_de/ (research/issue14-data/prepare.py)",
+            "the unseen protocol and the learning curve nlbse2024_issues/ and omp_sentiment_de/ "
+            "(research/issue14-data/prepare.py)",
         ),
     ] = None,
     json_file: Annotated[
@@ -540,6 +558,10 @@ def eval_(
     - 'unseen-*', the unseen community: the shipped default on labelled sets none of its training \
 data comes from (kind F1 on GitHub issues, sentiment EN and DE, abuse EN and DE, calibration as \
 1 - ECE with what triage holds back)
+
+    - 'learning-curve': the shipped default adapted to N = 0, 25, 50, 100, 200 corrections \
+(classifiers/adapt.py) from NLBSE'24 train, in the order the triage inbox offers them and at \
+random; kind F1 on NLBSE'24 test per N, mean of 5 draws, and the bug-report gain at N = 50
 
     - 'clap-default-*': the shipped kind classifier on app reviews
 
@@ -605,6 +627,14 @@ germeval), and clustering ('*clustering*')
     # Off a terminal rich would squeeze the table into 80 columns; it takes only what it needs.
     out = Console() if sys.stdout.isatty() else Console(width=200)
     out.print(_report_table(report))
+    for result in report.results:
+        if result.task.name == "learning-curve" and result.model != "project":
+            gains = result.details["bug_report_gain_at_50"]
+            out.print(_curve_table(result))
+            out.print(
+                f"bug_report F1 gain at N = 50: {gains['triage']:+.3f} in triage order, "
+                f"{gains['random']:+.3f} at random"
+            )
     out.print(f"wall time {time.perf_counter() - started:.1f} s")
     for name, stats in report.models.items():
         speed = (
@@ -626,10 +656,11 @@ germeval), and clustering ('*clustering*')
 
 @app.command()
 def train() -> None:
-    """Retrain the heads from the seed sets, the topic taxonomy and managers' corrections.
+    """Adapt the shipped heads (with the topic taxonomy's) to managers' corrections.
 
-    The new model version is stored in the database and made active; running workers switch
-    to it at their next batch, without a restart.
+    Corrections move the model where they say something and keep the rest of what it learnt
+    (classifiers/adapt.py). The new model version is stored in the database and made active;
+    running workers switch to it at their next batch, without a restart.
     """
     from classifiers.embedding import DEFAULT_MODEL, resolve_model
     from classifiers.labeler import FeedbackLabeler
@@ -660,7 +691,7 @@ def train() -> None:
         TextColumn("heads"),
     ]
     with Progress(*columns, console=err, transient=True) as progress:
-        bar = progress.add_task("train", total=len(examples), name="")
+        bar = progress.add_task("train", total=len(community), name="")
 
         def on_task(task: str, count: int) -> None:
             progress.update(bar, advance=1, name=f"{task} ({count})")

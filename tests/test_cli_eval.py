@@ -62,3 +62,49 @@ def test_eval_refuses_unknown_tasks_and_models(tmp_path):
     assert "no task matches 'nope'" in line
     line = error_line(runner.invoke(app, ["eval", "--datasets", str(datasets), "--model", "nope"]))
     assert "all-MiniLM-L6-v2, use-multilingual" in line
+
+
+@pytest.mark.slow
+def test_eval_learning_curve_gives_rows_for_each_number_of_corrections(tmp_path):
+    datasets = write_fake_datasets(tmp_path / "datasets")
+    out = tmp_path / "curve.json"
+    args = ["eval", "--datasets", str(datasets), "--json", str(out), "--cache-dir", str(tmp_path / "cache")]
+    args += ["--model", "use-multilingual", "--task", "learning-curve"]
+
+    result = runner.invoke(app, args)
+
+    assert result.exit_code == 0, result.output
+    assert "Learning curve with use-multilingual" in result.stdout
+    assert "bug_report F1 gain at N = 50: " in result.stdout and "in triage order" in result.stdout
+    [row, project] = json.loads(out.read_text(encoding="utf-8"))["results"]
+    assert (row["task"], project["model"]) == ("learning-curve", "project")
+    rows = row["details"]["rows"]
+    assert [(r["order"], r["corrections"]) for r in rows] == [
+        (order, n) for order in ("triage", "random") for n in (0, 25, 50, 100, 200)
+    ]
+    assert all(0 <= r["f1"]["bug_report"] <= 1 for r in rows) and row["details"]["draws"] == 5
+    gains = row["details"]["bug_report_gain_at_50"]
+    assert (
+        row["score"]
+        == gains["triage"]
+        == pytest.approx(rows[2]["f1"]["bug_report"] - rows[0]["f1"]["bug_report"], abs=1e-3)
+    )
+
+
+def test_eval_learning_curve_without_its_pool_says_which_file_is_missing(tmp_path):
+    datasets = write_fake_datasets(tmp_path / "datasets")
+    (datasets / "nlbse2024_issues" / "train.jsonl").unlink()
+    args = [
+        "eval",
+        "--datasets",
+        str(datasets),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--task",
+        "learning-curve",
+    ]
+
+    result = runner.invoke(app, args)
+
+    assert result.exit_code == 2
+    assert error_line(result) == f"error: dataset file {datasets}/nlbse2024_issues/train.jsonl is missing"

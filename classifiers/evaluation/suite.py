@@ -29,7 +29,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from classifiers.clustering import DEFAULT_MARGIN, threshold_for
 from classifiers.embedding import DEFAULT_MODEL, MODELS, resolve_model
-from classifiers.evaluation import clustering, datasets, metrics
+from classifiers.evaluation import clustering, datasets, learning_curve, metrics
 from classifiers.evaluation.cache import EmbeddingCache, ModelStats, ProgressCallback
 from classifiers.evaluation.recipes import (
     RECIPES,
@@ -337,7 +337,19 @@ UNSEEN_TASKS: tuple[Task, ...] = (
         splits=("germeval2018/test",),
     ),
 )
-TASKS = (*TASKS, *UNSEEN_TASKS)
+LEARNING_CURVE = Task(
+    name="learning-curve",
+    dataset="nlbse2024_issues",
+    metric="bug_report F1 gain after 50 corrections (triage order)",
+    protocol=f"the shipped default adapted (classifiers.adapt) to N = "
+    f"{', '.join(map(str, learning_curve.SIZES))} corrections from a random two thirds of NLBSE'24 "
+    f"train, in the order the triage inbox offers them and at random; kind F1 on NLBSE'24 test, "
+    f"mean of {learning_curve.DRAWS} draws; bar from issue 14",
+    bar=0.10,
+    scale=1.0,
+    splits=("nlbse/train", "nlbse/test"),
+)
+TASKS = (*TASKS, *UNSEEN_TASKS, LEARNING_CURVE)
 TASKS_BY_NAME = {task.name: task for task in TASKS}
 
 _SPLITS: dict[str, Callable[[Path], datasets.Split]] = {
@@ -351,6 +363,7 @@ _SPLITS: dict[str, Callable[[Path], datasets.Split]] = {
     "germeval2018/train": lambda root: datasets.load_germeval(root, "train"),
     "germeval2018/test": lambda root: datasets.load_germeval(root, "test"),
     "cross-language": lambda root: datasets.load_cross_language(),  # ships with the package
+    "nlbse/train": lambda root: datasets.load_normalised(root, "nlbse2024_issues", "train"),
     "nlbse/test": lambda root: datasets.load_normalised(root, "nlbse2024_issues", "test"),
     "omp/test": lambda root: datasets.load_normalised(root, "omp_sentiment_de", "test"),
 }
@@ -522,6 +535,7 @@ class _Run:
         self._shipped: dict[str, HeadSet] = {}
         self._predictions: dict[tuple[str, str, str], list[Prediction]] = {}
         self._clustered: dict[tuple[str, str], tuple[float, dict]] = {}
+        self._curves: dict[str, tuple[float, dict]] = {}
 
     def load(self, tasks: Sequence[Task]) -> None:
         """Read every file the tasks need before anything is embedded: a missing one fails fast."""
@@ -589,9 +603,9 @@ class _Run:
             details["chosen_per_fold"] = chosen
         return float(np.mean(scores)), details
 
-    def shipped_predictions(self, model: str, head: str, split: str) -> list[Prediction]:
-        """The shipped heads' predictions for a split: heads from the seed sets (embedded via the
-        cache), as the service trains them at start without a taxonomy."""
+    def shipped_heads(self, model: str) -> HeadSet:
+        """The shipped heads: heads from the seed sets (embedded via the cache), as the service
+        trains them at start without a taxonomy."""
         if model not in self._shipped:
             from classifiers.training import seed_examples, train
 
@@ -599,11 +613,42 @@ class _Run:
                 return self.cache.embed(model, texts, label="seed sets", on_progress=self.on_progress)
 
             self._shipped[model] = train(seed_examples(), embed, embedding_model=model)
+        return self._shipped[model]
+
+    def shipped_predictions(self, model: str, head: str, split: str) -> list[Prediction]:
+        """The shipped heads' predictions for a split."""
         key = (model, head, split)
         if key not in self._predictions:
             vectors = np.asarray(self.vectors(model, split), dtype=np.float32)
-            self._predictions[key] = self._shipped[model].predict(head, vectors, self.splits[split].texts)
+            self._predictions[key] = self.shipped_heads(model).predict(
+                head, vectors, self.splits[split].texts
+            )
         return self._predictions[key]
+
+    def curve(self, task: Task, learner: Learner) -> tuple[float, dict]:
+        """The learning curve of the shipped heads (``classifiers.evaluation.learning_curve``);
+        the score is the bug-report F1 gain after 50 corrections in triage order."""
+        model = _shipped_model(learner)
+        if model not in self._curves:
+            pool, scored = task.splits
+            rows = learning_curve.learning_curve(
+                self.shipped_heads(model),
+                self.splits[pool],
+                self.vectors(model, pool),
+                self.splits[scored],
+                self.vectors(model, scored),
+            )
+            gains = {order: round(learning_curve.gain(rows, order, 50), 4) for order in learning_curve.ORDERS}
+            details = {
+                "draws": learning_curve.DRAWS,
+                "pool": len(self.splits[pool]),
+                "scored": len(self.splits[scored]),
+                "strength": learning_curve.STRENGTH,
+                "bug_report_gain_at_50": gains,
+                "rows": [row.to_json() for row in rows],
+            }
+            self._curves[model] = (gains["triage"], details)
+        return self._curves[model]
 
     def shipped(self, task: Task, learner: Learner, kind: str, category: str) -> tuple[float, dict]:
         """F1 of one kind of the shipped classifier against one gold label; the shipped classifier
@@ -722,6 +767,7 @@ _PROTOCOLS: dict[str, Callable[[_Run, Task, Learner], tuple[float, dict]]] = {
         for short, kind in (("bug", "bug_report"), ("feature", "feature_request"), ("question", "question"))
     },
     "unseen-kind-calibration": lambda run, task, learner: run.shipped_calibration(task, learner, "kind"),
+    "learning-curve": _Run.curve,
     "unseen-sentiment-de-accuracy": lambda run, task, learner: run.shipped_labels(
         task, learner, "sentiment", metrics.accuracy, {}
     ),

@@ -230,3 +230,13 @@ class ForwardResult(BaseModel):
 class FeedbackPage(BaseModel):
     items: list[FeedbackRead]
     next_cursor: str | None
+
+
+TRIAGE_ORDER = (
+    "what teaches the model most first: items like many others, the less certain first; "
+    "near-duplicates of items above after the others; items without kind scores last, oldest first"
+)
+
+
+class TriagePage(FeedbackPage):
+    order: str = Field(default=TRIAGE_ORDER, description="How the items are ordered")

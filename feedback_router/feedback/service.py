@@ -4,10 +4,12 @@ import base64
 import logging
 from collections.abc import Sequence
 
+import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
+from classifiers.teaching import teaching_order
 from feedback_router.errors import InvalidInput, NotFound
 from feedback_router.feedback.models import Feedback, FeedbackStatus, ProcessingJob
 from feedback_router.feedback.schemas import (
@@ -17,7 +19,7 @@ from feedback_router.feedback.schemas import (
     FeedbackRead,
     TicketSummary,
 )
-from feedback_router.routing.rules import RouteExplanation
+from feedback_router.routing.rules import TRIAGE, RouteExplanation
 from feedback_router.schemas import MAX_ID
 from feedback_router.tickets.models import Ticket
 
@@ -121,11 +123,9 @@ def list_page(
     filters: FeedbackFilter | None = None,
     limit: int = 50,
     cursor: str | None = None,
-    oldest_first: bool = False,
 ) -> tuple[Sequence[Feedback], str | None]:
-    """Newest first (or oldest first); the cursor is the last id seen."""
-    order = Feedback.id.asc() if oldest_first else Feedback.id.desc()
-    query = select(Feedback).order_by(order).limit(limit + 1)
+    """Newest first; the cursor is the last id seen."""
+    query = select(Feedback).order_by(Feedback.id.desc()).limit(limit + 1)
     given = filters.model_dump(exclude_none=True) if filters else {}
     since = given.pop("changed_since", None)
     for column, value in given.items():
@@ -137,10 +137,52 @@ def list_page(
         )
     if cursor:
         last = decode_cursor(cursor)
-        query = query.where(Feedback.id > last if oldest_first else Feedback.id < last)
+        query = query.where(Feedback.id < last)
     rows = session.scalars(query).all()
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor
+
+
+# Typicality and near-duplicates are weighed among this many of the least certain items; the rest
+# follow by margin, so that a long inbox costs no more than this many items' embeddings.
+TEACHING_WINDOW = 1000
+
+
+def triage_page(
+    *, session: Session, limit: int = 50, cursor: str | None = None
+) -> tuple[Sequence[Feedback], str | None]:
+    """Items waiting in triage, the one whose correction teaches the model most first
+    (``classifiers.teaching``): typical items, the less certain first, near-duplicates of items
+    above later; items without kind scores last, oldest first. The cursor is a position in that
+    order, so an item routed meanwhile moves the rest up by one."""
+    start = decode_cursor(cursor) if cursor else 0
+    rows = session.execute(
+        select(Feedback.id, Feedback.kind_scores).where(Feedback.team == TRIAGE).order_by(Feedback.id)
+    ).all()
+    scored = [(item_id, scores) for item_id, scores in rows if scores]
+    ranked = _teaching_ranked(session, scored) + [item_id for item_id, scores in rows if not scores]
+    page = ranked[start : start + limit]
+    items = {item.id: item for item in session.scalars(select(Feedback).where(Feedback.id.in_(page)))}
+    next_cursor = encode_cursor(start + limit) if start + limit < len(ranked) else None
+    return [items[i] for i in page], next_cursor
+
+
+def _teaching_ranked(session: Session, scored: list[tuple[int, dict[str, float]]]) -> list[int]:
+    if not scored:
+        return []
+    classes = sorted({name for _, scores in scored for name in scores})
+    matrix = np.array([[scores.get(name, 0.0) for name in classes] for _, scores in scored])
+    by_margin = teaching_order(matrix)
+    window = by_margin[:TEACHING_WINDOW]
+    ids = [scored[i][0] for i in window]
+    stored = dict(session.execute(select(Feedback.id, Feedback.embedding).where(Feedback.id.in_(ids))).all())
+    found = [np.frombuffer(vector, dtype=np.float32) if (vector := stored[i]) else None for i in ids]
+    size = max((len(v) for v in found if v is not None), default=1)
+    # without an embedding (or with another model's) an item is similar to nothing
+    vectors = np.array([v if v is not None and len(v) == size else np.zeros(size) for v in found])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
+    order = [window[i] for i in teaching_order(matrix[window], vectors)] + by_margin[TEACHING_WINDOW:]
+    return [scored[i][0] for i in order]
 
 
 def tickets_by_feedback(session: Session, ids: Sequence[int]) -> dict[int, list[Ticket]]:

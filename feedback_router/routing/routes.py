@@ -14,16 +14,14 @@ from feedback_router.config import get_settings
 from feedback_router.errors import ConfigurationError, InvalidInput, NotFound
 from feedback_router.feedback import labels, service
 from feedback_router.feedback.schemas import (
-    FeedbackFilter,
-    FeedbackPage,
     FeedbackRead,
     ForwardedPart,
     ForwardResult,
     RouteIn,
+    TriagePage,
 )
 from feedback_router.routing import files, live
 from feedback_router.routing import service as routing_service
-from feedback_router.routing.rules import TRIAGE
 from feedback_router.routing.schemas import ExplainIn, RoutingApplied, RoutingCheck, TextExplanation
 from feedback_router.schemas import Id
 from feedback_router.worker import get_processor, notify
@@ -39,17 +37,18 @@ class ReloadResult(BaseModel):
     teams: int
 
 
-@router.get("/v1/triage", response_model=FeedbackPage, dependencies=[Depends(require(Role.manager))])
+@router.get("/v1/triage", response_model=TriagePage, dependencies=[Depends(require(Role.manager))])
 def triage(
     session: Session = Depends(get_session, scope="function"),
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
-) -> FeedbackPage:
-    """Items waiting for a human, oldest first; each says why in route_reason and route_explanation."""
-    items, next_cursor = service.list_page(
-        session=session, filters=FeedbackFilter(team=TRIAGE), limit=limit, cursor=cursor, oldest_first=True
-    )
-    return FeedbackPage(items=service.read_many(session, items), next_cursor=next_cursor)
+) -> TriagePage:
+    """Items waiting for a human, the one whose correction teaches the model most first: items like
+    many others in the inbox, the less certain kind first; near-duplicates of items above after
+    the others; items without kind scores last (``order`` says so). Each says why it waits in
+    route_reason and route_explanation."""
+    items, next_cursor = service.triage_page(session=session, limit=limit, cursor=cursor)
+    return TriagePage(items=service.read_many(session, items), next_cursor=next_cursor)
 
 
 @router.post("/v1/feedback/{feedback_id}/route", response_model=FeedbackRead)

@@ -18,9 +18,8 @@ from feedback_router.auth.deps import get_session
 from feedback_router.config import Settings, get_settings
 from feedback_router.feedback import labels, service
 from feedback_router.feedback.models import Feedback
-from feedback_router.feedback.schemas import FeedbackFilter
 from feedback_router.routing import live
-from feedback_router.routing.rules import SLUG, TRIAGE
+from feedback_router.routing.rules import SLUG
 from feedback_router.web.pages import Viewer, manager, render
 
 log = logging.getLogger(__name__)
@@ -50,12 +49,11 @@ def triage(
     viewer: Viewer = Depends(manager),
     session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
-    """The oldest items in triage first, each with why it waits and the team its kind would go to."""
+    """The items in triage, what teaches the model most first (``service.triage_page``), each with
+    why it waits and the team its kind would go to."""
     settings = get_settings()
     routing = live.current(settings.routing_file)
-    items, more = service.list_page(
-        session=session, filters=FeedbackFilter(team=TRIAGE), limit=TRIAGE_PAGE, oldest_first=True
-    )
+    items, more = service.triage_page(session=session, limit=TRIAGE_PAGE)
     teams = sorted(routing.teams)
     proposals = (
         {

@@ -119,4 +119,7 @@ def write_fake_datasets(root: Path) -> Path:
         (root / name).mkdir(parents=True, exist_ok=True)
         lines = [json.dumps({"text": text, "label": label}) + "\n" for text, label in texts(templates, 4)]
         (root / name / "test.jsonl").write_text("".join(lines), encoding="utf-8")
+    # the learning curve's pool: other texts of the same kinds
+    pool = [json.dumps({"text": text, "label": label}) + "\n" for text, label in texts(ISSUES, 8, offset=4)]
+    (root / "nlbse2024_issues" / "train.jsonl").write_text("".join(pool), encoding="utf-8")
     return root

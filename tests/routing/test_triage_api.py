@@ -1,5 +1,6 @@
 """GET /v1/triage and POST /v1/feedback/{id}/route, on SQLite and PostgreSQL."""
 
+import numpy as np
 from sqlalchemy import select
 
 from feedback_router.db import session_scope
@@ -13,7 +14,8 @@ QUESTION = "How do I export my notes?"
 BUG = "The export crashes on Android 14"
 
 
-def test_triage_lists_items_waiting_for_a_human_oldest_first_with_why(api, auth, settings):
+def test_triage_lists_items_waiting_for_a_human_with_why(api, auth, settings):
+    # without kind scores (set by the model, not by these helpers) the oldest come first
     unsure = labelled(settings, UNSURE, "bug_report", 0.41, abuse=False, urgency="normal", language="en")
     labelled(settings, QUESTION, "question", 0.9, abuse=False)  # routed: not in triage
     other = labelled(settings, OTHER, "other", 0.93, abuse=False, sentiment="positive")
@@ -59,6 +61,31 @@ def test_triage_pages_with_a_cursor(api, auth, settings):
     assert [i["id"] for i in rest["items"]] == ids[2:] and rest["next_cursor"] is None
     assert api.get("/v1/triage", params={"cursor": "???"}, headers=auth["manager"]).status_code == 422
     assert api.get("/v1/triage", headers=auth["forwarder"]).status_code == 403
+
+
+def vector(*values: float) -> bytes:
+    v = np.array(values, dtype=np.float32)
+    return (v / np.linalg.norm(v)).tobytes()
+
+
+def test_triage_offers_first_what_teaches_the_model_most(api, auth, settings):
+    sure = {"other": 0.9, "question": 0.1}
+    unsure = {"bug_report": 0.41, "question": 0.38}
+    first = labelled(settings, OTHER, "other", 0.9, abuse=False, kind_scores=sure, embedding=vector(1, 0, 0))
+    second = labelled(settings, UNSURE, "bug_report", 0.41, kind_scores=unsure, embedding=vector(0, 1, 0))
+    again = labelled(  # nearly the second item again
+        settings, f"{UNSURE}!", "bug_report", 0.41, kind_scores=unsure, embedding=vector(0, 1, 0.05)
+    )
+    unscored = labelled(settings, "Greetings from Paris", "other", 0.9, abuse=False)
+
+    page = api.get("/v1/triage", params={"limit": 2}, headers=auth["manager"]).json()
+    rest = api.get(
+        "/v1/triage", params={"limit": 2, "cursor": page["next_cursor"]}, headers=auth["manager"]
+    ).json()
+
+    assert [i["id"] for i in page["items"]] == [second, first]
+    assert [i["id"] for i in rest["items"]] == [again, unscored] and rest["next_cursor"] is None
+    assert page["order"].startswith("what teaches the model most first")
 
 
 def test_routing_by_hand_sends_the_item_to_the_team_and_keeps_the_choice(api, auth, settings):

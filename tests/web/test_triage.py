@@ -26,7 +26,7 @@ def routes_file(tmp_path: Path) -> Path:
 
 
 def in_triage(service: str, auth, count: int) -> list[dict]:  # type: ignore[no-untyped-def]
-    """Wait until ``count`` items were classified and wait in triage; returns them, oldest first."""
+    """Wait until ``count`` items were classified and wait in triage; returns them in the inbox's order."""
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         items = httpx.get(f"{service}/v1/triage", headers=auth["manager"]).json()["items"]
@@ -50,14 +50,19 @@ def test_items_are_corrected_and_routed_by_click_and_by_keyboard_and_get_their_t
             headers=auth["forwarder"],
         )
         assert answer.status_code == 202
-    crash, language, thanks = in_triage(service, auth, 3)
+    # The inbox offers first what teaches the model most (not the oldest): the test follows its order.
+    ordered = in_triage(service, auth, 3)
+    one, two, three = ordered
+    crash = next(item for item in ordered if item["text"] == CRASH)
     assert "under the triage threshold 1" in crash["route_reason"]
 
     page.reload()
-    first, second = page.locator(f"#triage-{crash['id']}"), page.locator(f"#triage-{language['id']}")
-    expect(first).to_contain_text(CRASH)
-    expect(first).to_contain_text("marie")
-    expect(first).to_contain_text("Why here: kind confidence")
+    expect(page.locator("#triage-order")).to_contain_text("what teaches the model most first")
+    first, second = page.locator(f"#triage-{one['id']}"), page.locator(f"#triage-{two['id']}")
+    reported = page.locator(f"#triage-{crash['id']}")
+    expect(reported).to_contain_text(CRASH)
+    expect(reported).to_contain_text("marie")
+    expect(reported).to_contain_text("Why here: kind confidence")
     first.get_by_text("Rules tried").click()
     expect(first).to_contain_text("product-issues")
     expect(page.get_by_role("heading", name="Keyboard shortcuts")).to_be_visible()
@@ -73,12 +78,12 @@ def test_items_are_corrected_and_routed_by_click_and_by_keyboard_and_get_their_t
     expect(first.get_by_label("Team")).to_be_focused()
 
     # One click: a corrected kind (the team follows it), and a team chosen by hand.
-    corrected = "bug_report" if crash["kind"] != "bug_report" else "feature_request"
+    corrected = "bug_report" if one["kind"] != "bug_report" else "feature_request"
     first.get_by_label("Kind").select_option(corrected)
     expect(first.get_by_label("Team")).to_have_value("product")
     first.get_by_label("Team").select_option("support")
     first.get_by_role("button", name="Route").click()
-    expect(page.get_by_role("status")).to_contain_text(f"#{crash['id']} went to support: board #")
+    expect(page.get_by_role("status")).to_contain_text(f"#{one['id']} went to support: board #")
     expect(first).to_have_count(0)
 
     # By keyboard: the next item is current; 3 makes it a question (support), Enter routes it.
@@ -88,28 +93,28 @@ def test_items_are_corrected_and_routed_by_click_and_by_keyboard_and_get_their_t
     expect(second.get_by_label("Kind")).to_have_value("question")
     expect(second.get_by_label("Team")).to_have_value("support")
     page.keyboard.press("Enter")
-    expect(page.get_by_role("status")).to_contain_text(f"#{language['id']} went to support")
+    expect(page.get_by_role("status")).to_contain_text(f"#{two['id']} went to support")
     expect(second).to_have_count(0)
-    expect(page.locator(f"#triage-{thanks['id']}")).to_have_attribute("aria-current", "true")
+    expect(page.locator(f"#triage-{three['id']}")).to_have_attribute("aria-current", "true")
 
-    routed = httpx.get(f"{service}/v1/feedback/{crash['id']}", headers=auth["manager"]).json()
+    routed = httpx.get(f"{service}/v1/feedback/{one['id']}", headers=auth["manager"]).json()
     assert (routed["kind"], routed["team"], routed["route_rule"]) == (corrected, "support", "manual")
     assert routed["corrected"] == {"kind": corrected}
     assert [(t["sink"], t["team"]) for t in routed["tickets"]] == [("board", "support")]
-    assert httpx.get(f"{service}/v1/feedback/{language['id']}", headers=auth["manager"]).json()["team"] == (
+    assert httpx.get(f"{service}/v1/feedback/{two['id']}", headers=auth["manager"]).json()["team"] == (
         "support"
     )
 
     # The item's ticket is in the inbox.
     page.get_by_role("status").get_by_role("link", name="Open the item").click()
-    row = page.locator(f"tr[data-id='{language['id']}']")
+    row = page.locator(f"tr[data-id='{two['id']}']")
     expect(row).to_contain_text("support")
     expect(row).to_contain_text("board #")
     expect(row).to_contain_text("delivered")
 
     page.goto("/triage")
     expect(page.locator(".triage-item")).to_have_count(1)
-    page.locator(f"#triage-{thanks['id']}").get_by_role("button", name="Route").click()
+    page.locator(f"#triage-{three['id']}").get_by_role("button", name="Route").click()
     expect(page.get_by_text("Nothing waits in triage")).to_be_visible()
 
 
