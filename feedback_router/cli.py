@@ -506,7 +506,8 @@ def eval_(
         typer.Option(
             "--datasets",
             help="Folder holding banking77/, clap_app_reviews/, tweeteval/ and germeval2018/, and for "
-            "the unseen protocol nlbse2024_issues/ and omp_sentiment_de/ (research/issue14-data/prepare.py)",
+            "the unseen protocol nlbse2024_issues/ and omp_sentiment_de/ "
+            "(python -m classifiers.datasets_prepare)",
         ),
     ] = None,
     json_file: Annotated[
