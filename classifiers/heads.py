@@ -120,6 +120,7 @@ def train_head(vectors: Any, labels: Sequence[str], config: HeadConfig = HeadCon
 
 
 _EPSILON = 1e-6  # keeps logarithms of scores finite
+CALIBRATED_CEILING = 0.999  # the most a calibrated confidence states
 
 
 @dataclass
@@ -264,6 +265,10 @@ class HeadSet:
             scores = self.calibrations[task].apply(scores)
         evidence = self.banks[task].nearest(vectors)
         best = np.argmax(scores, axis=1).tolist()
+        if (
+            task in self.calibrations
+        ):  # fitted on thousands of examples: 0.9999 would claim more than they show
+            scores = np.clip(scores, 1 - CALIBRATED_CEILING, CALIBRATED_CEILING)
         rounded = np.round(scores.astype(np.float64), 4).tolist()  # float64: 0.8274, not 0.82740003
         return [
             Prediction(

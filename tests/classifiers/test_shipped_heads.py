@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from classifiers import DEFAULT_MODEL
 from classifiers.embedding import model_id
-from classifiers.heads import HeadSet
+from classifiers.heads import CALIBRATED_CEILING, HeadSet
 from classifiers.labeler import FeedbackLabeler, heads_cache
 from classifiers.topics import EXAMPLE_FILE
 from classifiers.training import DATASET_RECIPE, SHIPPED_HEADS, merge, seed_examples, shipped_heads
@@ -114,8 +114,8 @@ def test_the_packaged_heads_load_small_with_calibrated_confidences_and_seed_evid
     for task in ("kind", "sentiment", "abuse"):
         assert set(heads.banks[task].texts) == {text for text, _ in seeds[task]}
         for prediction in heads.predict(task, vectors, texts):
-            assert 0.0 <= prediction.confidence <= 1.0
-            assert all(0.0 <= score <= 1.0 for score in prediction.scores.values())
+            assert 0.0 < prediction.confidence <= CALIBRATED_CEILING < 1.0
+            assert all(0.0 < score <= CALIBRATED_CEILING for score in prediction.scores.values())
     assert shipped_heads("another-model@1.0") is None
 
 
