@@ -33,12 +33,32 @@ class HeadConfig:
         balanced: weight classes inversely to their frequency (helps macro metrics).
         ngrams: also train a head of the same kind on the text's words and word pairs
             (``classifiers.ngrams``); the task's scores are the mean of both heads' scores.
+        calibration: fitted on held-out folds of the training examples (``fit_calibration``):
+            ``platt`` per class, or one ``temperature`` for scores that sum to one; empty for none.
+        priors: the share of each label in real traffic, as (label, share) pairs: the calibration
+            is fitted with the examples weighted so that each label carries its share, so that
+            confidences hold for a community's mix (mostly neutral, conversational), not for
+            the training sets' mix. A Platt calibration's offsets carry the shift.
     """
 
     mode: Mode = "softmax"
     C: float = 10.0
     balanced: bool = False
     ngrams: bool = False
+    calibration: Literal["", "platt", "temperature"] = ""
+    priors: tuple[tuple[str, float], ...] = ()
+
+    def weights(self, labels: Sequence[str]) -> np.ndarray | None:
+        """Per-example weights that give each label its prior share (for the calibration's fit)."""
+        if not self.priors:
+            return None
+        shares = dict(self.priors)
+        y = np.asarray(labels)
+        weights = np.ones(len(y))
+        for label in set(labels):
+            members = y == label
+            weights[members] = shares.get(label, 0.0) * len(y) / members.sum()
+        return weights
 
 
 @dataclass(frozen=True)
@@ -99,6 +119,83 @@ def train_head(vectors: Any, labels: Sequence[str], config: HeadConfig = HeadCon
     )
 
 
+_EPSILON = 1e-6  # keeps logarithms of scores finite
+CALIBRATED_CEILING = 0.999  # the most a calibrated confidence states
+
+
+@dataclass
+class Calibration:
+    """Turns a head's scores into confidences that match how often it is right.
+
+    ``platt``: per class ``sigmoid(slope * logit(score) + offset)``, for independent scores
+    (``normalise``: then divided by their sum, for scores that sum to one);
+    ``temperature``: ``softmax(slope * log(scores))`` (slope = 1 / temperature), for scores that
+    sum to one. Fitted on held-out folds of the training data (``fit_calibration``).
+    """
+
+    method: Literal["platt", "temperature"]
+    slope: list[float]
+    offset: list[float]
+    normalise: bool = False
+
+    def apply(self, scores: np.ndarray) -> np.ndarray:
+        clipped = np.clip(scores.astype(np.float64), _EPSILON, 1 - _EPSILON)
+        if self.method == "platt":
+            logits = np.log(clipped / (1 - clipped)) * np.asarray(self.slope) + np.asarray(self.offset)
+            calibrated = 1.0 / (1.0 + np.exp(-logits))
+            return calibrated / calibrated.sum(axis=1, keepdims=True) if self.normalise else calibrated
+        logits = np.log(clipped) * self.slope[0]
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "method": self.method,
+            "slope": self.slope,
+            "offset": self.offset,
+            "normalise": self.normalise,
+        }
+
+
+def fit_calibration(
+    method: Literal["platt", "temperature"],
+    scores: np.ndarray,
+    labels: Sequence[str],
+    classes: Sequence[str],
+    weights: np.ndarray | None = None,
+    normalise: bool = False,
+) -> Calibration:
+    """A calibration of held-out ``scores`` (one column per class) against their true labels,
+    each example counting ``weights`` times (default: once)."""
+    from scipy.optimize import minimize_scalar
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.asarray(labels)
+    clipped = np.clip(scores.astype(np.float64), _EPSILON, 1 - _EPSILON)
+    if method == "platt":
+        slope, offset = [], []
+        for column, label in enumerate(classes):
+            logit = np.log(clipped[:, column] / (1 - clipped[:, column]))[:, None]
+            model = LogisticRegression(C=1e4, max_iter=1000)  # two parameters: hardly any penalty
+            model.fit(logit, y == label, sample_weight=weights)
+            slope.append(round(float(model.coef_[0, 0]), 6))
+            offset.append(round(float(model.intercept_[0]), 6))
+        return Calibration("platt", slope, offset, normalise)
+    truth = np.searchsorted(np.asarray(classes), y)
+    logs = np.log(clipped)
+    sample = np.ones(len(y)) if weights is None else weights
+
+    def loss(log_slope: float) -> float:
+        logits = logs * np.exp(log_slope)
+        logits -= logits.max(axis=1, keepdims=True)
+        log_probability = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        return float(-(sample * log_probability[np.arange(len(y)), truth]).sum() / sample.sum())
+
+    best = minimize_scalar(loss, bounds=(-3.0, 3.0), method="bounded")
+    return Calibration("temperature", [round(float(np.exp(best.x)), 6)], [])
+
+
 @dataclass
 class NgramHead:
     """A head on a text's n-grams, beside the embedding head of the same task."""
@@ -149,17 +246,29 @@ class HeadSet:
     version: str = ""
     info: dict[str, object] = field(default_factory=dict)
     ngrams: dict[str, NgramHead] = field(default_factory=dict)
+    calibrations: dict[str, Calibration] = field(default_factory=dict)
 
-    def predict(self, task: str, vectors: np.ndarray, texts: Sequence[str] | None = None) -> list[Prediction]:
-        """Labels for embedded texts; ``texts`` are needed where the task also reads n-grams."""
-        head = self.heads[task]
-        scores = head.scores(vectors)
+    def raw_scores(self, task: str, vectors: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        """The task's scores before calibration (one column per class)."""
+        scores = self.heads[task].scores(vectors)
         if task in self.ngrams:
             if texts is None:
                 raise ValueError(f"the {task} head also reads the texts: pass them")
             scores = (scores + self.ngrams[task].scores(texts)) / 2
+        return scores
+
+    def predict(self, task: str, vectors: np.ndarray, texts: Sequence[str] | None = None) -> list[Prediction]:
+        """Labels for embedded texts; ``texts`` are needed where the task also reads n-grams."""
+        head = self.heads[task]
+        scores = self.raw_scores(task, vectors, texts)
+        if task in self.calibrations:
+            scores = self.calibrations[task].apply(scores)
         evidence = self.banks[task].nearest(vectors)
         best = np.argmax(scores, axis=1).tolist()
+        if (
+            task in self.calibrations
+        ):  # fitted on thousands of examples: 0.9999 would claim more than they show
+            scores = np.clip(scores, 1 - CALIBRATED_CEILING, CALIBRATED_CEILING)
         rounded = np.round(scores.astype(np.float64), 4).tolist()  # float64: 0.8274, not 0.82740003
         return [
             Prediction(
@@ -171,6 +280,19 @@ class HeadSet:
             for b, row, nearest in zip(best, rounded, evidence, strict=True)
         ]
 
+    def joined(self, other: "HeadSet") -> "HeadSet":
+        """These heads with ``other``'s tasks added (e.g. a taxonomy's topic head)."""
+        version = hashlib.sha256(f"{self.version}+{other.version}".encode()).hexdigest()[:12]
+        return HeadSet(
+            self.embedding_model,
+            {**self.heads, **other.heads},
+            {**self.banks, **other.banks},
+            version,
+            {**self.info, "joined": other.info},
+            {**self.ngrams, **other.ngrams},
+            {**self.calibrations, **other.calibrations},
+        )
+
     def to_bytes(self) -> bytes:
         arrays: dict[str, np.ndarray] = {}
         meta: dict[str, object] = {
@@ -178,6 +300,7 @@ class HeadSet:
             "version": self.version,
             "info": self.info,
             "tasks": {},
+            "calibrations": {task: c.to_json() for task, c in self.calibrations.items()},
         }
         for task, head in self.heads.items():
             bank = self.banks[task]
@@ -225,10 +348,37 @@ class HeadSet:
                             spec["mode"],
                         ),
                     )
-        return cls(meta["embedding_model"], heads, banks, meta["version"], meta["info"], ngrams)
+        calibrations = {  # files written before calibration have none
+            task: Calibration(c["method"], c["slope"], c["offset"], c.get("normalise", False))
+            for task, c in meta.get("calibrations", {}).items()
+        }
+        return cls(meta["embedding_model"], heads, banks, meta["version"], meta["info"], ngrams, calibrations)
 
 
 Embed = Callable[[list[str]], np.ndarray]
+
+
+CALIBRATION_FOLDS = 3  # each fold retrains the head: three keep a rebuild of the shipped heads in minutes
+
+
+def held_out_scores(
+    texts: Sequence[str], vectors: np.ndarray, labels: Sequence[str], config: HeadConfig
+) -> np.ndarray:
+    """Each example's scores from heads trained without it (stratified folds, fixed seed)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    y = np.asarray(labels)
+    classes = sorted(set(labels))
+    folds = StratifiedKFold(n_splits=CALIBRATION_FOLDS, shuffle=True, random_state=0)
+    scores = np.zeros((len(y), len(classes)))
+    for train, test in folds.split(vectors, y):
+        fold = HeadSet("", {"t": train_head(vectors[train], y[train].tolist(), config)}, {})
+        if config.ngrams:
+            view = NgramView.fit([texts[i] for i in train])
+            features = view.transform([texts[i] for i in train])
+            fold.ngrams["t"] = NgramHead(view, train_head(features, y[train].tolist(), config))
+        scores[test] = fold.raw_scores("t", vectors[test], [texts[i] for i in test])
+    return scores
 
 
 def train_heads(
@@ -238,6 +388,7 @@ def train_heads(
     embedding_model: str,
     configs: dict[str, HeadConfig],
     on_task: Callable[[str, int], None] = lambda task, count: None,
+    evidence: dict[str, list[tuple[str, str]]] | None = None,
 ) -> HeadSet:
     """Train a head per task from (text, label) pairs; the version is a digest of what went in.
 
@@ -247,8 +398,10 @@ def train_heads(
         embedding_model: the model name or path, stored so a mismatch can be refused.
         configs: per task, how its head is trained (``HeadConfig()`` when missing).
         on_task: progress callback, called with each task and its example count before training.
+        evidence: per task, the examples kept as nearest-example evidence, a part of ``examples``
+            (default: all of them). Examples of datasets that may not be shipped stay out.
     """
-    heads, banks, ngrams = {}, {}, {}
+    heads, banks, ngrams, calibrations = {}, {}, {}, {}
     digest = hashlib.sha256(embedding_model.encode())
     for task in sorted(examples):
         pairs = examples[task]
@@ -258,11 +411,38 @@ def train_heads(
         labels = [label for _, label in pairs]
         vectors = np.asarray(embed(texts), dtype=np.float32)
         heads[task] = train_head(vectors, labels, config)
-        banks[task] = ExampleBank(texts, labels, vectors.astype(np.float16))
+        kept = evidence.get(task, pairs) if evidence is not None else pairs
+        if kept is pairs:
+            banks[task] = ExampleBank(texts, labels, vectors.astype(np.float16))
+        else:
+            row = {text: index for index, text in enumerate(texts)}
+            banks[task] = ExampleBank(
+                [t for t, _ in kept],
+                [label for _, label in kept],
+                vectors[[row[t] for t, _ in kept]].astype(np.float16),
+            )
         if config.ngrams:
             view = NgramView.fit(texts)
             ngrams[task] = NgramHead(view, train_head(view.transform(texts), labels, config))
+        if config.calibration:
+            scores = held_out_scores(texts, vectors, labels, config)
+            calibrations[task] = fit_calibration(
+                config.calibration,
+                scores,
+                labels,
+                heads[task].classes,
+                config.weights(labels),
+                normalise=config.mode == "softmax",
+            )
         digest.update(json.dumps([task, pairs, str(config)], ensure_ascii=False).encode())
     counts = {task: len(pairs) for task, pairs in examples.items()}
     version = digest.hexdigest()[:12]
-    return HeadSet(embedding_model, heads, banks, version, info={"examples": counts}, ngrams=ngrams)
+    return HeadSet(
+        embedding_model,
+        heads,
+        banks,
+        version,
+        info={"examples": counts},
+        ngrams=ngrams,
+        calibrations=calibrations,
+    )

@@ -15,7 +15,7 @@ from classifiers.embedding import make_embedder, model_id
 from classifiers.heads import HeadSet
 from classifiers.labels import NO_TOPIC
 from classifiers.topics import load_topics
-from classifiers.training import fingerprint, merge, seed_examples, train
+from classifiers.training import fingerprint, merge, seed_examples, shipped_heads, train
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +39,11 @@ def embed_texts(embedder: Any, texts: list[str]) -> np.ndarray:
 class FeedbackLabeler:
     """Sets the labels of embedded documents, each with its confidence and nearest examples.
 
-    At warm-up it trains its heads from the shipped seed sets and the topic taxonomy (seconds),
-    or reads the heads an earlier start trained from the same inputs (``heads_cache()``);
+    At warm-up it reads the packaged heads when the documents are embedded with the packaged
+    default model (trained on the seed sets and public datasets, ``feedback-router train
+    --datasets``); for any other model it trains heads from the seed sets (seconds), or reads
+    the heads an earlier start trained from the same inputs (``heads_cache()``). A topic
+    taxonomy's head is trained (or read) the same way and joined to them;
     ``set_heads`` swaps in a trained model version (``feedback-router train``) while running.
 
     Meta it sets: ``kind``, ``kind_confidence``, ``kind_scores`` (independent scores: several may
@@ -114,11 +117,20 @@ class FeedbackLabeler:
             self.heads = self.base_heads()
 
     def base_heads(self) -> HeadSet:
-        """The heads of the base examples: read from the heads cache, or trained and written there.
+        """The heads every model version starts from: the packaged heads where they fit the
+        embedding model (a taxonomy's topic head joined to them), else the seed sets' heads."""
+        examples = merge(self.base_examples())
+        shipped = shipped_heads(model_id(self.model))
+        if shipped is None:
+            return self._trained_or_cached(examples)
+        rest = {task: pairs for task, pairs in examples.items() if task not in shipped.heads}
+        return shipped.joined(self._trained_or_cached(rest)) if rest else shipped
+
+    def _trained_or_cached(self, examples: dict[str, list[tuple[str, str]]]) -> HeadSet:
+        """Heads of ``examples``: read from the heads cache, or trained and written there.
 
         The cache only saves time: an unreadable file is trained over, an unwritable folder logged.
         """
-        examples = merge(self.base_examples())
         path = heads_cache() / f"heads-{fingerprint(examples, model_id(self.model))}.npz"
         try:
             return HeadSet.from_bytes(path.read_bytes())

@@ -526,7 +526,7 @@ def eval_(
             "--datasets",
             help="Folder holding banking77/, clap_app_reviews/, tweeteval/ and germeval2018/, and for "
             "the unseen protocol and the learning curve nlbse2024_issues/ and omp_sentiment_de/ "
-            "(research/issue14-data/prepare.py)",
+            "(python -m classifiers.datasets_prepare)",
         ),
     ] = None,
     json_file: Annotated[
@@ -654,14 +654,82 @@ germeval), and clustering ('*clustering*')
         err.print(f"results written to {json_file}", markup=False, highlight=False, soft_wrap=True)
 
 
+def _train_shipped(folder: Path, out: Path) -> None:
+    """Rebuild the packaged heads of the default model from the seed sets and ``folder``."""
+    from classifiers.embedding import DEFAULT_MODEL, model_id
+    from classifiers.evaluation.cache import EmbeddingCache, EmbedProgress
+    from classifiers.training import dataset_examples, train_shipped
+
+    if not folder.is_dir():
+        raise fail(
+            f"datasets folder {folder} does not exist (python -m classifiers.datasets_prepare writes it)"
+        )
+    try:
+        dataset_examples(folder)  # a missing or broken file is one line before anything is embedded
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    cache = EmbeddingCache()  # the same cache as eval: a rebuild embeds only new texts
+    started = time.monotonic()
+    columns = [TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=err, transient=True) as progress:
+        tasks = progress.add_task("heads", total=3)
+        embedding = progress.add_task("embedding", total=None)
+
+        def on_progress(event: EmbedProgress) -> None:
+            progress.update(
+                embedding, description=f"embedding {event.label}", total=event.total, completed=event.done
+            )
+
+        def on_task(task: str, count: int) -> None:
+            progress.update(tasks, description=f"training {task} ({count:,})", advance=1)
+
+        def embed(texts: list[str]) -> Any:
+            return cache.embed(DEFAULT_MODEL, texts, label=f"{len(texts):,} texts", on_progress=on_progress)
+
+        heads = train_shipped(folder, embed, embedding_model=model_id(DEFAULT_MODEL), on_task=on_task)
+    data = heads.to_bytes()
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise fail(f"cannot write {out}: {exc.strerror}") from exc
+    examples: dict[str, int] = heads.info["examples"]  # type: ignore[assignment]
+    counts = ", ".join(f"{task} {count:,}" for task, count in examples.items())
+    seconds = round(time.monotonic() - started, 1)
+    typer.echo(
+        f"shipped heads {heads.version} written to {out} ({len(data) / 1e6:.1f} MB), "
+        f"trained in {seconds} s on {counts}"
+    )
+
+
 @app.command()
-def train() -> None:
+def train(
+    datasets: Annotated[
+        Path | None,
+        typer.Option(
+            "--datasets",
+            help="Rebuild the packaged heads of the default model from the seed sets and this folder "
+            "(written by python -m classifiers.datasets_prepare; see classifiers/data/SOURCES.md) "
+            "instead of retraining the community's model",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="With --datasets: where to write the heads (default: the package's file)"),
+    ] = None,
+) -> None:
     """Adapt the shipped heads (with the topic taxonomy's) to managers' corrections.
 
     Corrections move the model where they say something and keep the rest of what it learnt
     (classifiers/adapt.py). The new model version is stored in the database and made active;
-    running workers switch to it at their next batch, without a restart.
+    running workers switch to it at their next batch, without a restart. With --datasets it
+    rebuilds the packaged heads instead (no database), deterministically.
     """
+    if datasets is not None:
+        from classifiers.training import SHIPPED_HEADS
+
+        _train_shipped(datasets, out or SHIPPED_HEADS)
+        return
     from classifiers.embedding import DEFAULT_MODEL, resolve_model
     from classifiers.labeler import FeedbackLabeler
     from classifiers.training import merge

@@ -7,7 +7,7 @@ tweeteval/sentiment/{val,test}_{text,labels}.txt       one tweet / one integer l
 tweeteval/offensive/{train,test}_{text,labels}.txt     names in mapping.txt (id<TAB>name)
 germeval2018/germeval2018.{training,test}.txt          text<TAB>coarse<TAB>fine, |LBR| = line break
 <name>/{train,test}.jsonl                              {"text": ..., "label": ...} a line: the sets
-                                                       normalised by research/issue14-data/prepare.py
+                                                       normalised by classifiers/datasets_prepare.py
 ```
 
 A missing file is a ``DatasetError`` that names it; nothing is downloaded. One set is ours and
@@ -146,7 +146,7 @@ def _jsonl(path: Path, fields: tuple[str, ...]) -> list[tuple[str, ...]]:
 
 def load_normalised(root: Path | str, name: str, split: str) -> Split:
     """A set normalised to our labels, one ``{"text": ..., "label": ...}`` object a line
-    (``research/issue14-data/prepare.py`` writes them from the published files)."""
+    (``python -m classifiers.datasets_prepare`` writes them from the published files)."""
     rows = _jsonl(_file(root, name, f"{split}.jsonl"), ("text", "label"))
     return Split([text for text, _ in rows], [label for _, label in rows])
 

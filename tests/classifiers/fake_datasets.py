@@ -114,7 +114,7 @@ def write_fake_datasets(root: Path) -> Path:
         lines = [f"{text.replace(',', '|LBR|', 1)}\t{label}\t{fine[label]}\n" for text, label in rows]
         (germeval / name).write_text("".join(lines), encoding="utf-8")
 
-    # sets normalised to our labels (research/issue14-data/prepare.py writes the real ones)
+    # sets normalised to our labels (classifiers/datasets_prepare.py writes the real ones)
     for name, templates in (("nlbse2024_issues", ISSUES), ("omp_sentiment_de", FORUM_SENTIMENT_DE)):
         (root / name).mkdir(parents=True, exist_ok=True)
         lines = [json.dumps({"text": text, "label": label}) + "\n" for text, label in texts(templates, 4)]

@@ -1,9 +1,13 @@
 """Heads on embeddings: training, scores, evidence and the byte round trip of a model version."""
 
+import io
+import json
+
 import numpy as np
 import pytest
 
-from classifiers.heads import HeadConfig, HeadSet, train_head, train_heads
+from classifiers.evaluation.metrics import expected_calibration_error
+from classifiers.heads import HeadConfig, HeadSet, fit_calibration, train_head, train_heads
 
 
 def clusters(labels: list[str], per_label: int = 20, dim: int = 16, seed: int = 0):
@@ -119,3 +123,99 @@ def test_an_ngram_head_reads_the_words_the_embedding_misses_and_survives_bytes()
     assert restored.predict("kind", unseen, new) == heads.predict("kind", unseen, new)
     with pytest.raises(ValueError, match="pass them"):
         restored.predict("kind", unseen)
+
+
+def noisy_clusters(seed: int = 3):
+    """Overlapping clusters: a head trained on them is sure of itself more often than right."""
+    vectors, labels, _ = clusters(["negative", "neutral", "positive"], per_label=80, seed=seed)
+    rng = np.random.default_rng(seed)
+    noisy = vectors + 0.6 * rng.normal(size=vectors.shape)
+    return noisy / np.linalg.norm(noisy, axis=1, keepdims=True), labels
+
+
+@pytest.mark.parametrize(
+    ("config", "method"),
+    [
+        (HeadConfig(C=100.0, calibration="temperature"), "temperature"),
+        (
+            HeadConfig(
+                C=100.0, calibration="platt", priors=(("neutral", 0.6), ("negative", 0.2), ("positive", 0.2))
+            ),
+            "platt",
+        ),
+        (HeadConfig(mode="ovr", C=100.0, ngrams=True, calibration="platt"), "platt"),
+    ],
+)
+def test_calibrated_confidences_lie_in_0_1_and_survive_bytes(config, method):
+    vectors, labels = noisy_clusters()
+    texts = [f"text {i}" for i in range(len(labels))]  # the words say nothing of the label
+    pairs = list(zip(texts, labels, strict=True))
+    embed = fake_embed(dict(zip(texts, vectors, strict=True)))
+    heads = train_heads({"sentiment": pairs}, embed, embedding_model="m", configs={"sentiment": config})
+    assert heads.calibrations["sentiment"].method == method
+
+    predictions = heads.predict("sentiment", vectors, texts)
+    assert all(0.0 <= p.confidence <= 1.0 for p in predictions)
+    restored = HeadSet.from_bytes(heads.to_bytes())
+    assert restored.calibrations == heads.calibrations
+    assert restored.predict("sentiment", vectors, texts) == predictions
+
+
+@pytest.mark.parametrize("method", ["temperature", "platt"])
+def test_a_calibration_undoes_overconfidence(method):
+    # Labels drawn from known probabilities; the scores state them three times too sharply.
+    rng = np.random.default_rng(0)
+    logits = rng.normal(scale=1.5, size=(3000, 3))
+    truth = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    classes = ["negative", "neutral", "positive"]
+    labels = [classes[rng.choice(3, p=row)] for row in truth]
+    sharp = np.exp(3 * logits) / np.exp(3 * logits).sum(axis=1, keepdims=True)
+
+    def ece(scores):
+        best = scores.argmax(axis=1)
+        right = [classes[b] == label for b, label in zip(best, labels, strict=True)]
+        return expected_calibration_error(scores[np.arange(len(best)), best].tolist(), right)
+
+    calibration = fit_calibration(method, sharp[:2000], labels[:2000], classes, normalise=True)
+    held_out = sharp[2000:]
+    labels = labels[2000:]
+    assert ece(calibration.apply(held_out)) < ece(held_out) / 2
+    if method == "temperature":
+        assert calibration.slope[0] == pytest.approx(1 / 3, abs=0.05)
+
+
+def test_priors_move_the_calibrated_scores_towards_the_prior():
+    vectors, labels = noisy_clusters()
+    texts = [f"text {i}" for i in range(len(labels))]  # the words say nothing of the label
+    pairs = list(zip(texts, labels, strict=True))
+    embed = fake_embed(dict(zip(texts, vectors, strict=True)))
+
+    def neutral_share(priors):
+        config = HeadConfig(C=100.0, calibration="platt", priors=priors)
+        heads = train_heads({"sentiment": pairs}, embed, embedding_model="m", configs={"sentiment": config})
+        return np.mean([p.scores["neutral"] for p in heads.predict("sentiment", vectors, texts)])
+
+    even = (("neutral", 1 / 3), ("negative", 1 / 3), ("positive", 1 / 3))
+    assert neutral_share((("neutral", 0.8), ("negative", 0.1), ("positive", 0.1))) > neutral_share(even) + 0.1
+
+
+def test_a_file_written_before_calibration_still_loads():
+    vectors, labels, _ = clusters(["ok", "abusive"], per_label=10)
+    texts = [f"text {i}" for i in range(len(labels))]
+    heads = train_heads(
+        {"abuse": list(zip(texts, labels, strict=True))},
+        fake_embed(dict(zip(texts, vectors, strict=True))),
+        embedding_model="m",
+        configs={},
+    )
+    # The meta of a file from before calibration: no "calibrations" entry at all.
+    with np.load(io.BytesIO(heads.to_bytes()), allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    meta = json.loads(arrays.pop("meta").tobytes().decode())
+    del meta["calibrations"]
+    old = io.BytesIO()
+    np.savez_compressed(old, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+
+    restored = HeadSet.from_bytes(old.getvalue())
+    assert restored.calibrations == {}
+    assert restored.predict("abuse", vectors) == heads.predict("abuse", vectors)

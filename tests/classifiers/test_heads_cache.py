@@ -1,5 +1,8 @@
 """Heads trained from the seed sets are kept on disk: a later start with the same inputs reads
-them, anything that decides them changes the file, and a broken cache never stops a start."""
+them, anything that decides them changes the file, and a broken cache never stops a start.
+
+Where the packaged heads fit the model, a start reads those instead (tests/classifiers/
+test_shipped_heads.py); here the package has none, as for any model but the default."""
 
 import logging
 import shutil
@@ -7,12 +10,20 @@ import shutil
 import numpy as np
 import pytest
 
-from classifiers import DEFAULT_MODEL
+from classifiers import DEFAULT_MODEL, training
 from classifiers.embedding import model_id
 from classifiers.heads import HeadSet
 from classifiers.labeler import FeedbackLabeler, heads_cache
 from classifiers.topics import EXAMPLE_FILE
 from classifiers.training import fingerprint, seed_examples, train
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_packaged_heads(tmp_path_factory):
+    """A package without heads for the default model: starts train from the seed sets."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(training, "SHIPPED_HEADS", tmp_path_factory.mktemp("package") / "none.npz")
+        yield
 
 
 def started(topics_file: str | None = None) -> FeedbackLabeler:

@@ -1,24 +1,27 @@
-#!/usr/bin/env python3
-"""Rebuild the normalised JSONL files under data/ from fetched repository snapshots.
+"""Build the datasets folder that ``feedback-router train --datasets`` and ``eval`` read.
+
+Public labelled sets, normalised to one JSONL format, from repository snapshots at pinned commits.
 
 Inputs (read only):
   - bare git snapshots of the public repositories in REPOS, one folder each named <owner>+<name>
     under --mirror (read with `git show <commit>:<path>`)
   - the project's shared datasets folder (--shared) for BANKING77 and GermEval 2018 (CC BY 4.0)
 
-Output: data/<dataset>/<split>.jsonl, one object per line:
+Output: OUT/<dataset>/<split>.jsonl, one object per line:
   {"text", "label", "orig_label", "lang", "split", "source"}
-plus data/STATS.json (counts per dataset/split/label).
+plus OUT/STATS.json (counts per dataset/split/label) and a README per dataset.
 
 Each dataset is read at a pinned commit; if the snapshot lacks that commit the
 script stops with a clear message. Nothing here downloads anything.
 Reserved datasets (../shared/datasets/RESERVED.md) are never touched.
 
-Usage: python prepare.py --mirror DIR --shared DIR --out DIR [--only name,name]
-Needs: Python 3.9+, git, pyarrow (only for omp_sentiment_de).
+Usage: python -m classifiers.datasets_prepare --mirror DIR --shared DIR --out DIR [--only name,name]
+Needs: git, pyarrow (only for omp_sentiment_de). The shipped heads need only the sets named in
+``classifiers.training.DATASET_RECIPE``; ``--only`` builds those alone.
 Snapshots needed (fetch github:<owner>/<name> first): every key of REPOS below.
 Deterministic: two runs give byte-identical files.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,33 +35,45 @@ import subprocess
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 MIRROR = Path("/work/.mirror")
 SHARED = Path("/work/shared/datasets")
-HERE = Path(__file__).resolve().parent
 
 # repo -> (git dir relative to MIRROR, pinned commit)
 REPOS = {
-    "adailtonaraujo/app_review_analysis": ("adailtonaraujo+app_review_analysis/repo",
-                                           "b0d8d32273d5d4edc70184a3d36d3fc5420938cc"),
-    "nlbse2024/issue-report-classification": ("nlbse2024+issue-report-classification/repo",
-                                              "2927bc67eb42db8affd16eaf3e5a6d74f3063961"),
+    "adailtonaraujo/app_review_analysis": (
+        "adailtonaraujo+app_review_analysis/repo",
+        "b0d8d32273d5d4edc70184a3d36d3fc5420938cc",
+    ),
+    "nlbse2024/issue-report-classification": (
+        "nlbse2024+issue-report-classification/repo",
+        "2927bc67eb42db8affd16eaf3e5a6d74f3063961",
+    ),
     "google-research-datasets/dstc8-schema-guided-dialogue": (
         "google-research-datasets+dstc8-schema-guided-dialogue/repo",
-        "e852981ae34990f4358979625854259302feaa78"),
+        "e852981ae34990f4358979625854259302feaa78",
+    ),
     "cardiffnlp/xlm-t": ("cardiffnlp+xlm-t/repo", "874214d64d96599eb869a033c22ec2cc57d19256"),
-    "compcommlab/oembeddings": ("compcommlab+oembeddings/repo",
-                                "5074f559314272b6b44530c13831dbf6c89c0b89"),
+    "compcommlab/oembeddings": ("compcommlab+oembeddings/repo", "5074f559314272b6b44530c13831dbf6c89c0b89"),
     "zfz/twitter_corpus": ("zfz+twitter_corpus/repo/.git", "09afbfb5b580c848062aadbc4491fecc96b0a85a"),
-    "WladimirSidorenko/PotTS": ("WladimirSidorenko+PotTS/repo/.git", "b34e1d5238269cb25384687e038ab2aeffd190b2"),
-    "monologg/GoEmotions-pytorch": ("monologg+GoEmotions-pytorch/repo", "b75f9d3a8b76bc1060687925b04ca98a1b8ea66b"),
-    "ankekat1000/IWG_hatespeech_public": ("ankekat1000+IWG_hatespeech_public/repo/.git",
-                                          "72ca475983b6cac3e6f4c1a2dba1ad7b3e1158ea"),
+    "WladimirSidorenko/PotTS": (
+        "WladimirSidorenko+PotTS/repo/.git",
+        "b34e1d5238269cb25384687e038ab2aeffd190b2",
+    ),
+    "monologg/GoEmotions-pytorch": (
+        "monologg+GoEmotions-pytorch/repo",
+        "b75f9d3a8b76bc1060687925b04ca98a1b8ea66b",
+    ),
+    "ankekat1000/IWG_hatespeech_public": (
+        "ankekat1000+IWG_hatespeech_public/repo/.git",
+        "72ca475983b6cac3e6f4c1a2dba1ad7b3e1158ea",
+    ),
     "NilsHellwig/absa-toolkit": ("NilsHellwig+absa-toolkit/repo", "03d12be20cae09bbb8c39c7921658e879c6eb854"),
     "google-deepmind/xquad": ("google-deepmind+xquad/repo", "7d30520c717524000f0d9d2f9c10a069acd9d285"),
 }
 
-csv.field_size_limit(10 ** 9)
+csv.field_size_limit(10**9)
 
 
 # ---------------------------------------------------------------- helpers
@@ -74,8 +89,7 @@ def git_dir(repo: str) -> Path:
 def git_show(repo: str, path: str) -> bytes:
     commit = REPOS[repo][1]
     gd = git_dir(repo)
-    r = subprocess.run(["git", "--git-dir", str(gd), "show", f"{commit}:{path}"],
-                       capture_output=True)
+    r = subprocess.run(["git", "--git-dir", str(gd), "show", f"{commit}:{path}"], capture_output=True)
     if r.returncode != 0:
         sys.exit(f"cannot read {repo}@{commit[:10]}:{path}: {r.stderr.decode().strip()}")
     return r.stdout
@@ -85,8 +99,9 @@ def git_ls(repo: str, prefix: str) -> list[str]:
     """Paths under prefix whose content is present in the snapshot (snapshots omit files >= 4 MiB)."""
     commit = REPOS[repo][1]
     gd = str(git_dir(repo))
-    r = subprocess.run(["git", "--git-dir", gd, "ls-tree", "-r", commit, prefix],
-                       capture_output=True, text=True, check=True)
+    r = subprocess.run(
+        ["git", "--git-dir", gd, "ls-tree", "-r", commit, prefix], capture_output=True, text=True, check=True
+    )
     paths = []
     for line in r.stdout.splitlines():
         meta, path = line.split("\t", 1)
@@ -116,7 +131,7 @@ class Writer:
         self.out, self.name, self.lang = out / name, name, lang
         self.rows: dict[str, list[dict]] = defaultdict(list)
         self.seen: set[str] = set()
-        self.dropped = Counter()
+        self.dropped: Counter[str] = Counter()
 
     def add(self, text: str, label: str | None, orig_label: str, split: str, lang: str | None = None):
         text = clean(text)
@@ -131,8 +146,16 @@ class Writer:
             self.dropped["duplicate"] += 1
             return
         self.seen.add(key)
-        self.rows[split].append({"text": text, "label": label, "orig_label": orig_label,
-                                 "lang": lang or self.lang, "split": split, "source": self.name})
+        self.rows[split].append(
+            {
+                "text": text,
+                "label": label,
+                "orig_label": orig_label,
+                "lang": lang or self.lang,
+                "split": split,
+                "source": self.name,
+            }
+        )
 
     def write(self) -> dict:
         self.out.mkdir(parents=True, exist_ok=True)
@@ -145,8 +168,11 @@ class Writer:
                     f.write(json.dumps(r, ensure_ascii=False) + "\n")
             stats[split] = dict(sorted(Counter(r["label"] for r in rows).items()))
         stats["_dropped"] = dict(self.dropped)
-        print(f"{self.name}: " + ", ".join(f"{s}={sum(c.values())}" for s, c in stats.items()
-                                            if not s.startswith("_")) + f"  dropped={dict(self.dropped)}")
+        print(
+            f"{self.name}: "
+            + ", ".join(f"{s}={sum(c.values())}" for s, c in stats.items() if not s.startswith("_"))
+            + f"  dropped={dict(self.dropped)}"
+        )
         return stats
 
 
@@ -186,7 +212,9 @@ def maalej2016_app_reviews(out: Path) -> dict:
 QUESTION_START = re.compile(
     r"^(what|whats|what's|how|why|when|where|who|whom|whose|which|can|could|do|does|did|is|are|was|"
     r"were|will|would|should|shall|may|might|am|have|has|had|isn't|aren't|don't|doesn't|didn't|"
-    r"won't|wouldn't|can't|couldn't|any|anyone|is there|are there)\b", re.I)
+    r"won't|wouldn't|can't|couldn't|any|anyone|is there|are there)\b",
+    re.I,
+)
 
 
 def banking77_questions(out: Path) -> dict:
@@ -197,7 +225,9 @@ def banking77_questions(out: Path) -> dict:
             for row in csv.DictReader(f):
                 t = row["text"].strip()
                 is_q = t.endswith("?") or bool(QUESTION_START.match(t))
-                w.add(t, "question" if is_q else None, row["category"] if is_q else "not_interrogative", split)
+                w.add(
+                    t, "question" if is_q else None, row["category"] if is_q else "not_interrogative", split
+                )
     return w.write()
 
 
@@ -207,7 +237,7 @@ def sgd_dialogue_acts(out: Path, max_files=(40, 8, 8), cap=(2500, 400, 400), see
     w = Writer(out, "sgd_dialogue_acts", "en")
     repo = "google-research-datasets/dstc8-schema-guided-dialogue"
     rng = random.Random(seed)
-    for (split, nfiles, capn) in zip(["train", "dev", "test"], max_files, cap):
+    for split, nfiles, capn in zip(["train", "dev", "test"], max_files, cap, strict=True):
         files = sorted(p for p in git_ls(repo, f"{split}/") if "/dialogues_" in p)[:nfiles]
         buckets: dict[str, list[str]] = defaultdict(list)
         for p in files:
@@ -231,8 +261,12 @@ def sgd_dialogue_acts(out: Path, max_files=(40, 8, 8), cap=(2500, 400, 400), see
             texts = sorted(set(texts))
             rng.shuffle(texts)
             for t in texts[:capn]:
-                w.add(t, "question" if group == "REQUEST" else "other", group,
-                      "validation" if split == "dev" else split)
+                w.add(
+                    t,
+                    "question" if group == "REQUEST" else "other",
+                    group,
+                    "validation" if split == "dev" else split,
+                )
     return w.write()
 
 
@@ -261,18 +295,21 @@ def xlmt_sb10k_de(out: Path) -> dict:
     for split in ["train", "val", "test"]:
         texts = git_show(repo, f"data/sentiment/german/{split}_text.txt").decode("utf-8").split("\n")
         labels = git_show(repo, f"data/sentiment/german/{split}_labels.txt").decode("utf-8").split()
-        texts = texts[:len(labels)]
+        texts = texts[: len(labels)]
         assert len(texts) == len(labels), (split, len(texts), len(labels))
-        for t, l in zip(texts, labels):
-            w.add(t, SENT3.get(l.strip()), l.strip(), "validation" if split == "val" else split)
+        for t, label in zip(texts, labels, strict=True):
+            w.add(t, SENT3.get(label.strip()), label.strip(), "validation" if split == "val" else split)
     return w.write()
 
 
 def omp_sentiment_de(out: Path) -> dict:
     """One Million Posts Corpus, sentiment-annotated posts (CC BY-NC-SA 4.0 -> evaluation only)."""
     import pyarrow.feather as feather
+
     w = Writer(out, "omp_sentiment_de", "de")
-    raw = git_show("compcommlab/oembeddings", "evaluation_data/classification/million_posts_sentiment.feather")
+    raw = git_show(
+        "compcommlab/oembeddings", "evaluation_data/classification/million_posts_sentiment.feather"
+    )
     table = feather.read_table(io.BytesIO(raw))
     m = {"Negative": "negative", "Neutral": "neutral", "Positive": "positive"}
     for rec in table.to_pylist():
@@ -285,7 +322,9 @@ def omp_sentiment_de(out: Path) -> dict:
 def sanders_twitter_en(out: Path) -> dict:
     """Sanders Twitter sentiment corpus (tweets about Apple/Google/Microsoft/Twitter); no licence -> evaluation only."""
     w = Writer(out, "sanders_twitter_en", "en")
-    rdr = csv.DictReader(io.StringIO(git_show("zfz/twitter_corpus", "full-corpus.csv").decode("utf-8", "replace")))
+    rdr = csv.DictReader(
+        io.StringIO(git_show("zfz/twitter_corpus", "full-corpus.csv").decode("utf-8", "replace"))
+    )
     m = {"negative": "negative", "neutral": "neutral", "positive": "positive"}  # 'irrelevant' dropped
     for row in rdr:
         w.add(row["TweetText"], m.get(row["Sentiment"]), f"{row['Sentiment']}|{row['Topic']}", "test")
@@ -299,6 +338,7 @@ def potts_de(out: Path) -> dict:
     only negative -> negative; both polarities, 'comparison' or a sarcastic span -> dropped.
     Split by file number as in the author's CGSA experiments: 7 = validation, 8-9 = test, others train."""
     import xml.etree.ElementTree as ET
+
     w = Writer(out, "potts_de", "de")
     repo = "WladimirSidorenko/PotTS"
     for base in sorted(git_ls(repo, "corpus/basedata/")):
@@ -313,7 +353,7 @@ def potts_de(out: Path) -> dict:
             if wd.text == "EOL":
                 tweets.append([])
                 continue
-            where[wd.get("id")] = len(tweets) - 1
+            where[wd.get("id") or ""] = len(tweets) - 1
             tweets[-1].append(wd.text or "")
         pols: dict[int, set] = defaultdict(set)
         emos: dict[int, set] = defaultdict(set)
@@ -373,8 +413,12 @@ def germeval2018_other_de(out: Path) -> dict:
             text = parts[0].replace("|LBR|", "\n")
             text = re.sub(r"@\w+", "@user", text)
             is_q = "?" in text
-            w.add(text, "other" if parts[1] == "OTHER" and not is_q else None,
-                  f"{parts[1]}/{parts[2]}" + ("|question_mark" if is_q else ""), "train")
+            w.add(
+                text,
+                "other" if parts[1] == "OTHER" and not is_q else None,
+                f"{parts[1]}/{parts[2]}" + ("|question_mark" if is_q else ""),
+                "train",
+            )
     return w.write()
 
 
@@ -410,6 +454,7 @@ def gerest_sentiment_de(out: Path) -> dict:
     """GERestaurant sentences (German Tripadvisor restaurant reviews) in ASQP form, as copied into
     NilsHellwig/absa-toolkit. Sentence label from the quads' polarities: one polarity -> it; mixed -> dropped."""
     import ast
+
     w = Writer(out, "gerest_sentiment_de", "de")
     for split in ["train", "dev", "test"]:
         raw = git_show("NilsHellwig/absa-toolkit", f"data/datasets/asqp/gerest/{split}.txt").decode("utf-8")
@@ -443,8 +488,13 @@ BUILDERS = {
 META = {
     "maalej2016_app_reviews": dict(
         title="Maalej et al. (2016) app reviews (EN, kind)",
-        repo="adailtonaraujo/app_review_analysis", paths=["Classification/Dataset/Bug.json", "Classification/Dataset/Feature.json",
-               "Classification/Dataset/Rating.json", "Classification/Dataset/UserExperience.json"],
+        repo="adailtonaraujo/app_review_analysis",
+        paths=[
+            "Classification/Dataset/Bug.json",
+            "Classification/Dataset/Feature.json",
+            "Classification/Dataset/Rating.json",
+            "Classification/Dataset/UserExperience.json",
+        ],
         licence="Repository LICENSE: CC0 1.0 Universal (whole repository). The reviews and labels were made by Maalej, Kurtanović, Nabil, Stanik (Univ. Hamburg), who state no licence; texts are Apple App Store / Google Play reviews.",
         train="CONDITIONAL. The CC0 is the redistributor's, not the annotators'. Strict reading of the project rule: evaluation only until the Hamburg group's terms are confirmed; lenient reading: CC0 as published.",
         citation="Maalej, Kurtanović, Nabil, Stanik (2016). On the automatic classification of app reviews. Requirements Engineering 21(3). / Maalej & Nabil (2015), RE'15.",
@@ -454,13 +504,19 @@ META = {
         title="BANKING77, interrogative items only (EN, kind=question)",
         repo="PolyAI-LDN/task-specific-datasets (copy in ../shared/datasets/banking77, commit 57ec275d8078af65b7731c2a98be812d844a6d6b)",
         paths=["../shared/datasets/banking77/train.csv", "../shared/datasets/banking77/test.csv"],
-        licence="CC BY 4.0 (UPSTREAM_LICENSE).", train="YES (credit in NOTICE).",
+        licence="CC BY 4.0 (UPSTREAM_LICENSE).",
+        train="YES (credit in NOTICE).",
         citation="Casanueva et al. (2020). Efficient Intent Detection with Dual Sentence Encoders. NLP4ConvAI.",
         mapping="Items that end with '?' or start with an interrogative/auxiliary word -> question (orig_label = intent). The 4,302 statement-form items ('My card was declined') are left out: they are support requests but not clearly questions or bug reports. Official train/test split kept.",
     ),
     "sgd_dialogue_acts": dict(
         title="Schema-Guided Dialogue user turns by dialogue act (EN, kind=question/other)",
-        repo="google-research-datasets/dstc8-schema-guided-dialogue", paths=["train/dialogues_001..040.json", "dev/dialogues_001..008.json", "test/dialogues_001..008.json (files present in the snapshot; ≥4 MiB files are absent)"],
+        repo="google-research-datasets/dstc8-schema-guided-dialogue",
+        paths=[
+            "train/dialogues_001..040.json",
+            "dev/dialogues_001..008.json",
+            "test/dialogues_001..008.json (files present in the snapshot; ≥4 MiB files are absent)",
+        ],
         licence="CC BY-SA 4.0 (README 'License', LICENSE.txt).",
         train="YES with share-alike caveat (attribution; SA terms on the data itself, weights are not the data — note in NOTICE).",
         citation="Rastogi, Zang, Sunkara, Gupta, Khaitan (2020). Towards Scalable Multi-domain Conversational Agents: The Schema-Guided Dialogue Dataset. AAAI.",
@@ -468,7 +524,8 @@ META = {
     ),
     "nlbse2024_issues": dict(
         title="NLBSE'24 issue report classification (EN, kind: bug/feature/question)",
-        repo="nlbse2024/issue-report-classification", paths=["data/issues_train.csv", "data/issues_test.csv"],
+        repo="nlbse2024/issue-report-classification",
+        paths=["data/issues_train.csv", "data/issues_test.csv"],
         licence="None: LICENSE is an empty file; README states no data terms. Issue texts are GitHub issues of facebook/react, tensorflow/tensorflow, microsoft/vscode, bitcoin/bitcoin, opencv/opencv.",
         train="NO: evaluation only. Proposed unseen English kind set (issue tracker = OSS support channel).",
         citation="Kallis, Colavito, Al-Kaswan, Pascarella, Chaparro, Rani (2024). The NLBSE'24 Tool Competition. NLBSE'24. / Kallis et al. (2021) Predicting issue types on GitHub. SCP 205.",
@@ -476,7 +533,8 @@ META = {
     ),
     "xlmt_sb10k_de": dict(
         title="XLM-T / UMSAB German sentiment = balanced subset of SB-10k tweets (DE)",
-        repo="cardiffnlp/xlm-t", paths=["data/sentiment/german/{train,val,test}_{text,labels}.txt"],
+        repo="cardiffnlp/xlm-t",
+        paths=["data/sentiment/german/{train,val,test}_{text,labels}.txt"],
         licence="Repo: Apache-2.0 for code; README: 'restrictions may apply to individual datasets ... or Twitter'. SB-10k (SpinningBytes/ZHAW): page says 'All word embeddings are provided under CC BY 4.0' next to the corpus download; the corpus itself has no separate licence line; tweet texts under X terms.",
         train="CONDITIONAL: evaluation only under a strict reading; train if the CC BY 4.0 line is taken to cover the corpus annotations.",
         citation="Barbieri, Espinosa-Anke, Camacho-Collados (2022). XLM-T. LREC. / Cieliebak, Deriu, Egger, Uzdilli (2017). A Twitter Corpus and Benchmark Resources for German Sentiment Analysis. SocialNLP.",
@@ -484,7 +542,12 @@ META = {
     ),
     "potts_de": dict(
         title="PotTS, Potsdam Twitter Sentiment Corpus, tweet-level labels derived here (DE)",
-        repo="WladimirSidorenko/PotTS", paths=["corpus/basedata/*.words.xml", "corpus/annotator-2/markables/*_sentiment_level.xml", "corpus/annotator-2/markables/*_emo-expression_level.xml"],
+        repo="WladimirSidorenko/PotTS",
+        paths=[
+            "corpus/basedata/*.words.xml",
+            "corpus/annotator-2/markables/*_sentiment_level.xml",
+            "corpus/annotator-2/markables/*_emo-expression_level.xml",
+        ],
         licence="MIT (LICENSE, README badge: the repository 'contains the data of the Potsdam Twitter Sentiment Corpus'); annotations by the repo author. Tweet texts: X terms.",
         train="YES (MIT; tweet-text caveat as for every Twitter set).",
         citation="Sidarenka (2016). PotTS: The Potsdam Twitter Sentiment Corpus. LREC.",
@@ -492,7 +555,8 @@ META = {
     ),
     "goemotions_sentiment_en": dict(
         title="GoEmotions grouped into sentiment (EN, Reddit comments)",
-        repo="monologg/GoEmotions-pytorch (derived from google-research/google-research goemotions/data)", paths=["data/group/{train,dev,test}.tsv", "data/group/labels.txt"],
+        repo="monologg/GoEmotions-pytorch (derived from google-research/google-research goemotions/data)",
+        paths=["data/group/{train,dev,test}.tsv", "data/group/labels.txt"],
         licence="Apache-2.0 (LICENSE of both repositories; the GoEmotions annotations were made by Google and published in google-research under Apache-2.0). Texts are Reddit comments.",
         train="YES (Apache-2.0; Reddit-text caveat).",
         citation="Demszky, Movshovitz-Attias, Ko, Cowen, Nemade, Ravi (2020). GoEmotions: A Dataset of Fine-Grained Emotions. ACL.",
@@ -500,7 +564,11 @@ META = {
     ),
     "omp_sentiment_de": dict(
         title="One Million Posts Corpus, sentiment-annotated posts (DE, news-forum community)",
-        repo="compcommlab/oembeddings (redistribution; original: OFAI/million-post-corpus)", paths=["evaluation_data/classification/million_posts_sentiment.feather", "evaluation_data/MillionPosts-LICENSE.md"],
+        repo="compcommlab/oembeddings (redistribution; original: OFAI/million-post-corpus)",
+        paths=[
+            "evaluation_data/classification/million_posts_sentiment.feather",
+            "evaluation_data/MillionPosts-LICENSE.md",
+        ],
         licence="CC BY-NC-SA 4.0 (MillionPosts-LICENSE.md; same as the original corpus).",
         train="NO: evaluation only (non-commercial). Proposed unseen German sentiment set.",
         citation="Schabus, Skowron, Trapp (2017). One Million Posts: A Data Set of German Online Discussions. SIGIR.",
@@ -508,7 +576,8 @@ META = {
     ),
     "sanders_twitter_en": dict(
         title="Sanders Twitter Sentiment Corpus (EN, tweets about Apple, Google, Microsoft, Twitter)",
-        repo="zfz/twitter_corpus", paths=["full-corpus.csv"],
+        repo="zfz/twitter_corpus",
+        paths=["full-corpus.csv"],
         licence="None stated in this repository (the original Sanders Analytics release, 2011, was tweet ids + labels with a download script; this copy includes the texts). Tweet texts: X terms.",
         train="NO: evaluation only. Proposed unseen English customer-directed sentiment set.",
         citation="Sanders, N. J. (2011). Sanders-Twitter Sentiment Corpus. Sanders Analytics LLC.",
@@ -516,7 +585,8 @@ META = {
     ),
     "xquad_de": dict(
         title="XQuAD German questions and context sentences (DE, kind=question/other)",
-        repo="google-deepmind/xquad", paths=["xquad.de.json"],
+        repo="google-deepmind/xquad",
+        paths=["xquad.de.json"],
         licence="CC BY-SA 4.0 (README 'License', CC-BY-SA4.0.txt).",
         train="YES with share-alike caveat.",
         citation="Artetxe, Ruder, Yogatama (2020). On the Cross-lingual Transferability of Monolingual Representations. ACL.",
@@ -526,13 +596,15 @@ META = {
         title="GermEval 2018 non-offensive tweets as kind 'other' (DE)",
         repo="uds-lsv/GermEval-2018-Data (copy in ../shared/datasets/germeval2018, commit 9877472d39523effd54cd079b4c61157ed141508)",
         paths=["../shared/datasets/germeval2018/germeval2018.training.txt (training file only)"],
-        licence="CC BY 4.0 (UPSTREAM_LICENSE.md).", train="YES (credit in NOTICE). Never use the test file here: it is the abuse benchmark.",
+        licence="CC BY 4.0 (UPSTREAM_LICENSE.md).",
+        train="YES (credit in NOTICE). Never use the test file here: it is the abuse benchmark.",
         citation="Wiegand, Siegel, Ruppenhofer (2018). Overview of the GermEval 2018 Shared Task on the Identification of Offensive Language.",
         mapping="Coarse label OTHER and no '?' in the text -> other; OFFENSE tweets and tweets with '?' left out. |LBR| -> newline, @mentions -> @user. German opinionated tweets: 'other' for routing, not product feedback.",
     ),
     "iwg_hatespeech_de": dict(
         title="IWG hate-speech tweets about the refugee crisis (DE, abuse yes/no)",
-        repo="ankekat1000/IWG_hatespeech_public", paths=["HateSpeech_Tweets_DataSet.csv"],
+        repo="ankekat1000/IWG_hatespeech_public",
+        paths=["HateSpeech_Tweets_DataSet.csv"],
         licence="CC BY-SA 3.0 Unported (README: 'This work is licensed under a Creative Commons Attribution-ShareAlike 3.0 Unported License'). Tweet texts: X terms.",
         train="YES with share-alike caveat; small (469 tweets) and single-topic: better as a second German abuse check than as training data.",
         citation="Ross, Rist, Carbonell, Cabrera, Kurowsky, Wojatzki (2016). Measuring the Reliability of Hate Speech Annotations: The Case of the European Refugee Crisis. NLP4CMC III.",
@@ -551,24 +623,48 @@ META = {
 
 
 def write_readme(out: Path, name: str, stats: dict) -> None:
-    m = META[name]
-    lines = [f"# {name}: {m['title']}", "", "Built by `prepare.py` (research14); one JSON object per line:",
-             '`{"text", "label", "orig_label", "lang", "split", "source"}`.', "",
-             "## Source", f"- Repository: {m['repo']}"]
+    m: dict[str, Any] = META[name]
+    lines = [
+        f"# {name}: {m['title']}",
+        "",
+        "Built by `python -m classifiers.datasets_prepare`; one JSON object per line:",
+        '`{"text", "label", "orig_label", "lang", "split", "source"}`.',
+        "",
+        "## Source",
+        f"- Repository: {m['repo']}",
+    ]
     if "/" in m["repo"].split(" ")[0] and m["repo"].split(" ")[0] in REPOS:
         lines.append(f"- Commit read: `{REPOS[m['repo'].split(' ')[0]][1]}`")
-    lines += ["- Files: " + ", ".join(f"`{p}`" for p in m["paths"]), "", "## Licence", m["licence"], "",
-              f"**May train the shipped model:** {m['train']}", "", "## Citation", m["citation"], "",
-              "## Mapping", m["mapping"], "", "## Counts"]
-    labels = sorted({l for s, c in stats.items() if not s.startswith("_") for l in c})
+    lines += [
+        "- Files: " + ", ".join(f"`{p}`" for p in m["paths"]),
+        "",
+        "## Licence",
+        m["licence"],
+        "",
+        f"**May train the shipped model:** {m['train']}",
+        "",
+        "## Citation",
+        m["citation"],
+        "",
+        "## Mapping",
+        m["mapping"],
+        "",
+        "## Counts",
+    ]
+    labels = sorted({label for s, c in stats.items() if not s.startswith("_") for label in c})
     splits = [s for s in stats if not s.startswith("_")]
     lines.append("| split | " + " | ".join(labels) + " | total |")
     lines.append("|---" * (len(labels) + 2) + "|")
     for s in splits:
         c = stats[s]
-        lines.append(f"| {s} | " + " | ".join(str(c.get(l, 0)) for l in labels) + f" | {sum(c.values())} |")
+        lines.append(
+            f"| {s} | " + " | ".join(str(c.get(label, 0)) for label in labels) + f" | {sum(c.values())} |"
+        )
     if stats.get("_dropped"):
-        lines += ["", "Left out: " + ", ".join(f"{k} {v}" for k, v in sorted(stats["_dropped"].items())) + "."]
+        lines += [
+            "",
+            "Left out: " + ", ".join(f"{k} {v}" for k, v in sorted(stats["_dropped"].items())) + ".",
+        ]
     (out / name / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -576,7 +672,7 @@ def main() -> None:
     global MIRROR, SHARED
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", default="", help="comma-separated dataset names")
-    ap.add_argument("--out", default=str(HERE / "data"))
+    ap.add_argument("--out", required=True, help="the datasets folder to write")
     ap.add_argument("--mirror", default=str(MIRROR), help="folder of the repository snapshots")
     ap.add_argument("--shared", default=str(SHARED), help="the shared datasets folder")
     args = ap.parse_args()
