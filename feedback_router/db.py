@@ -1,6 +1,5 @@
 """Engine, sessions and the declarative base. SQLite by default, PostgreSQL by URL."""
 
-import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -12,8 +11,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, DateTime, Engine, Row, create_engine, event, func, select, update
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
-
-from feedback_router.errors import Unavailable
 
 
 def utcnow() -> datetime:
@@ -100,30 +97,6 @@ def session_scope(url: str) -> Iterator[Session]:
         raise
     finally:
         session.close()
-
-
-_sqlite_writer = threading.Lock()
-
-
-@contextmanager
-def one_writer(url: str) -> Iterator[None]:
-    """On SQLite, this process's writes that take it go one at a time: the next is woken when the one
-    before has committed, instead of polling SQLite's write lock with sleeps, by which late ones
-    overtake and some wait seconds. PostgreSQL takes writes side by side: nothing to wait for.
-
-    Raises:
-        Unavailable: the writes before did not end within POOL_TIMEOUT_SECONDS (a 503, not a queue
-            that grows behind a write lock held elsewhere, e.g. by an import).
-    """
-    if not url.startswith("sqlite"):
-        yield
-        return
-    if not _sqlite_writer.acquire(timeout=POOL_TIMEOUT_SECONDS):
-        raise Unavailable("the database is busy: try again shortly")
-    try:
-        yield
-    finally:
-        _sqlite_writer.release()
 
 
 def take_turns(session: Session, *keys: str) -> None:

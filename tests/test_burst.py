@@ -215,32 +215,3 @@ def _send_until(base_url: str, headers: dict[str, str], stop: threading.Event) -
                 await asyncio.gather(*(one(n) for n in range(start, start + 20)))
 
     asyncio.run(send())
-
-
-def test_a_capture_waiting_too_long_for_the_captures_before_it_on_sqlite_answers_503_then_succeeds(
-    sqlite_url, monkeypatch, request
-):
-    """On SQLite a process's captures write one at a time (db.one_writer); a wait beyond the pool's
-    timeout is a 503, not a place in a queue that grows."""
-    from feedback_router import db
-    from feedback_router.auth import service as keys
-    from feedback_router.auth.models import Role
-    from feedback_router.config import get_settings
-    from tests.conftest import _configure, emptied
-
-    settings = _configure(monkeypatch, database_url=emptied(sqlite_url), auto_migrate=False)
-    request.addfinalizer(get_settings.cache_clear)
-    monkeypatch.setattr(db, "POOL_TIMEOUT_SECONDS", 0.2)
-    with session_scope(settings.database_url) as session:
-        _, secret = keys.create(session=session, role=Role.forwarder, name="burst")
-    headers = {"Authorization": f"Bearer {secret}"}
-    body = {"text": "The export crashes", "source": "forum"}
-    with TestClient(create_app(start_worker=False)) as client:
-        with db.one_writer(settings.database_url):  # a capture before it, still writing
-            busy = client.post("/v1/feedback", json=body, headers=headers)
-        accepted = client.post("/v1/feedback", json=body, headers=headers)
-    assert busy.status_code == 503
-    assert busy.headers["retry-after"] == "1"
-    assert busy.json() == {"detail": "the database is busy: try again shortly"}
-    assert accepted.status_code == 202
-    assert list(statuses(settings)) == [accepted.json()["id"]]

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from feedback_router.auth.deps import get_session, require
 from feedback_router.auth.models import ApiKey, Role
 from feedback_router.config import get_settings
-from feedback_router.db import one_writer, session_scope
+from feedback_router.db import session_scope
 from feedback_router.errors import FieldError, InvalidInput, field_messages
 from feedback_router.feedback import labels, service
 from feedback_router.feedback.schemas import (
@@ -58,7 +58,7 @@ def _store(
 ) -> tuple[FeedbackAccepted, bool]:
     """Store one item, committed before the answer; returns it and whether it is new."""
     settings = get_settings()
-    with one_writer(settings.database_url), session_scope(settings.database_url) as session:
+    with session_scope(settings.database_url) as session:
         item, created = service.create(
             session=session,
             feedback_in=feedback_in,
