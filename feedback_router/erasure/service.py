@@ -213,7 +213,7 @@ def _notices(session: Session, item_ids: Sequence[int]) -> tuple[int, int]:
     )
     kept = session.scalars(select(AuthorNotice).where(AuthorNotice.feedback_id.in_(item_ids))).all()
     for notice in kept:
-        notice.message, notice.last_error = MARKER, None
+        notice.message, notice.last_error, notice.author_key = MARKER, None, None  # the key holds the handle
     return int(getattr(withdrawn, "rowcount", 0) or 0), len(kept)
 
 

@@ -1,6 +1,6 @@
-"""The packaged heads: `feedback-router train --datasets DIR` rebuilds them from the seed sets and
-a prepared datasets folder, calibrated and without the datasets' texts; a start with the default
-model reads them instead of training."""
+"""Heads from datasets: `feedback-router train --datasets DIR` builds them from the seed sets and
+a prepared datasets folder, calibrated and without the datasets' texts, into the package; a start
+with the default model then reads them instead of training."""
 
 import json
 from pathlib import Path
@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from classifiers import DEFAULT_MODEL
+from classifiers import DEFAULT_MODEL, training
 from classifiers.embedding import model_id
 from classifiers.heads import CALIBRATED_CEILING, HeadSet
 from classifiers.labeler import FeedbackLabeler, heads_cache
 from classifiers.topics import EXAMPLE_FILE
-from classifiers.training import DATASET_RECIPE, SHIPPED_HEADS, merge, seed_examples, shipped_heads
+from classifiers.training import DATASET_RECIPE, merge, seed_examples, shipped_heads
 from feedback_router.cli import app
 
 runner = CliRunner()
@@ -55,17 +55,31 @@ def one_line_error(result) -> str:
     return lines[0]
 
 
-@pytest.mark.slow
-def test_train_datasets_writes_calibrated_heads_that_keep_only_seed_evidence(tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # the embedding cache lives under it
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, set[str], str]:  # type: ignore[no-untyped-def]
+    """Heads built by `train --datasets` from made-up datasets: the file, their texts, the output."""
+    tmp_path = tmp_path_factory.mktemp("built")
     folder = tmp_path / "datasets"
     dataset_texts = write_datasets(folder)
     out = tmp_path / "heads.npz"
-
-    result = runner.invoke(app, ["train", "--datasets", str(folder), "--out", str(out)])
-
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOME", str(tmp_path / "home"))  # the embedding cache lives under it
+        result = runner.invoke(app, ["train", "--datasets", str(folder), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert f"written to {out}" in result.stdout
+    return out, dataset_texts, result.stdout
+
+
+@pytest.fixture
+def packaged(built, monkeypatch) -> Path:  # type: ignore[no-untyped-def]
+    """The built heads where the package keeps them."""
+    monkeypatch.setattr(training, "SHIPPED_HEADS", built[0])
+    return built[0]
+
+
+@pytest.mark.slow
+def test_train_datasets_writes_calibrated_heads_that_keep_only_seed_evidence(built):
+    out, dataset_texts, output = built
+    assert f"written to {out}" in output
     heads = HeadSet.from_bytes(out.read_bytes())
     seeds = merge(seed_examples())
     assert heads.embedding_model == model_id(DEFAULT_MODEL)
@@ -101,10 +115,11 @@ def test_train_datasets_refuses_a_bad_folder_in_one_line(tmp_path):
     )
 
 
-def test_the_packaged_heads_load_small_with_calibrated_confidences_and_seed_evidence():
+@pytest.mark.slow
+def test_the_packaged_heads_load_small_with_calibrated_confidences_and_seed_evidence(packaged):
     heads = shipped_heads(model_id(DEFAULT_MODEL))
-    assert heads is not None, f"{SHIPPED_HEADS} is missing: run feedback-router train --datasets DIR"
-    assert SHIPPED_HEADS.stat().st_size < 5_000_000
+    assert heads is not None
+    assert packaged.stat().st_size < 5_000_000
     assert {"kind", "sentiment", "abuse"} <= set(heads.calibrations)
     seeds = merge(seed_examples())
     rng = np.random.default_rng(0)
@@ -119,8 +134,13 @@ def test_the_packaged_heads_load_small_with_calibrated_confidences_and_seed_evid
     assert shipped_heads("another-model@1.0") is None
 
 
+def test_without_packaged_heads_the_default_model_trains_from_the_seed_sets(tmp_path, monkeypatch):
+    monkeypatch.setattr(training, "SHIPPED_HEADS", tmp_path / "none.npz")
+    assert shipped_heads(model_id(DEFAULT_MODEL)) is None
+
+
 @pytest.mark.slow
-def test_a_start_with_the_default_model_reads_the_packaged_heads(tmp_path, monkeypatch):
+def test_a_start_with_the_default_model_reads_the_packaged_heads(tmp_path, monkeypatch, packaged):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     packaged = shipped_heads(model_id(DEFAULT_MODEL))
     assert packaged is not None
