@@ -134,11 +134,6 @@ def test_the_packaged_heads_load_small_with_calibrated_confidences_and_seed_evid
     assert shipped_heads("another-model@1.0") is None
 
 
-def test_without_packaged_heads_the_default_model_trains_from_the_seed_sets(tmp_path, monkeypatch):
-    monkeypatch.setattr(training, "SHIPPED_HEADS", tmp_path / "none.npz")
-    assert shipped_heads(model_id(DEFAULT_MODEL)) is None
-
-
 @pytest.mark.slow
 def test_a_start_with_the_default_model_reads_the_packaged_heads(tmp_path, monkeypatch, packaged):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
