@@ -233,7 +233,7 @@ function pageDetails() {
 async function tell(target, scriptable, message, state, link) {
   if (scriptable) {
     try {
-      await chrome.scripting.executeScript({ target, func: showToast, args: [message, state, link || null, t("open_in_inbox"), t("close")] });
+      await chrome.scripting.executeScript({ target, func: showToast, args: [message, state, link || null, t("open_in_inbox"), t("close"), t("language")] });
       return;
     } catch {
       // the page navigated away or became unscriptable: fall through to a notification
@@ -250,7 +250,7 @@ async function tell(target, scriptable, message, state, link) {
 
 // Runs in the page: one toast, updated in place. Built with DOM calls and a constructed style sheet
 // inside a shadow root, so neither the page's CSS nor its CSP/Trusted Types get in the way.
-function showToast(message, state, link, openLabel, closeLabel) {
+function showToast(message, state, link, openLabel, closeLabel, language) {
   const HOST_ID = "feedback-router-toast";
   let host = document.getElementById(HOST_ID);
   if (!host) {
@@ -274,6 +274,7 @@ function showToast(message, state, link, openLabel, closeLabel) {
     box.className = "toast";
     box.setAttribute("role", "status");
     box.setAttribute("aria-live", "polite");
+    box.lang = language; // the toast speaks the extension's language, not the page's: read it so
     const text = document.createElement("span");
     text.className = "message";
     const link = document.createElement("a");

@@ -2,7 +2,7 @@
 "use strict";
 
 // The page's words in the browser's language; the English in the HTML is what shows without messages.
-document.documentElement.lang = chrome.i18n.getUILanguage();
+document.documentElement.lang = t("language"); // the language of the messages shown, English as a fallback
 for (const element of document.querySelectorAll("[data-i18n]")) element.textContent = t(element.dataset.i18n);
 
 const form = document.getElementById("options");

@@ -6,9 +6,11 @@ already run on both backends.
 """
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from feedback_router.auth import users
@@ -143,3 +145,14 @@ def sign_in(page, username: str = "anna", password: str = PASSWORD, then: str = 
 def signed_in(page):  # type: ignore[no-untyped-def]
     sign_in(page)
     return page
+
+
+def processed(service: str, auth, ids: list[int], timeout: float = 90) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
+    """The items once the worker has classified them all; fails after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        items = [httpx.get(f"{service}/v1/feedback/{i}", headers=auth["manager"]).json() for i in ids]
+        if all(item["status"] != "received" for item in items):
+            return items
+        time.sleep(0.5)
+    raise AssertionError(f"not processed in {timeout} s")

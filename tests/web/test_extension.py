@@ -450,7 +450,9 @@ def test_the_extension_finds_authors_as_the_bookmarklet_does() -> None:
     ).group(1)
 
 
-def test_in_a_german_browser_the_extension_speaks_german(playwright, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_in_a_german_browser_the_extension_and_its_toast_speak_german(  # type: ignore[no-untyped-def]
+    playwright, tmp_path: Path, fake_service: StandIn
+) -> None:
     context = playwright.chromium.launch_persistent_context(
         str(tmp_path / "profile"),
         executable_path=CHROMIUM,
@@ -476,5 +478,31 @@ def test_in_a_german_browser_the_extension_speaks_german(playwright, tmp_path: P
         expect(options.locator("#status")).to_contain_text("Tragen Sie die Adresse des Dienstes")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         options.screenshot(path=str(SCREENSHOTS / "extension-options-de.png"))
+
+        # A forward: the toast while classifying and its final word, with the kind's German name.
+        german = ExtendedChromium(context=context, worker=worker, extension_id=worker.url.split("/")[2])
+        configure(german, serviceUrl=fake_service.url, apiKey=API_KEY)
+        page = open_forum_page(german, fake_service)
+        worker.evaluate(
+            f"args => {{ self.pending = ({FORWARD})(args); }}", {"url": page.url, "text": POST_TEXT}
+        )
+        expect(toast(page)).to_contain_text("Weitergeleitet als #7, wird eingeordnet…")
+        expect(toast(page)).to_have_attribute("lang", re.compile("^de"))  # on an English page: read as German
+        assert worker.evaluate("() => self.pending")["ok"] is True
+        expect(toast_message(page)).to_have_text(
+            "Weitergeleitet an feedback-router als #7: Fehlermeldung → product"
+        )
+        expect(toast(page).get_by_role("link", name="Im Eingang öffnen")).to_have_attribute(
+            "href", f"{fake_service.url}/inbox?id=7"
+        )
+        expect(toast(page).get_by_role("button", name="Schließen")).to_be_visible()
+        page.screenshot(path=str(SCREENSHOTS / "extension-confirmation-de.png"))
+        split = {
+            "id": 5,
+            "parts": [{"kind": "bug_report", "team": "product"}, {"kind": "question", "team": "triage"}],
+        }
+        assert worker.evaluate("r => routedMessage(t('forwarded'), r)", split) == (
+            "Weitergeleitet an feedback-router als #5: Fehlermeldung → product; Frage → Sichtung"
+        )  # a mixed message: where each part went, never "→ null"
     finally:
         context.close()

@@ -2,12 +2,13 @@
 the totals count the items, and each chart's numbers are there as a table too."""
 
 import re
-import time
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 from playwright.sync_api import expect
+
+from tests.web.conftest import processed
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -17,16 +18,6 @@ TEXTS = [
     "How do I change the language of my account?",
     "I love the new dark mode, thank you so much, great work!",
 ]
-
-
-def processed(service: str, auth, ids: list[int], timeout: float = 90) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        items = [httpx.get(f"{service}/v1/feedback/{i}", headers=auth["manager"]).json() for i in ids]
-        if all(item["status"] != "received" for item in items):
-            return items
-        time.sleep(0.5)
-    raise AssertionError(f"not processed in {timeout} s")
 
 
 def test_the_overview_charts_the_period_chosen(signed_in, service, auth, shot):
