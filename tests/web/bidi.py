@@ -48,16 +48,44 @@ class Firefox:
     def new_tab(self, url: str) -> str:
         """A new tab showing ``url`` once it has loaded; returns its browsing-context id."""
         context: str = self.command("browsingContext.create", type="tab")["context"]
-        self.command("browsingContext.navigate", context=context, url=url, wait="complete")
+        self.navigate(context, url)
         return context
 
-    def evaluate(self, context: str, expression: str) -> Any:
-        """The value of ``expression`` (awaited, JSON-serialisable) in the tab's page."""
+    def navigate(self, context: str, url: str) -> None:
+        """Loads ``url`` in the tab and returns once it has loaded."""
+        self.command("browsingContext.navigate", context=context, url=url, wait="complete")
+
+    def click(self, context: str, css: str) -> None:
+        """A real mouse click in the middle of the first element ``css`` finds, as a person makes it."""
+        (node,) = self.command(
+            "browsingContext.locateNodes",
+            context=context,
+            locator={"type": "css", "value": css},
+            maxNodeCount=1,
+        )["nodes"]
+        origin = {"type": "element", "element": {"sharedId": node["sharedId"]}}
+        mouse = [
+            {"type": "pointerMove", "x": 0, "y": 0, "origin": origin},
+            {"type": "pointerDown", "button": 0},
+            {"type": "pointerUp", "button": 0},
+        ]
+        self.command(
+            "input.performActions",
+            context=context,
+            actions=[{"type": "pointer", "id": "mouse", "actions": mouse}],
+        )
+
+    def evaluate(self, context: str, expression: str, *, user_activation: bool = False) -> Any:
+        """The value of ``expression`` (awaited, JSON-serialisable) in the tab's page.
+
+        ``user_activation``: run it as if a person had just clicked (a bookmark, say), so that
+        it may open a window."""
         answer = self.command(
             "script.evaluate",
             expression=f"(async () => JSON.stringify(await ({expression})))()",
             target={"context": context},
             awaitPromise=True,
+            userActivation=user_activation,
         )
         if answer["type"] == "exception":
             raise BidiError(answer["exceptionDetails"]["text"])
@@ -72,6 +100,18 @@ class Firefox:
                 raise TimeoutError(f"still false after {timeout} s: {expression}")
             time.sleep(0.2)
         return value
+
+    def wait_for_tab(self, url_part: str, *, timeout: float) -> str:
+        """The browsing context of the (first) tab or window whose address contains ``url_part``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for context in self.command("browsingContext.getTree", maxDepth=0)["contexts"]:
+                if url_part in context["url"]:
+                    found: str = context["context"]
+                    return found
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no tab shows {url_part} after {timeout} s")
+            time.sleep(0.2)
 
 
 @contextlib.contextmanager

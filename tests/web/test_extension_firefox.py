@@ -1,11 +1,11 @@
-"""The browser extension in extension/ installed into Debian's Firefox ESR, forwarding a forum post to
-the running service (its worker and packaged model included).
+"""One-click forwarding in Debian's Firefox ESR: the browser extension in extension/ and the
+bookmarklet, each forwarding a post to the running service (its worker and packaged model included).
 
 Firefox is driven over WebDriver BiDi (tests/web/bidi.py): ``webExtension.install`` loads the folder as
 a temporary add-on, as about:debugging's "Load Temporary Add-on…" does. BiDi cannot click a
 context-menu entry either, so, as in the Chromium tests (test_extension.py), the test calls the
 function the menu's onClicked listener calls, ``forwardSelection(info, tab)``, in the add-on's
-background script, reached from its options page. Where Firefox is missing the test skips, except in
+background script, reached from its options page. Where Firefox is missing the tests skip, except in
 CI (CI=true), where that is a failure.
 """
 
@@ -14,8 +14,10 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -25,7 +27,8 @@ from fastapi.responses import HTMLResponse
 from tests.conftest import unavailable
 from tests.fakes.server import serve
 from tests.web.bidi import Firefox, firefox
-from tests.web.conftest import PATIENCE_MS, SCREENSHOTS, processed
+from tests.web.conftest import PASSWORD, PATIENCE_MS, SCREENSHOTS, processed
+from tests.web.test_bookmarklet import GERMAN_KINDS, THREAD_PAGE, TIMS_WORDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -71,23 +74,24 @@ def forum() -> Iterator[str]:
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Firefox]:
-    """Firefox with the extension installed as a temporary add-on, in a fresh profile."""
+    """Firefox in a fresh profile."""
     if not Path(FIREFOX).exists():
         unavailable("Firefox", f"{FIREFOX} is missing (Debian package 'firefox-esr')")
     prefs = {"extensions.webextensions.uuids": json.dumps({ADDON_ID: ADDON_HOST})}
     with firefox(FIREFOX, tmp_path / "firefox-profile", prefs=prefs, timeout=PATIENCE) as session:
-        folder = {"type": "path", "path": str(EXTENSION)}  # unpacked: a temporary add-on
-        installed = session.command("webExtension.install", extensionData=folder)
-        assert installed == {"extension": ADDON_ID}
-        # What about:debugging lists under the add-on: Firefox's complaints about the manifest.
-        (window,) = session.command("browsingContext.getTree", **{"moz:scope": "chrome"})["contexts"]
-        warnings = f"WebExtensionPolicy.getByID({json.dumps(ADDON_ID)}).extension.warnings"
-        assert session.evaluate(window["context"], warnings) == []
         yield session
 
 
-def click(selector: str) -> str:
-    return f"document.querySelector({json.dumps(selector)}).click()"
+def install_extension(browser: Firefox) -> None:
+    """extension/ as a temporary add-on, as about:debugging's "Load Temporary Add-on…" does."""
+    installed = browser.command(
+        "webExtension.install", extensionData={"type": "path", "path": str(EXTENSION)}
+    )
+    assert installed == {"extension": ADDON_ID}
+    # What about:debugging lists under the add-on: Firefox's complaints about the manifest.
+    (window,) = browser.command("browsingContext.getTree", **{"moz:scope": "chrome"})["contexts"]
+    warnings = f"WebExtensionPolicy.getByID({json.dumps(ADDON_ID)}).extension.warnings"
+    assert browser.evaluate(window["context"], warnings) == []
 
 
 def fill(selector: str, value: str) -> str:
@@ -101,6 +105,7 @@ def test_in_firefox_the_extension_forwards_a_post_to_the_service_and_tells_where
     warm = httpx.post(f"{service}/v1/feedback", json={"text": "Warming up."}, headers=auth["manager"])
     processed(service, auth, [warm.json()["id"]], timeout=PATIENCE)
     key = auth["forwarder"]["Authorization"].removeprefix("Bearer ")
+    install_extension(browser)
 
     # The options page, as a person sets it up: address and key, Save, Test connection.
     options = browser.new_tab(f"moz-extension://{ADDON_HOST}/options.html")
@@ -108,11 +113,11 @@ def test_in_firefox_the_extension_forwards_a_post_to_the_service_and_tells_where
     assert browser.wait_for(options, STATUS, timeout=PATIENCE).startswith("Set the service URL and API key")
     browser.evaluate(options, fill("#serviceUrl", service + "/"))
     browser.evaluate(options, fill("#apiKey", key))
-    browser.evaluate(options, click("#save"))
+    browser.click(options, "#save")
     browser.wait_for(options, f"{STATUS}.startsWith('Saved.')", timeout=PATIENCE)
     stored = browser.evaluate(options, "browser.storage.local.get(null)")
     assert stored == {"serviceUrl": service, "apiKey": key}  # the trailing slash gone
-    browser.evaluate(options, click("#test"))
+    browser.click(options, "#test")
     status = browser.wait_for(options, f"{STATUS}.includes('API key') && {STATUS}", timeout=PATIENCE)
     assert status.startswith("Service ok (database: ok;") and status.endswith("API key accepted"), status
 
@@ -160,3 +165,55 @@ def test_in_firefox_the_extension_forwards_a_post_to_the_service_and_tells_where
         """browser.runtime.getBackgroundPage().then((background) => background.browser.contextMenus.update(
             "forward-to-feedback-router", { contexts: ["selection"] }))""",
     )
+
+
+@pytest.fixture
+def thread() -> Iterator[str]:
+    app = FastAPI()
+    app.get("/groups/1/posts/9")(lambda: HTMLResponse(THREAD_PAGE))
+    with serve(app, name="thread") as url:
+        yield f"{url}/groups/1/posts/9"
+
+
+def test_in_firefox_the_bookmarklet_forwards_the_post_clicked_and_its_window_speaks_german(
+    browser: Firefox, thread: str, service: str, auth: dict[str, dict[str, str]]
+) -> None:
+    """test_bookmarklet.py's German case, in Firefox: its :has() selectors, innerText and window."""
+    warm = httpx.post(f"{service}/v1/feedback", json={"text": "Warming up."}, headers=auth["manager"])
+    processed(service, auth, [warm.json()["id"]], timeout=PATIENCE)
+
+    # Signed in (the form's own fields, posted from the page so the session cookie is set), in German.
+    tab = browser.new_tab(f"{service}/login")
+    browser.evaluate(tab, fill("#username", "anna") + ", " + fill("#password", PASSWORD))
+    signed_in = "fetch('/login', { method: 'POST', body: new FormData(document.querySelector('form')) })"
+    assert browser.evaluate(tab, f"{signed_in}.then((answer) => answer.url.endsWith('/inbox'))")
+    browser.navigate(tab, f"{service}/lang/de?next=/forward")
+    code = unquote(
+        browser.evaluate(tab, "document.getElementById('bookmarklet').href").removeprefix("javascript:")
+    )
+
+    browser.navigate(tab, thread)
+    browser.click(tab, "#tim")  # pointing at Tim's reply; nothing is selected
+    browser.evaluate(tab, f"eval({json.dumps(code)})", user_activation=True)  # as a click on the bookmark
+    window = browser.wait_for_tab("/forward/send", timeout=PATIENCE)
+    status = browser.wait_for(
+        window,
+        "(() => { const said = document.getElementById('forward-status')?.textContent || '';"
+        " return /^Als #\\d+ weitergeleitet: /.test(said) && said; })()",
+        timeout=PATIENCE,
+    )
+    assert re.fullmatch(rf"Als #\d+ weitergeleitet: ({GERMAN_KINDS}) → .+", status), status
+    assert "null" not in status
+    assert (
+        browser.evaluate(window, "document.getElementById('forward-link').textContent") == "Im Eingang öffnen"
+    )
+    shot = browser.command("browsingContext.captureScreenshot", context=window)["data"]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "forward-confirmation-de-firefox.png").write_bytes(base64.b64decode(shot))
+
+    item_id = int(re.search(r"#(\d+)", status).group(1))  # type: ignore[union-attr]
+    item = httpx.get(f"{service}/v1/feedback/{item_id}", headers=auth["manager"]).json()
+    assert item["text"] == TIMS_WORDS  # his words only: not the thread, the moderator or the bar
+    assert item["author"]["handle"] == "tim_b"
+    assert item["url"] == f"{thread}?comment_id=101"  # the reply's own permalink
+    assert item["forwarded_by"] == "user:anna"
