@@ -35,6 +35,7 @@ MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~@&!])")
 # start in the templates, but a manager may move it there.
 LINE_START = re.compile(r"^(\d+)([.)])|^([-+=])")
 
+
 def escape_markdown(value: object) -> str:
     """Text that Markdown shows as it is: specials escaped, white space (new lines too) collapsed."""
     text = " ".join(str(value).split())
@@ -58,8 +59,9 @@ def period_text(language: str, start: datetime, end: datetime) -> str:
     first, last = start.date(), last_day(end)
 
     def day(d: date, month: bool, year: bool) -> str:
-        name = t(language, f"month_{d.month:02d}")
-        return t(language, "digest_day", day=d.day) + (f" {name}" if month else "") + (f" {d.year}" if year else "")
+        words = [t(language, "digest_day", day=d.day)]
+        words += [t(language, f"month_{d.month:02d}")] if month else []
+        return " ".join(words + ([str(d.year)] if year else []))
 
     if first >= last:
         return day(last, True, True)

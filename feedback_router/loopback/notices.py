@@ -344,7 +344,7 @@ class OutgoingNotice:
     message: str
     meta: dict[str, str]
     address: str | None  # the author's e-mail
-    language: str  # the author's, for the e-mail's subject
+    language: str | None  # the author's, for the e-mail's subject
 
 
 def _send(out: OutgoingNotice, outlets: Outlets) -> str:
@@ -355,7 +355,7 @@ def _send(out: OutgoingNotice, outlets: Outlets) -> str:
         return outlets.slack(redact=True).reply(channel, thread, out.message)
     if out.channel == Channel.email:
         assert out.address is not None
-        return outlets.mail().send(out.address, t(out.language, "thanks_subject"), out.message)
+        return outlets.mail().send(out.address, t(supported(out.language), "thanks_subject"), out.message)
     if out.channel != Channel.discourse:
         raise PermanentIntegrationError(f"no integration answers on {out.channel}: answer it by hand")
     number = out.meta.get("discourse_post_number", "")
@@ -408,7 +408,7 @@ def send_due(*, settings: Settings, outlets: Outlets, limit: int = SEND_BATCH) -
             if notice is None or item is None:
                 continue
             out = OutgoingNotice(
-                notice.channel, notice.message, dict(item.meta or {}), item.author_email, supported(item.language)
+                notice.channel, notice.message, dict(item.meta or {}), item.author_email, item.language
             )
         try:
             outcome: Exception | str = _send(out, outlets)

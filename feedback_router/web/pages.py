@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from feedback_router.auth.deps import browser_session, get_session
 from feedback_router.auth.models import ApiKey, Role, WebSession
 from feedback_router.clusters import titles
-from feedback_router.i18n import LANGUAGES, t
+from feedback_router.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -72,7 +72,7 @@ def language_of(request: Request) -> str:
         code = part.split(";")[0].strip().lower()[:2]
         if code in LANGUAGES:
             return code
-    return "en"
+    return DEFAULT_LANGUAGE
 
 
 def translator(language: str) -> Callable[..., str]:
