@@ -13,7 +13,7 @@ from feedback_router.i18n import LANGUAGES, LOCALES, Entry, catalog, supported, 
 ROOT = Path(__file__).parents[1]
 # A whole key asked for: t("key", ...) in a template, t(language, "key", ...) in Python (not a prefix
 # that the template completes, t("delivery_" ~ status)).
-ASKED = re.compile(r"""\bt\(\s*(?:[\w.]+\s*,\s*)?["']([a-z][a-z0-9_]*)["']\s*[,)]""")
+ASKED = re.compile(r"""\bt\(\s*(?:[\w.]+(?:\([\w.]*\))?\s*,\s*)?["']([a-z][a-z0-9_]*)["']\s*[,)]""")
 
 
 def forms(entry: Entry) -> list[str]:
