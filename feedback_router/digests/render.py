@@ -1,10 +1,12 @@
-"""Writing a digest out: Jinja2 templates per language to Markdown, markdown-it-py to HTML.
+"""Writing a digest out: one Jinja2 template to Markdown, in the words of ``i18n``, and
+markdown-it-py to HTML.
 
 Member text is untrusted. In the Markdown templates every ``{{ value }}`` is escaped for Markdown
 (Jinja's ``finalize``, the Markdown counterpart of HTML autoescaping): a quote cannot open a link,
 emphasis, a heading, a list, an HTML tag or a Discourse @mention, and is kept on one line. Only
-values the code marks as :class:`markupsafe.Markup` (dates it formats itself) and macro output marked
-with the ``escaped`` filter (escaped inside the macro) pass unescaped. HTML
+values the code marks as :class:`markupsafe.Markup` (dates it formats itself, and our own strings:
+the template's ``t()`` escapes the values put into them instead) and macro output marked with the
+``escaped`` filter (escaped inside the macro) pass unescaped. HTML
 comes from the Markdown with raw HTML switched off, so neither a member's quote nor a manager's edit
 can put markup or scripts into the page; link targets such as ``javascript:`` are refused by
 markdown-it's own validation.
@@ -12,6 +14,7 @@ markdown-it's own validation.
 
 import html
 import re
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +25,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from feedback_router.digests.schemas import DigestSections
+from feedback_router.i18n import t
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -30,18 +34,6 @@ MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~@&!])")
 # At the start of a line these would make a list, heading or rule; member text is never at a line
 # start in the templates, but a manager may move it there.
 LINE_START = re.compile(r"^(\d+)([.)])|^([-+=])")
-
-MONTHS = {
-    "en": [
-        "January", "February", "March", "April", "May", "June",
-        "July", "August", "September", "October", "November", "December",
-    ],
-    "de": [
-        "Januar", "Februar", "März", "April", "Mai", "Juni",
-        "Juli", "August", "September", "Oktober", "November", "Dezember",
-    ],
-}  # fmt: skip
-TITLES = {"en": "You said, we did", "de": "Ihr habt gesagt, wir haben gehandelt"}
 
 
 def escape_markdown(value: object) -> str:
@@ -65,11 +57,11 @@ def last_day(end: datetime) -> date:
 def period_text(language: str, start: datetime, end: datetime) -> str:
     """ "17–23 November 2026" or "17.–23. November 2026", with months and years only where they differ."""
     first, last = start.date(), last_day(end)
-    months = MONTHS[language]
-    dot = "." if language == "de" else ""
 
     def day(d: date, month: bool, year: bool) -> str:
-        return f"{d.day}{dot}" + (f" {months[d.month - 1]}" if month else "") + (f" {d.year}" if year else "")
+        words = [t(language, "digest_day", day=d.day)]
+        words += [t(language, f"month_{d.month:02d}")] if month else []
+        return " ".join(words + ([str(d.year)] if year else []))
 
     if first >= last:
         return day(last, True, True)
@@ -82,7 +74,7 @@ def period_text(language: str, start: datetime, end: datetime) -> str:
 
 def title(*, language: str, community: str | None, start: datetime, end: datetime) -> str:
     """The topic title: "You said, we did: 17–23 November 2026 (community)"."""
-    text = f"{TITLES[language]}: {period_text(language, start, end)}"
+    text = f"{t(language, 'digest_title')}: {period_text(language, start, end)}"
     return f"{text} ({community})" if community else text
 
 
@@ -110,8 +102,9 @@ def markdown(
     days = length.days if length == timedelta(days=length.days) else None
     text = (
         _environment()
-        .get_template(f"digest.{language}.md.j2")
+        .get_template("digest.md.j2")
         .render(
+            t=_translator(language),
             s=sections,
             community=community,
             period=Markup(period_text(language, start, end)),
@@ -119,6 +112,16 @@ def markdown(
         )
     )
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def _translator(language: str) -> Callable[..., Markup]:
+    """``t(key, **values)`` for the template: our string as it is, the values put into it escaped like
+    any ``{{ value }}``."""
+
+    def translate(key: str, **values: Any) -> Markup:
+        return Markup(t(language, key, **{name: _finalize(value) for name, value in values.items()}))
+
+    return translate
 
 
 @lru_cache

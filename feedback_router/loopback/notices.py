@@ -43,6 +43,7 @@ from feedback_router.feedback import service as feedback_service
 from feedback_router.feedback.models import Feedback, Source
 from feedback_router.feedback.schemas import Author
 from feedback_router.feedback.service import decode_cursor, encode_cursor
+from feedback_router.i18n import supported, t
 from feedback_router.loopback.schemas import NoticeRead
 from feedback_router.routing.rules import TRIAGE
 from feedback_router.tickets.delivery import Outlets, after_failure
@@ -95,34 +96,20 @@ def address_of(item: Feedback, channel: str) -> str | None:
     return item.url
 
 
-def _german(item: Feedback) -> bool:
-    return (item.language or "").lower().startswith("de")
-
-
 def thanks(item: Feedback, channel: str) -> str:
-    """The thank-you in the item's language (German or English; any other language gets English).
+    """The thank-you in the item's language (``i18n``: English for a language we have no words in).
 
     On Discourse the reply answers the author's own post and mentions them, so it does not quote it;
     elsewhere the first line of what they wrote says which report it is about.
     """
-    german = _german(item)
+    language = supported(item.language)
     name = item.author_display_name or item.author_handle
     if channel == Channel.discourse and item.author_handle:
         name = f"@{item.author_handle}"
-    title = make_title(item.text)
-    if german:
-        greeting = f"Hallo {name}," if name else "Hallo,"
-        about = "" if channel == Channel.discourse else f" („{title}“)"
-        return (
-            f"{greeting} danke für dein Feedback{about}! Wir haben uns darum gekümmert, das Anliegen ist "
-            "jetzt erledigt. Falls noch etwas nicht stimmt, sag uns bitte Bescheid."
-        )
-    greeting = f"Hi {name}," if name else "Hi,"
-    about = "" if channel == Channel.discourse else f" (“{title}”)"
-    return (
-        f"{greeting} thank you for your feedback{about}! We have taken care of it and it is now resolved. "
-        "If anything still isn't right, please let us know."
-    )
+    greeting = t(language, "thanks_greeting_named", name=name) if name else t(language, "thanks_greeting")
+    if channel == Channel.discourse:
+        return t(language, "thanks", greeting=greeting)
+    return t(language, "thanks_quoting", greeting=greeting, title=make_title(item.text))
 
 
 def _reachable(item: Feedback) -> bool:
@@ -357,7 +344,7 @@ class OutgoingNotice:
     message: str
     meta: dict[str, str]
     address: str | None  # the author's e-mail
-    german: bool
+    language: str | None  # the author's, for the e-mail's subject
 
 
 def _send(out: OutgoingNotice, outlets: Outlets) -> str:
@@ -368,8 +355,7 @@ def _send(out: OutgoingNotice, outlets: Outlets) -> str:
         return outlets.slack(redact=True).reply(channel, thread, out.message)
     if out.channel == Channel.email:
         assert out.address is not None
-        subject = "Deine Rückmeldung ist erledigt" if out.german else "Your feedback was resolved"
-        return outlets.mail().send(out.address, subject, out.message)
+        return outlets.mail().send(out.address, t(supported(out.language), "thanks_subject"), out.message)
     if out.channel != Channel.discourse:
         raise PermanentIntegrationError(f"no integration answers on {out.channel}: answer it by hand")
     number = out.meta.get("discourse_post_number", "")
@@ -422,7 +408,7 @@ def send_due(*, settings: Settings, outlets: Outlets, limit: int = SEND_BATCH) -
             if notice is None or item is None:
                 continue
             out = OutgoingNotice(
-                notice.channel, notice.message, dict(item.meta or {}), item.author_email, _german(item)
+                notice.channel, notice.message, dict(item.meta or {}), item.author_email, item.language
             )
         try:
             outcome: Exception | str = _send(out, outlets)

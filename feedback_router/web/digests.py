@@ -44,9 +44,7 @@ def _communities(session: Session) -> list[str]:
 
 
 def _period(language: str, digest: DigestSummary) -> str:
-    return digest_render.period_text(
-        language if language in digest_render.MONTHS else "en", digest.period_start, digest.period_end
-    )
+    return digest_render.period_text(language, digest.period_start, digest.period_end)
 
 
 @router.get("/digests", response_class=HTMLResponse)

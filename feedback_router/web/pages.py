@@ -6,10 +6,10 @@ second copy of any action. Nothing is loaded from outside the service.
 """
 
 import hmac
-import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 from feedback_router.auth.deps import browser_session, get_session
 from feedback_router.auth.models import ApiKey, Role, WebSession
 from feedback_router.clusters import titles
+from feedback_router.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
-LANGUAGES = ("en", "de")
 LANGUAGE_COOKIE = "fr_lang"
 LOGIN_CSRF_COOKIE = "fr_login_csrf"
 
@@ -63,15 +63,6 @@ class Viewer:
         return self.key.role == Role.admin
 
 
-@lru_cache
-def locale(language: str) -> dict[str, str]:
-    """The interface's strings: ``locales/<lang>.json`` and each page's ``locales/<page>.<lang>.json``."""
-    strings: dict[str, str] = {}
-    for path in sorted((HERE / "locales").glob(f"*{language}.json")):
-        strings.update(json.loads(path.read_text(encoding="utf-8")))
-    return strings
-
-
 def language_of(request: Request) -> str:
     """The language chosen in the interface, else the browser's first supported one, else English."""
     chosen = request.cookies.get(LANGUAGE_COOKIE)
@@ -81,17 +72,12 @@ def language_of(request: Request) -> str:
         code = part.split(";")[0].strip().lower()[:2]
         if code in LANGUAGES:
             return code
-    return "en"
+    return DEFAULT_LANGUAGE
 
 
-def translator(language: str):  # type: ignore[no-untyped-def]
-    strings, fallback = locale(language), locale("en")
-
-    def t(key: str, **values: Any) -> str:
-        text = strings.get(key) or fallback.get(key) or key
-        return text.format(**values) if values else text
-
-    return t
+def translator(language: str) -> Callable[..., str]:
+    """``t(key, **params)`` for a page's template and view: ``i18n.t`` in the page's language."""
+    return partial(t, language)
 
 
 @lru_cache
@@ -104,6 +90,7 @@ def environment() -> Environment:
     )
     env.filters["pct"] = lambda value: "—" if value is None else f"{value * 100:.0f}%"
     env.filters["when"] = lambda value: value.strftime("%Y-%m-%d %H:%M") if value else "—"
+    env.globals["languages"] = LANGUAGES
     env.globals["cluster_title"] = titles.title_for  # a cluster's title in the reader's language
     env.globals["cluster_title_language"] = titles.title_language
     return env

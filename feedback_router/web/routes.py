@@ -19,11 +19,11 @@ from feedback_router.errors import TooManyAttempts
 from feedback_router.feedback import service
 from feedback_router.feedback.models import Feedback, Source
 from feedback_router.feedback.schemas import FeedbackFilter
+from feedback_router.i18n import LANGUAGES
 from feedback_router.routing import live
 from feedback_router.schemas import Id, Moment
 from feedback_router.web.pages import (
     LANGUAGE_COOKIE,
-    LANGUAGES,
     LOGIN_CSRF_COOKIE,
     Viewer,
     form_csrf_ok,
