@@ -23,8 +23,9 @@ from feedback_router.db import session_scope
 from feedback_router.erasure.service import sweep as retention
 from feedback_router.feedback.processing import process_pending
 from feedback_router.loopback.service import sweep as close_the_loop
+from feedback_router.outlets import Outlets
 from feedback_router.routing import live
-from feedback_router.tickets.delivery import Outlets, deliver_comments, deliver_pending
+from feedback_router.tickets.delivery import deliver_comments, deliver_pending
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from feedback_router.auth.deps import get_session, require
 from feedback_router.auth.models import ApiKey, Role
-from feedback_router.clusters.models import NoticeStatus
 from feedback_router.config import get_settings
 from feedback_router.loopback import notices, service
+from feedback_router.loopback.models import NoticeStatus
 from feedback_router.loopback.schemas import DiscourseWebhookResult, JiraWebhookResult, NoticePage, NoticeRead
 from feedback_router.schemas import Id
 from feedback_router.worker import notify
