@@ -80,23 +80,31 @@ def after_failure(settings: Settings, attempts: int, error: Exception, max_attem
 
 
 @dataclass(frozen=True)
+class States:
+    """The values of an outbox's state column: due (at ``available_at``), leased, done, failed for good."""
+
+    pending: str
+    leased: str
+    done: str
+    failed: str
+
+
+@dataclass(frozen=True)
 class Outbox(Generic[Row]):
     """An outbox table and the names of its columns and states.
 
     The table has ``id``, ``attempts``, ``available_at`` (when the next attempt is due), ``lease_token``
     and ``last_error`` columns, a state column (``state``) and a column where a lease ends (``lease_end``).
-    A claimed row is in state ``leased``, which may be ``pending`` itself where the table has no state of
-    its own for it (author notices: their lease ends at ``available_at``, so a lost one is simply due).
+    A claimed row is in state ``states.leased``, which may be ``states.pending`` itself where the table
+    has no state of its own for it (author notices: their lease ends at ``available_at``, so a lost one
+    is simply due).
     """
 
     model: type[Row]
     name: str  # in metrics: "processing", "deliveries", ...
     noun: str  # in logs: "delivery of ticket" 7
     state: str
-    pending: str
-    leased: str
-    done: str
-    failed: str
+    states: States
     lease_end: str = "leased_until"
     order_by: tuple[str, ...] = ("available_at", "id")
 
@@ -106,13 +114,13 @@ class Outbox(Generic[Row]):
     def _lost(self, now: datetime) -> ColumnElement[bool]:
         """Leased by a worker whose lease ran out: it vanished."""
         return and_(
-            self._column(self.state) == self.leased,
+            self._column(self.state) == self.states.leased,
             self._column("lease_token").is_not(None),
             self._column(self.lease_end) <= now,
         )
 
     def _due(self, now: datetime) -> ColumnElement[bool]:
-        waiting = and_(self._column(self.state) == self.pending, self._column("available_at") <= now)
+        waiting = and_(self._column(self.state) == self.states.pending, self._column("available_at") <= now)
         return or_(waiting, self._lost(now))
 
     def any_due(self, session: Session) -> bool:
@@ -128,7 +136,7 @@ class Outbox(Generic[Row]):
             session.scalars(
                 update(self.model)
                 .where(self._lost(utcnow()), model("attempts") >= max_attempts)
-                .values({"lease_token": None, "last_error": reason, self.state: self.failed})
+                .values({"lease_token": None, "last_error": reason, self.state: self.states.failed})
                 .returning(model("id"))
             )
         )
@@ -156,7 +164,7 @@ class Outbox(Generic[Row]):
         values = {
             "lease_token": token,
             "attempts": self._column("attempts") + 1,
-            self.state: self.leased,
+            self.state: self.states.leased,
             self.lease_end: now + timedelta(seconds=lease_seconds),
         }
         rows = session.execute(
@@ -174,14 +182,14 @@ class Outbox(Generic[Row]):
             select(self.model).where(
                 self._column("id") == claim.id,
                 self._column("lease_token") == claim.token,
-                self._column(self.state) == self.leased,
+                self._column(self.state) == self.states.leased,
             )
         )
 
     def succeed(self, row: Row) -> None:
         """The held row's work is done; the caller stores what came of it."""
         held: Any = row  # every outbox table has these columns (the class docstring)
-        setattr(held, self.state, self.done)
+        setattr(held, self.state, self.states.done)
         held.lease_token, held.last_error = None, None
 
     def fail(self, row: Row, then: NextAttempt) -> None:
@@ -189,9 +197,9 @@ class Outbox(Generic[Row]):
         held: Any = row
         held.lease_token, held.last_error = None, then.reason
         if then.at is None:
-            setattr(held, self.state, self.failed)
+            setattr(held, self.state, self.states.failed)
         else:
-            setattr(held, self.state, self.pending)
+            setattr(held, self.state, self.states.pending)
             held.available_at = then.at
 
     def send_due(

@@ -24,7 +24,7 @@ from feedback_router.db import session_scope, utcnow
 from feedback_router.feedback.labels import apply_corrections
 from feedback_router.feedback.models import Feedback, FeedbackStatus, JobStatus, ProcessingJob
 from feedback_router.loopback.notices import open_routed_notice
-from feedback_router.outbox import GAVE_UP, Claim, NextAttempt, Outbox, backoff
+from feedback_router.outbox import GAVE_UP, Claim, NextAttempt, Outbox, States, backoff
 from feedback_router.routing.rules import MANUAL, RoutingConfig
 from feedback_router.routing.service import route
 
@@ -36,10 +36,9 @@ JOBS = Outbox(
     name="processing",
     noun="processing job",
     state="status",
-    pending=JobStatus.pending,
-    leased=JobStatus.running,
-    done=JobStatus.done,
-    failed=JobStatus.failed,
+    states=States(
+        pending=JobStatus.pending, leased=JobStatus.running, done=JobStatus.done, failed=JobStatus.failed
+    ),
     order_by=("id",),  # in arrival order: online clustering sees items as they came
 )
 

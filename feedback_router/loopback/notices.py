@@ -42,7 +42,7 @@ from feedback_router.feedback.schemas import Author
 from feedback_router.feedback.service import decode_cursor, encode_cursor
 from feedback_router.loopback.models import AuthorNotice, NoticeKind, NoticeStatus
 from feedback_router.loopback.schemas import NoticeRead
-from feedback_router.outbox import Outbox
+from feedback_router.outbox import Outbox, States
 from feedback_router.outlets import Outlets
 from feedback_router.routing.rules import TRIAGE
 from feedback_router.tickets.models import Ticket
@@ -316,10 +316,12 @@ NOTICES = Outbox(
     name="author_notices",
     noun="author notice",
     state="status",
-    pending=NoticeStatus.pending,
-    leased=NoticeStatus.pending,
-    done=NoticeStatus.sent,
-    failed=NoticeStatus.failed,
+    states=States(
+        pending=NoticeStatus.pending,
+        leased=NoticeStatus.pending,
+        done=NoticeStatus.sent,
+        failed=NoticeStatus.failed,
+    ),
     lease_end="available_at",
 )
 

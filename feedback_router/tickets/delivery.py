@@ -29,7 +29,7 @@ from feedback_router.clusters import service as clusters
 from feedback_router.config import Settings, secret_from_env
 from feedback_router.db import utcnow
 from feedback_router.feedback.models import Feedback
-from feedback_router.outbox import Outbox
+from feedback_router.outbox import Outbox, States
 from feedback_router.outlets import Outlets
 from feedback_router.routing.rules import (
     BoardSink,
@@ -130,26 +130,11 @@ def open_cluster_tickets(*, session: Session, cluster_id: int, decision: RouteDe
     return tickets
 
 
-DELIVERIES = Outbox(
-    Ticket,
-    name="deliveries",
-    noun="delivery of ticket",
-    state="delivery",
-    pending=Delivery.pending,
-    leased=Delivery.sending,
-    done=Delivery.delivered,
-    failed=Delivery.failed,
+_STATES = States(
+    pending=Delivery.pending, leased=Delivery.sending, done=Delivery.delivered, failed=Delivery.failed
 )
-COMMENTS = Outbox(
-    TicketComment,
-    name="ticket_comments",
-    noun="comment",
-    state="delivery",
-    pending=Delivery.pending,
-    leased=Delivery.sending,
-    done=Delivery.delivered,
-    failed=Delivery.failed,
-)
+DELIVERIES = Outbox(Ticket, name="deliveries", noun="delivery of ticket", state="delivery", states=_STATES)
+COMMENTS = Outbox(TicketComment, name="ticket_comments", noun="comment", state="delivery", states=_STATES)
 
 
 @dataclass(frozen=True)
