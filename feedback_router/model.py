@@ -23,7 +23,7 @@ class LoadedModel:
     """
 
     def __init__(self, *, embedding_model: str | None, batch_size: int, topics_file: Path | None) -> None:
-        from classifiers import FeedbackClassifier  # the model libraries load only where a worker runs
+        from classifiers import FeedbackClassifier  # the model libraries load only where the model is used
 
         self.classifier = FeedbackClassifier.from_model(
             embedding_model, batch_size, str(topics_file) if topics_file else None
