@@ -1,14 +1,12 @@
 """Engine, sessions and the declarative base. SQLite by default, PostgreSQL by URL."""
 
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, Engine, Row, create_engine, event, func, select, update
+from sqlalchemy import DateTime, Engine, create_engine, event, func, select
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -108,47 +106,3 @@ def take_turns(session: Session, *keys: str) -> None:
     if session.get_bind().dialect.name == "postgresql":
         for key in sorted(set(keys)):
             session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
-
-
-def lease(
-    session: Session,
-    model: Any,
-    *,
-    due: ColumnElement[bool],
-    order_by: Sequence[Any],
-    limit: int,
-    values: dict[str, Any],
-    returning: Sequence[Any],
-) -> tuple[str, list[Row[*tuple[Any, ...]]]]:
-    """Claim up to ``limit`` rows of an outbox table with a fresh lease token, counting the attempt.
-
-    Rows another worker is claiming at the same moment are skipped (``FOR UPDATE SKIP LOCKED``
-    on PostgreSQL; SQLite has one writer). ``model`` needs ``id``, ``lease_token`` and
-    ``attempts`` columns; ``values`` are the other columns to set. Returns the token and the
-    ``returning`` columns of the claimed rows in id order (RETURNING keeps none).
-    """
-    token = uuid.uuid4().hex
-    ids = select(model.id).where(due).order_by(*order_by).limit(limit).with_for_update(skip_locked=True)
-    rows = session.execute(
-        update(model)
-        .where(model.id.in_(ids.scalar_subquery()))
-        .values(lease_token=token, attempts=model.attempts + 1, **values)
-        .returning(model.id, *returning)
-    ).all()
-    return token, sorted(rows, key=lambda row: row[0])
-
-
-def give_up(
-    session: Session, model: Any, *, lost: ColumnElement[bool], max_attempts: int, failed: dict[str, Any]
-) -> None:
-    """Fail the ``lost`` rows (leased by a worker that vanished) that used up ``max_attempts``: a row
-    whose worker dies on every attempt is not retaken forever. ``failed`` sets its failed status."""
-    session.execute(
-        update(model)
-        .where(lost, model.attempts >= max_attempts)
-        .values(
-            lease_token=None,
-            last_error=f"gave up after {max_attempts} attempts: the worker stopped during each",
-            **failed,
-        )
-    )

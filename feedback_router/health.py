@@ -15,10 +15,10 @@ from classifiers import ModelNotFoundError, model_id, resolve_model_path
 from feedback_router import metrics, model_versions, worker
 from feedback_router.auth.deps import get_session, require
 from feedback_router.auth.models import Role
-from feedback_router.clusters.models import AuthorNotice, NoticeStatus
 from feedback_router.config import Settings, get_settings
 from feedback_router.db import Base, get_engine
 from feedback_router.feedback.models import JobStatus, ProcessingJob
+from feedback_router.loopback.models import AuthorNotice, NoticeStatus
 from feedback_router.tickets.models import Delivery, Ticket
 
 router = APIRouter(tags=["health"])

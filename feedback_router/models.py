@@ -3,6 +3,7 @@
 
 def load_all() -> None:
     from feedback_router import model_versions as _versions  # noqa: F401
+    from feedback_router import schedule as _schedule  # noqa: F401
     from feedback_router.auth import models as _auth  # noqa: F401
     from feedback_router.clusters import models as _clusters  # noqa: F401
     from feedback_router.digests import models as _digests  # noqa: F401

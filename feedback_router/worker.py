@@ -1,78 +1,52 @@
 """Where processing runs: Celery workers on Redis, or a thread inside the API process.
 
 Both run ``process_pending`` from feedback.processing; only the trigger differs. Capture
-calls ``notify()`` after its commit; a periodic sweep picks up whatever a notification missed
+calls ``wakeup.notify()`` after its commit; a periodic sweep picks up whatever a notification missed
 (items accepted while no worker ran, retries that came due, leases that ran out).
 """
 
 import logging
 import threading
-import time
-from functools import lru_cache
 from pathlib import Path
 
-from celery import Celery, signals
-from kombu.exceptions import OperationalError as BrokerError
+from celery import signals
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
-from feedback_router import model_versions
 from feedback_router.clusters.service import recluster_when_due
 from feedback_router.clusters.sync import link_merged, link_reports, update_clusters
 from feedback_router.config import Settings, get_settings
-from feedback_router.db import session_scope
 from feedback_router.erasure.service import sweep as retention
 from feedback_router.feedback.processing import process_pending
 from feedback_router.loopback.service import sweep as close_the_loop
+from feedback_router.model import LoadedModel, get_model
+from feedback_router.outlets import Outlets
 from feedback_router.routing import live
-from feedback_router.tickets.delivery import Outlets, deliver_comments, deliver_pending
+from feedback_router.tickets.delivery import deliver_comments, deliver_pending
+from feedback_router.wakeup import PROCESS_TASK as PROCESS_TASK
+from feedback_router.wakeup import celery_app as celery_app
+from feedback_router.wakeup import configure_celery as configure_celery
+from feedback_router.wakeup import listen
+from feedback_router.wakeup import notify as notify
 
 log = logging.getLogger(__name__)
 
-PROCESS_TASK = "feedback_router.process_pending"
 BATCHES_PER_TASK = 50  # a task yields after this, so that a long backlog never pins one task
-QUEUE_BACKOFF_SECONDS = 30.0
 STOP_SECONDS = 5.0  # `serve` stops within 10 s of SIGTERM: 3 s for open requests, this for the worker
 
 
 class Processor:
-    """The loaded model, shared by every batch in this process.
+    """The sweep a worker runs, with the model this process holds (``model.get_model``)."""
 
-    The routing rules are not part of it: each batch takes the rules in force for the settings'
-    routing file (routing.live), so that a reload reaches the next batch.
-    """
+    def __init__(self, model: LoadedModel) -> None:
+        self.model = model
+        self.classifier = model.classifier
 
-    def __init__(self, *, embedding_model: str | None, batch_size: int, topics_file: Path | None) -> None:
-        from classifiers import FeedbackClassifier  # the model libraries load only where a worker runs
-
-        self.classifier = FeedbackClassifier.from_model(
-            embedding_model, batch_size, str(topics_file) if topics_file else None
-        )
-        self.version_id: int | None = None
-        self.base_heads = self.classifier.labeler.heads  # trained from the seed sets at warm-up
+    @property
+    def version_id(self) -> int | None:
+        return self.model.version_id
 
     def refresh(self, settings: Settings) -> None:
-        """Switch to the active model version when `feedback-router train` made a new one."""
-        from classifiers.heads import HeadSet
-
-        with session_scope(settings.database_url) as session:
-            active = model_versions.active_id(session=session)
-            if active == self.version_id:
-                return
-            if active is None:  # no trained version (any more): back to the seed-trained heads
-                assert self.base_heads is not None
-                self.classifier.set_heads(self.base_heads)
-                self.version_id = None
-                return
-            row = model_versions.get(session=session, version_id=active)
-            assert row is not None
-            heads = HeadSet.from_bytes(row.heads)
-        try:
-            self.classifier.set_heads(heads)
-        except ValueError as exc:  # trained for another embedding model: keep working with ours
-            log.error("not switching to model version %s: %s", heads.version, exc)
-        else:
-            log.info("switched to model version %s", heads.version)
-        self.version_id = active
+        self.model.refresh(settings)
 
     def drain(
         self, settings: Settings, max_batches: int = 1_000_000, stop: threading.Event | None = None
@@ -123,51 +97,11 @@ def deliver(settings: Settings, max_batches: int = 1_000_000, stop: threading.Ev
     return total
 
 
-@lru_cache
-def _processor(embedding_model: str | None, batch_size: int, topics_file: Path | None) -> Processor:
-    return Processor(embedding_model=embedding_model, batch_size=batch_size, topics_file=topics_file)
-
-
-_loading = threading.Lock()
-
-
 def get_processor(settings: Settings) -> Processor:
-    # One load at a time: the API's explain requests and the worker may ask at the same moment.
-    with _loading:
-        return _processor(settings.embedding_model, settings.batch_size, settings.topics_file)
+    return Processor(get_model(settings))
 
 
 # --- Celery -------------------------------------------------------------------------------
-
-celery_app = Celery("feedback_router")
-_queue_down_until: dict[str, float] = {}  # broker URL -> until when notify() leaves it alone
-
-
-def configure_celery(settings: Settings) -> Celery:
-    if celery_app.conf.broker_url != settings.redis_url:
-        # Celery caches its connection and producer pools on first use; without dropping them
-        # a new broker URL would be ignored and tasks sent to the old one.
-        celery_app.close()
-        del celery_app.amqp
-    _queue_down_until.clear()  # a fresh configuration tries the queue again at once
-    celery_app.conf.update(
-        broker_url=settings.redis_url,
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,
-        task_serializer="json",
-        accept_content=["json"],
-        result_backend=None,
-        task_ignore_result=True,
-        worker_hijack_root_logger=False,  # keep configure_logging(): ours at INFO, libraries at WARNING
-        broker_connection_retry_on_startup=True,
-        broker_connection_timeout=2,
-        broker_transport_options={"socket_connect_timeout": 2, "socket_timeout": 5},
-        beat_schedule={
-            "outbox-sweep": {"task": PROCESS_TASK, "schedule": max(settings.poll_interval, 5.0)},
-        },
-    )
-    return celery_app
 
 
 @celery_app.task(
@@ -243,34 +177,16 @@ def start_in_process(settings: Settings) -> InProcessWorker:
     global _in_process
     _in_process = InProcessWorker(get_processor(settings), settings)
     _in_process.start()
+    listen(_in_process.wake)
     return _in_process
 
 
 def stop_in_process() -> None:
     global _in_process
+    listen(None)
     if _in_process is not None:
         _in_process.stop()
         _in_process = None
-
-
-def notify(settings: Settings) -> None:
-    """Tell a worker that work is waiting. Never fails the caller: the sweep is the safety net.
-
-    After a failure the queue is left alone for a while, so that captures stay fast while
-    Redis is down instead of each waiting for a connection timeout.
-    """
-    if settings.redis_url:
-        if time.monotonic() < _queue_down_until.get(settings.redis_url, 0.0):
-            return
-        try:
-            if celery_app.conf.broker_url != settings.redis_url:  # e.g. the import command
-                configure_celery(settings)
-            celery_app.send_task(PROCESS_TASK, retry=False)
-        except (BrokerError, ConnectionError, TimeoutError, OSError) as exc:
-            _queue_down_until[settings.redis_url] = time.monotonic() + QUEUE_BACKOFF_SECONDS
-            log.warning("could not reach the queue (%s); the outbox sweep will pick the item up", exc)
-    elif _in_process is not None:
-        _in_process.wake.set()
 
 
 def in_process_alive() -> bool:

@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from feedback_router.clusters.models import Cluster, ClusterStatus
+from feedback_router.db import get_engine, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +128,6 @@ class ClusterIndex:
 
 def _pgvector(url: str) -> "ClusterIndex | None":
     """A pgvector-backed index, or None (logged) where the server has no ``vector`` extension."""
-    from feedback_router.db import get_engine
-
     try:
         with get_engine(url).connect() as connection:
             installed = connection.scalar(text("SELECT 1 FROM pg_extension WHERE extname = 'vector'"))
@@ -255,8 +254,6 @@ def _rolled_back(session: Session, previous: Any) -> None:
     if previous.parent is not None or not session.info.get(NOTED):
         return  # a savepoint: the transaction goes on
     ids = session.info.pop(NOTED)
-    from feedback_router.db import session_scope
-
     url = session.get_bind().engine.url.render_as_string(hide_password=False)
     with session_scope(url) as fresh:
         rows = {c.id: c for c in fresh.scalars(select(Cluster).where(Cluster.id.in_(ids)))}

@@ -24,7 +24,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from feedback_router.clusters import index as _index  # noqa: F401  (registers the write-through)
+from feedback_router.clusters import index as cluster_index  # importing it registers the write-through
 from feedback_router.clusters import titles
 from feedback_router.clusters.models import Cluster, ClusterReturn, ClusterStatus
 from feedback_router.clusters.schemas import ClusterSummary, Quote, ReclusterStats, Return
@@ -32,6 +32,7 @@ from feedback_router.config import Settings
 from feedback_router.db import session_scope, take_turns, utcnow
 from feedback_router.errors import Conflict, InvalidInput, NotFound
 from feedback_router.feedback.models import Feedback
+from feedback_router.schedule import take_turn
 from feedback_router.tickets.models import Delivery, Ticket, TicketComment
 from feedback_router.tickets.service import make_title
 
@@ -185,8 +186,6 @@ def came_back_text(item: Feedback, back: ClusterReturn, ref: str, settings: Sett
 def _candidates(session: Session, team: str, vector: np.ndarray) -> list[Cluster]:
     """The team's open clusters that may be nearest: from the cluster index where there is one
     (``clusters.index``), else all of them."""
-    from feedback_router.clusters import index as cluster_index
-
     index = cluster_index.for_session(session)
     if index is not None:
         url = session.get_bind().engine.url.render_as_string(hide_password=False)
@@ -301,8 +300,6 @@ def recluster(*, session: Session, team: str, settings: Settings) -> ReclusterSt
 
 def recluster_when_due(settings: Settings) -> None:
     """Re-cluster every clustered team once per ``CLUSTER_RECLUSTER_SECONDS`` among all workers."""
-    from feedback_router.loopback.service import take_turn
-
     every = settings.cluster_recluster_seconds
     if not every or not take_turn(settings, "recluster", every):
         return

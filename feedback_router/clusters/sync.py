@@ -19,7 +19,8 @@ from feedback_router.clusters.models import Cluster
 from feedback_router.config import Settings
 from feedback_router.db import session_scope, utcnow
 from feedback_router.feedback.models import Feedback
-from feedback_router.tickets.delivery import Outlets, sink_of
+from feedback_router.outlets import Outlets
+from feedback_router.tickets.delivery import sink_of
 from feedback_router.tickets.models import Delivery, Ticket
 from integrations.base import TicketUpdate
 from integrations.errors import IntegrationError

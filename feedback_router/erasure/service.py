@@ -32,16 +32,17 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from feedback_router.clusters import titles
-from feedback_router.clusters.models import AuthorNotice, Cluster
+from feedback_router.clusters.models import Cluster
 from feedback_router.config import Settings
 from feedback_router.db import session_scope, utcnow
 from feedback_router.digests.models import Digest, DigestStatus
 from feedback_router.digests.render import escape_markdown
 from feedback_router.erasure.schemas import Erased
 from feedback_router.feedback.models import Feedback, FeedbackLabel, ProcessingJob
+from feedback_router.loopback.models import AuthorNotice
 from feedback_router.loopback.notices import NOT_SENT
-from feedback_router.loopback.service import take_turn
 from feedback_router.model_versions import ModelVersion, activate_new
+from feedback_router.schedule import take_turn
 from feedback_router.tickets.models import Delivery, Ticket
 from feedback_router.tickets.service import make_title
 from integrations.redact import redact

@@ -6,14 +6,13 @@ and a job is finished only by the lease holder, so an item ends with exactly one
 """
 
 import logging
-import random
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
@@ -21,86 +20,53 @@ if TYPE_CHECKING:
 
 from feedback_router import metrics
 from feedback_router.config import Settings
-from feedback_router.db import lease, session_scope, utcnow
+from feedback_router.db import session_scope, utcnow
 from feedback_router.feedback.labels import apply_corrections
 from feedback_router.feedback.models import Feedback, FeedbackStatus, JobStatus, ProcessingJob
 from feedback_router.loopback.notices import open_routed_notice
+from feedback_router.outbox import GAVE_UP, Claim, NextAttempt, Outbox, States, backoff
 from feedback_router.routing.rules import MANUAL, RoutingConfig
 from feedback_router.routing.service import route
 
 log = logging.getLogger(__name__)
 
 
+JOBS = Outbox(
+    ProcessingJob,
+    name="processing",
+    noun="processing job",
+    state="status",
+    states=States(
+        pending=JobStatus.pending, leased=JobStatus.running, done=JobStatus.done, failed=JobStatus.failed
+    ),
+    order_by=("id",),  # in arrival order: online clustering sees items as they came
+)
+
+
 @dataclass(frozen=True)
-class Claim:
-    job_id: int
+class JobClaim(Claim[ProcessingJob]):
     feedback_id: int
-    attempts: int
-    token: str
 
 
-def claim_due(*, session: Session, limit: int, lease_seconds: float) -> list[Claim]:
+def claim_due(*, session: Session, limit: int, lease_seconds: float) -> list[JobClaim]:
     """Lease up to ``limit`` due jobs: pending ones, and running ones whose lease ran out."""
-    now = utcnow()
-    token, rows = lease(
-        session,
-        ProcessingJob,
-        due=or_(
-            and_(ProcessingJob.status == JobStatus.pending, ProcessingJob.available_at <= now),
-            and_(ProcessingJob.status == JobStatus.running, ProcessingJob.leased_until < now),
-        ),
-        order_by=[ProcessingJob.id],
-        limit=limit,
-        values={
-            "status": JobStatus.running,
-            "leased_until": now + timedelta(seconds=lease_seconds),
-            "updated_at": now,
-        },
-        returning=[ProcessingJob.feedback_id, ProcessingJob.attempts],
-    )
-    # In arrival order: online clustering sees items as they came.
-    return [Claim(job_id=r[0], feedback_id=r[1], attempts=r[2], token=token) for r in rows]
+    claims = JOBS.claim(session, limit=limit, lease_seconds=lease_seconds)
+    ids = [claim.id for claim in claims]
+    jobs = select(ProcessingJob.id, ProcessingJob.feedback_id).where(ProcessingJob.id.in_(ids))
+    items: dict[int, int] = {job_id: feedback_id for job_id, feedback_id in session.execute(jobs)}
+    return [JobClaim(id=c.id, attempts=c.attempts, token=c.token, feedback_id=items[c.id]) for c in claims]
 
 
 def fail_abandoned(*, session: Session, max_attempts: int) -> int:
-    """Give up on jobs whose worker vanished on each of their attempts.
-
-    An item that kills its worker (out of memory, say) would otherwise be retaken forever and
-    hold up the rest of every batch it lands in.
-    """
-    now = utcnow()
-    lost = and_(
-        ProcessingJob.status == JobStatus.running,
-        ProcessingJob.leased_until < now,
-        ProcessingJob.attempts >= max_attempts,
-    )
-    ids = session.scalars(select(ProcessingJob.feedback_id).where(lost)).all()
-    if not ids:
-        return 0
-    reason = f"gave up after {max_attempts} attempts: its worker stopped while processing it each time"
-    session.execute(
-        update(ProcessingJob)
-        .where(lost)
-        .values(status=JobStatus.failed, lease_token=None, last_error=reason, updated_at=now)
-    )
-    session.execute(
-        update(Feedback)
-        .where(Feedback.id.in_(ids))
-        .values(status=FeedbackStatus.failed, failure_reason=reason)
-    )
-    log.error("gave up on %d items whose worker kept stopping", len(ids))
-    metrics.FAILURES.labels(outbox="processing", reason="worker_lost").inc(len(ids))
-    return len(ids)
-
-
-def _holds_lease(session: Session, claim: Claim) -> ProcessingJob | None:
-    return session.scalar(
-        select(ProcessingJob).where(
-            ProcessingJob.id == claim.job_id,
-            ProcessingJob.lease_token == claim.token,
-            ProcessingJob.status == JobStatus.running,
+    """Give up on jobs whose worker vanished on each of their attempts, and fail their items."""
+    ids = JOBS.give_up(session, max_attempts=max_attempts)
+    if ids:
+        session.execute(
+            update(Feedback)
+            .where(Feedback.id.in_(select(ProcessingJob.feedback_id).where(ProcessingJob.id.in_(ids))))
+            .values(status=FeedbackStatus.failed, failure_reason=GAVE_UP.format(max_attempts))
         )
-    )
+    return len(ids)
 
 
 def _label(item: Feedback, result: "Classification") -> None:
@@ -154,12 +120,12 @@ def _split(session: Session, item: Feedback, result: "Classification", routing: 
 
 def _apply(
     session: Session,
-    claim: Claim,
+    claim: JobClaim,
     result: "Classification",
     routing: RoutingConfig,
     settings: Settings,
 ) -> None:
-    job = _holds_lease(session, claim)
+    job = JOBS.held(session, claim)
     if job is None:
         log.warning(
             "lease lost before commit; another worker owns the job", extra={"feedback_id": claim.feedback_id}
@@ -167,11 +133,11 @@ def _apply(
         return
     item = session.get(Feedback, claim.feedback_id)
     if item is None:  # deleted meanwhile: nothing to do
-        job.status = JobStatus.done
+        JOBS.succeed(job)
         return
     if item.erased_at is not None:  # erased meanwhile: what was read is not to be stored
         item.status, item.processed_at = FeedbackStatus.processed, utcnow()
-        job.status, job.lease_token = JobStatus.done, None
+        JOBS.succeed(job)
         return
     _label(item, result)
     # A corrected kind, or a team chosen by hand, keeps the item whole.
@@ -185,28 +151,23 @@ def _apply(
     # A message forwarded from Slack hears where it went, in its thread: written with the route, so
     # that neither is kept without the other.
     open_routed_notice(session=session, item=item, settings=settings)
-    job.status = JobStatus.done
-    job.lease_token = None
-    job.last_error = None
+    JOBS.succeed(job)
 
 
-def record_failure(*, settings: Settings, claim: Claim, error: str) -> None:
-    """Schedule a retry with exponential backoff and jitter, or give up after max_attempts."""
+def record_failure(*, settings: Settings, claim: JobClaim, error: str) -> None:
+    """Schedule a retry with capped exponential backoff and jitter, or give up after max_attempts."""
     with session_scope(settings.database_url) as session:
-        job = _holds_lease(session, claim)
+        job = JOBS.held(session, claim)
         item = session.get(Feedback, claim.feedback_id)
         if job is None or item is None:
             return
-        job.last_error = error
-        job.lease_token = None
         item.status = FeedbackStatus.failed
         if claim.attempts >= settings.max_attempts:
-            job.status = JobStatus.failed
+            JOBS.fail(job, NextAttempt(None, error))
             item.failure_reason = f"gave up after {claim.attempts} attempts: {error}"
         else:
-            delay = settings.retry_base_seconds * 2 ** (claim.attempts - 1) * random.uniform(0.5, 1.5)
-            job.status = JobStatus.pending
-            job.available_at = utcnow() + timedelta(seconds=delay)
+            at = utcnow() + timedelta(seconds=backoff(settings, claim.attempts))
+            JOBS.fail(job, NextAttempt(at, error))
             item.failure_reason = (
                 f"attempt {claim.attempts} of {settings.max_attempts} failed, retrying: {error}"
             )
@@ -216,6 +177,8 @@ def record_failure(*, settings: Settings, claim: Claim, error: str) -> None:
 def process_pending(*, settings: Settings, classifier: "FeedbackClassifier", routing: RoutingConfig) -> int:
     """Claim one batch of due jobs and process it. Returns how many jobs were claimed."""
     with session_scope(settings.database_url) as session:
+        if not JOBS.any_due(session):
+            return 0
         fail_abandoned(session=session, max_attempts=settings.max_attempts)
         claims = claim_due(
             session=session, limit=settings.batch_size, lease_seconds=settings.job_lease_seconds

@@ -25,7 +25,7 @@ from feedback_router.feedback.schemas import (
 )
 from feedback_router.routing import live
 from feedback_router.schemas import Id
-from feedback_router.worker import notify
+from feedback_router.wakeup import notify
 
 router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
 require_manager = require(Role.manager)

@@ -8,8 +8,8 @@ reports whose author was told already, make a webhook seen twice or a poll after
 Where the item came from decides the channel:
 
 - ``discourse``: a forum post captured from Discourse (``discourse_topic_id`` in its metadata). A
-  worker replies in the topic, to the post, with the retries and permanent failures of deliveries
-  (``tickets.delivery.after_failure``); the notice is leased the same way, so one reply is posted.
+  worker replies in the topic, to the post, from the outbox deliveries use (``feedback_router.outbox``:
+  leased, retried with backoff, failed for good on a permanent error), so one reply is posted.
 - ``slack``: a Slack message with ``slack_channel`` and ``slack_thread_ts`` (or ``slack_ts``) in its
   metadata: a worker replies in that thread when a bot token is set; ``email``: an author with an
   e-mail address, sent over SMTP when it is configured. Without their settings both are listed, with
@@ -26,30 +26,29 @@ has no ticket and is not on the community manager's list.
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from enum import StrEnum
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from feedback_router import metrics
 from feedback_router.clusters import service as clusters
-from feedback_router.clusters.models import AuthorNotice, NoticeKind, NoticeStatus
 from feedback_router.config import Settings
-from feedback_router.db import give_up, lease, session_scope, utcnow
+from feedback_router.db import utcnow
 from feedback_router.errors import Conflict, NotFound
 from feedback_router.feedback import service as feedback_service
 from feedback_router.feedback.models import Feedback, Source
 from feedback_router.feedback.schemas import Author
 from feedback_router.feedback.service import decode_cursor, encode_cursor
 from feedback_router.i18n import supported, t
+from feedback_router.loopback.models import AuthorNotice, NoticeKind, NoticeStatus
 from feedback_router.loopback.schemas import NoticeRead
+from feedback_router.outbox import Outbox, States
+from feedback_router.outlets import Outlets
 from feedback_router.routing.rules import TRIAGE
-from feedback_router.tickets.delivery import Outlets, after_failure
 from feedback_router.tickets.models import Ticket
 from feedback_router.tickets.service import make_title
-from integrations.errors import IntegrationError, PermanentIntegrationError
+from integrations.errors import PermanentIntegrationError
 from integrations.slack import escape_mrkdwn
 
 log = logging.getLogger(__name__)
@@ -297,45 +296,21 @@ def open_routed_notice(*, session: Session, item: Feedback, settings: Settings) 
 # --- sending ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class NoticeClaim:
-    notice_id: int
-    attempts: int
-    token: str
-
-
-def claim_due(*, session: Session, limit: int, lease_seconds: float, max_attempts: int) -> list[NoticeClaim]:
-    """Lease due notices. A leased notice stays ``pending`` with ``available_at`` at its lease's end, so a
-    notice whose worker vanished is simply due again."""
-    now = utcnow()
-    lost = (
-        (AuthorNotice.status == NoticeStatus.pending)
-        & AuthorNotice.lease_token.is_not(None)
-        & (AuthorNotice.available_at <= now)
-    )
-    give_up(
-        session, AuthorNotice, lost=lost, max_attempts=max_attempts, failed={"status": NoticeStatus.failed}
-    )
-    token, rows = lease(
-        session,
-        AuthorNotice,
-        due=(AuthorNotice.status == NoticeStatus.pending) & (AuthorNotice.available_at <= now),
-        order_by=[AuthorNotice.available_at, AuthorNotice.id],
-        limit=limit,
-        values={"available_at": now + timedelta(seconds=lease_seconds)},
-        returning=[AuthorNotice.attempts],
-    )
-    return [NoticeClaim(notice_id=r[0], attempts=r[1], token=token) for r in rows]
-
-
-def _held(session: Session, claim: NoticeClaim) -> AuthorNotice | None:
-    return session.scalar(
-        select(AuthorNotice).where(
-            AuthorNotice.id == claim.notice_id,
-            AuthorNotice.lease_token == claim.token,
-            AuthorNotice.status == NoticeStatus.pending,
-        )
-    )
+# A leased notice stays ``pending`` with ``available_at`` at its lease's end: one whose worker
+# vanished is simply due again.
+NOTICES = Outbox(
+    AuthorNotice,
+    name="author_notices",
+    noun="author notice",
+    state="status",
+    states=States(
+        pending=NoticeStatus.pending,
+        leased=NoticeStatus.pending,
+        done=NoticeStatus.sent,
+        failed=NoticeStatus.failed,
+    ),
+    lease_end="available_at",
+)
 
 
 @dataclass(frozen=True)
@@ -367,58 +342,28 @@ def _send(out: OutgoingNotice, outlets: Outlets) -> str:
     return ref.url if len(ref.url) <= 200 else f"discourse post {ref.id}"
 
 
-def _record(settings: Settings, claim: NoticeClaim, outcome: Exception | str) -> None:
-    with session_scope(settings.database_url) as session:
-        notice = _held(session, claim)
-        if notice is None:  # our lease ran out and another worker took over, or it was withdrawn
-            return
-        notice.lease_token = None
-        if isinstance(outcome, str):
-            notice.status, notice.sent_at, notice.external_ref = NoticeStatus.sent, utcnow(), outcome
-            notice.last_error = None
-            return
-        metrics.failed("author_notices", outcome)
-        then = after_failure(settings, claim.attempts, outcome)
-        if then.at is not None:
-            notice.available_at = then.at
-        else:
-            notice.status = NoticeStatus.failed
-        notice.last_error = then.reason
-        log.warning("author notice %s: %s", notice.id, then.reason, extra={"feedback_id": notice.feedback_id})
+def _read(session: Session, notice: AuthorNotice) -> OutgoingNotice | None:
+    item = session.get(Feedback, notice.feedback_id)
+    if item is None:
+        return None
+    return OutgoingNotice(
+        notice.channel, notice.message, dict(item.meta or {}), item.author_email, item.language
+    )
+
+
+def _sent(notice: AuthorNotice, ref: str) -> None:
+    notice.sent_at, notice.external_ref = utcnow(), ref
 
 
 def send_due(*, settings: Settings, outlets: Outlets, limit: int = SEND_BATCH) -> int:
     """Send the notices that are due, one call each; returns how many were claimed. One read when none is."""
-    with session_scope(settings.database_url) as session:
-        waiting = select(AuthorNotice.id).where(
-            AuthorNotice.status == NoticeStatus.pending, AuthorNotice.available_at <= utcnow()
-        )
-        if session.scalar(waiting.limit(1)) is None:
-            return 0
-        claims = claim_due(
-            session=session,
-            limit=limit,
-            lease_seconds=settings.job_lease_seconds,
-            max_attempts=settings.delivery_max_attempts,
-        )
-    for claim in claims:
-        with session_scope(settings.database_url) as session:
-            notice = _held(session, claim)
-            item = session.get(Feedback, notice.feedback_id) if notice is not None else None
-            if notice is None or item is None:
-                continue
-            out = OutgoingNotice(
-                notice.channel, notice.message, dict(item.meta or {}), item.author_email, item.language
-            )
-        try:
-            outcome: Exception | str = _send(out, outlets)
-        except IntegrationError as exc:
-            outcome = exc
-        except Exception as exc:  # a bug or an unmapped library error: retried, never silently dropped
-            log.exception("author notice %s raised", claim.notice_id)
-            outcome = exc
-        _record(settings, claim, outcome)
-    return len(claims)
+    return NOTICES.send_due(
+        settings=settings,
+        read=_read,
+        send=lambda out, _attempts: _send(out, outlets),
+        record=_sent,
+        limit=limit,
+    )
 
 
 # --- for the community manager ---------------------------------------------------------------

@@ -9,12 +9,12 @@ from sqlalchemy.orm import Session
 
 from feedback_router.auth.deps import get_session, require
 from feedback_router.auth.models import ApiKey, Role
-from feedback_router.clusters.models import NoticeStatus
 from feedback_router.config import get_settings
 from feedback_router.loopback import notices, service
+from feedback_router.loopback.models import NoticeStatus
 from feedback_router.loopback.schemas import DiscourseWebhookResult, JiraWebhookResult, NoticePage, NoticeRead
 from feedback_router.schemas import Id
-from feedback_router.worker import notify
+from feedback_router.wakeup import notify
 from integrations.discourse import parse_post_event, verify_discourse_signature
 from integrations.errors import WebhookPayloadError, WebhookSignatureError
 from integrations.jira import parse_issue_event, verify_jira_signature

@@ -10,24 +10,22 @@ new identifier. An event older than the receipts are kept is refused, so a body 
 pruned cannot come back; one older than the status we hold is ignored (Jira may deliver out of order).
 
 The poll runs from the worker's sweep at most once per ``JIRA_POLL_SECONDS`` across all worker
-processes: the turn is taken in the database (``ScheduleMark``), and each process remembers when
-the next turn can come, so a sweep with nothing due costs no query.
+processes (``schedule.take_turn``).
 """
 
 import hashlib
 import logging
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from feedback_router.clusters.models import Cluster, ClusterStatus, WebhookReceipt
+from feedback_router.clusters.models import Cluster, ClusterStatus
 from feedback_router.config import Settings
 from feedback_router.db import session_scope, utcnow
 from feedback_router.errors import InvalidInput, field_summary
@@ -35,9 +33,10 @@ from feedback_router.feedback import service as feedback
 from feedback_router.feedback.models import Source
 from feedback_router.feedback.schemas import MAX_TEXT, Author, FeedbackCreate
 from feedback_router.loopback import notices
-from feedback_router.loopback.models import ScheduleMark
+from feedback_router.loopback.models import WebhookReceipt
 from feedback_router.loopback.schemas import DiscourseWebhookResult, JiraWebhookResult, TicketChange
-from feedback_router.tickets.delivery import Outlets
+from feedback_router.outlets import Outlets
+from feedback_router.schedule import take_turn
 from feedback_router.tickets.models import Delivery, Ticket
 from integrations.base import TicketStatus
 from integrations.discourse import ForumPost
@@ -227,43 +226,6 @@ def poll_statuses(*, settings: Settings, outlets: Outlets) -> int:
 
 
 # --- periodic work -----------------------------------------------------------------------------
-
-_not_before: dict[tuple[str, str], float] = {}  # (database, job) -> monotonic time of its next turn
-
-
-def forget_schedules() -> None:
-    """Forget when this process's periodic jobs are next due (tests start each from scratch)."""
-    _not_before.clear()
-
-
-def take_turn(settings: Settings, name: str, every: float) -> bool:
-    """Whether this process runs the periodic job ``name`` now: at most once per ``every`` seconds among
-    all processes sharing the database. Between turns it answers from memory."""
-    key = (settings.database_url, name)
-    if time.monotonic() < _not_before.get(key, 0.0):
-        return False
-    now = utcnow()
-    with session_scope(settings.database_url) as session:
-        taken = session.execute(
-            update(ScheduleMark)
-            .where(ScheduleMark.name == name, ScheduleMark.ran_at <= now - timedelta(seconds=every))
-            .values(ran_at=now)
-        )
-        mark = None if getattr(taken, "rowcount", 0) else session.get(ScheduleMark, name)
-        if mark is not None:  # another process had this turn: wait for the next
-            wait = (mark.ran_at + timedelta(seconds=every) - now).total_seconds()
-            _not_before[key] = time.monotonic() + max(wait, 0.0)
-            return False
-        if not getattr(taken, "rowcount", 0):  # the first turn ever
-            try:
-                with session.begin_nested():
-                    session.add(ScheduleMark(name=name, ran_at=now))
-                    session.flush()
-            except IntegrityError:  # another process took it first
-                _not_before[key] = time.monotonic() + every
-                return False
-    _not_before[key] = time.monotonic() + every
-    return True
 
 
 def prune_receipts(settings: Settings) -> None:

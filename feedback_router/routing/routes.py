@@ -20,11 +20,12 @@ from feedback_router.feedback.schemas import (
     RouteIn,
     TriagePage,
 )
+from feedback_router.model import get_model
 from feedback_router.routing import files, live
 from feedback_router.routing import service as routing_service
 from feedback_router.routing.schemas import ExplainIn, RoutingApplied, RoutingCheck, TextExplanation
 from feedback_router.schemas import Id
-from feedback_router.worker import get_processor, notify
+from feedback_router.wakeup import notify
 
 router = APIRouter(tags=["routing"])
 require_manager = require(Role.manager)
@@ -169,12 +170,12 @@ def explain(explain_in: ExplainIn) -> TextExplanation:
     --explain`` does: the labels, every rule tried and why, the team and its sinks. Nothing is stored."""
     settings = get_settings()
     try:
-        processor = get_processor(settings)  # the model this process already holds, loaded once
+        model = get_model(settings)  # the model this process already holds, loaded once
     except ModelNotFoundError as exc:
         raise ConfigurationError(str(exc)) from exc
-    processor.refresh(settings)  # the active model version, as the worker uses
+    model.refresh(settings)  # the active model version, as the worker uses
     found = routing_service.route_text(
-        classifier=processor.classifier,
+        classifier=model.classifier,
         routing=live.current(settings.routing_file),
         text=explain_in.text,
         source=explain_in.source.value,

@@ -3,8 +3,8 @@
 1. Routing writes a ticket row per (item, team, destination) in its own transaction, before any
    call; the unique constraint makes a second row impossible (``open_tickets``).
 2. A worker claims due rows with a lease and counts the attempt *before* calling out
-   (``claim_due``), so a worker that dies mid-call leaves a row that is retaken later and known
-   to have been tried.
+   (``DELIVERIES``, an ``outbox.Outbox``), so a worker that dies mid-call leaves a row that is
+   retaken later and known to have been tried.
 3. Any attempt after the first looks the Jira issue up by our ``fr-<id>`` label before creating:
    a timeout, or a crash between Jira's answer and our commit, never makes a second issue. So
    does the first attempt after a manager's retry of a failed delivery (``service.retry`` resets
@@ -12,26 +12,25 @@
    Slack messages cannot be looked up: after an unclear failure one may be posted twice.
    Webhooks carry a stable delivery id for the receiver to drop repeats. A comment on an issue
    (``TicketComment``) carries its reference in its text and is looked up by it the same way.
-4. Passing failures (timeouts, 5xx, 429/503 with ``Retry-After``) are retried with exponential
+4. Passing failures (timeouts, 5xx, 429/503 with ``Retry-After``) are retried with capped exponential
    backoff and jitter, honouring ``Retry-After``, up to ``delivery_max_attempts``; any other
-   4xx fails the delivery at once with the outside system's reason.
+   4xx fails the delivery at once with the outside system's reason (``outbox.after_failure``).
 """
 
-import logging
-import random
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import AnyHttpUrl, SecretStr, TypeAdapter
-from sqlalchemy import and_, or_, select
+from pydantic import AnyHttpUrl, TypeAdapter
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feedback_router import metrics
+from feedback_router.clusters import service as clusters
 from feedback_router.config import Settings, secret_from_env
-from feedback_router.db import give_up, lease, session_scope, utcnow
+from feedback_router.db import utcnow
 from feedback_router.feedback.models import Feedback
+from feedback_router.outbox import Outbox, States
+from feedback_router.outlets import Outlets
 from feedback_router.routing.rules import (
     BoardSink,
     JiraSink,
@@ -44,16 +43,7 @@ from feedback_router.routing.rules import (
 from feedback_router.tickets.models import Delivery, Ticket, TicketComment
 from feedback_router.tickets.service import make_body, make_title, open_board_ticket
 from integrations.base import LabelValue, Notification, TicketRef, TicketRequest
-from integrations.discourse import DiscourseConfig, DiscoursePublisher
-from integrations.errors import IntegrationError, PermanentIntegrationError, RetryableIntegrationError
-from integrations.jira import JiraConfig, JiraTicketSink
-from integrations.mail import MailConfig, MailSender
-from integrations.slack import SlackConfig, SlackNotifier
-from integrations.webhook import WebhookConfig, WebhookNotifier
 
-log = logging.getLogger(__name__)
-
-MAX_BACKOFF_SECONDS = 3600.0
 PRODUCT_LABEL = "feedback-router"
 
 
@@ -140,36 +130,11 @@ def open_cluster_tickets(*, session: Session, cluster_id: int, decision: RouteDe
     return tickets
 
 
-@dataclass(frozen=True)
-class DeliveryClaim:
-    ticket_id: int
-    attempts: int
-    token: str
-
-
-def claim_due(
-    *,
-    session: Session,
-    limit: int,
-    lease_seconds: float,
-    max_attempts: int,
-    outbox: type[Ticket] | type[TicketComment] = Ticket,
-) -> list[DeliveryClaim]:
-    """Lease due deliveries (of tickets, or of comments with ``outbox=TicketComment``): pending ones
-    whose time came, and sending ones whose worker vanished."""
-    now = utcnow()
-    lost = and_(outbox.delivery == Delivery.sending, outbox.leased_until < now)
-    give_up(session, outbox, lost=lost, max_attempts=max_attempts, failed={"delivery": Delivery.failed})
-    token, rows = lease(
-        session,
-        outbox,
-        due=or_(and_(outbox.delivery == Delivery.pending, outbox.available_at <= now), lost),
-        order_by=[outbox.available_at, outbox.id],
-        limit=limit,
-        values={"delivery": Delivery.sending, "leased_until": now + timedelta(seconds=lease_seconds)},
-        returning=[outbox.attempts],
-    )
-    return [DeliveryClaim(ticket_id=r[0], attempts=r[1], token=token) for r in rows]
+_STATES = States(
+    pending=Delivery.pending, leased=Delivery.sending, done=Delivery.delivered, failed=Delivery.failed
+)
+DELIVERIES = Outbox(Ticket, name="deliveries", noun="delivery of ticket", state="delivery", states=_STATES)
+COMMENTS = Outbox(TicketComment, name="ticket_comments", noun="comment", state="delivery", states=_STATES)
 
 
 @dataclass(frozen=True)
@@ -234,8 +199,6 @@ def _outgoing(ticket: Ticket, item: Feedback, settings: Settings) -> Outgoing:
 
 def _cluster_outgoing(session: Session, ticket: Ticket, settings: Settings) -> Outgoing:
     """A cluster's Jira issue: the problem with its count, trend and quotes, not one item."""
-    from feedback_router.clusters import service as clusters
-
     sink = sink_of(ticket)
     assert isinstance(sink, JiraSink) and ticket.cluster_id is not None
     cluster = clusters.get(session=session, cluster_id=ticket.cluster_id)
@@ -263,108 +226,6 @@ def sink_of(ticket: Ticket) -> JiraSink | SlackSink | WebhookSink:
     return sink
 
 
-class Outlets:
-    """The clients of the outside systems, built from the settings on first use and kept."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._clients: dict[tuple[str, ...], Any] = {}
-
-    def _client(self, key: tuple[str, ...], build: Callable[[], Any]) -> Any:
-        if key not in self._clients:
-            self._clients[key] = build()
-        return self._clients[key]
-
-    def jira(self, redact: bool) -> JiraTicketSink:
-        s = self.settings
-        if s.jira_url is None or s.jira_token is None:
-            raise PermanentIntegrationError(
-                "Jira is not configured: set FEEDBACK_ROUTER_JIRA_URL and FEEDBACK_ROUTER_JIRA_TOKEN"
-            )
-        url, token = s.jira_url, s.jira_token
-        return self._client(
-            ("jira", str(redact)),
-            lambda: JiraTicketSink(
-                JiraConfig(url=url, user=s.jira_user, token=token, timeout=s.delivery_timeout, redact=redact)
-            ),
-        )
-
-    def slack(self, redact: bool) -> SlackNotifier:
-        s = self.settings
-        if s.slack_webhook_url is None and s.slack_bot_token is None:
-            raise PermanentIntegrationError(
-                "Slack is not configured: set FEEDBACK_ROUTER_SLACK_BOT_TOKEN "
-                "or FEEDBACK_ROUTER_SLACK_WEBHOOK_URL"
-            )
-        return self._client(
-            ("slack", str(redact)),
-            lambda: SlackNotifier(
-                SlackConfig(
-                    webhook_url=None if s.slack_bot_token else s.slack_webhook_url,
-                    bot_token=s.slack_bot_token,
-                    api_url=s.slack_api_url,
-                    timeout=s.delivery_timeout,
-                    redact=redact,
-                )
-            ),
-        )
-
-    def webhook(self, sink: WebhookSink) -> WebhookNotifier:
-        secret = secret_from_env(sink.secret_env) if sink.secret_env else None
-        if sink.secret_env and secret is None:
-            raise PermanentIntegrationError(f"webhook secret variable {sink.secret_env} is not set")
-        config = WebhookConfig(
-            url=sink.url,
-            secret=SecretStr(secret or ""),
-            timeout=self.settings.delivery_timeout,
-            redact=sink.redact,
-        )
-        key = ("webhook", str(sink.url), str(sink.redact), sink.secret_env or "")
-        return self._client(key, lambda: WebhookNotifier(config))
-
-    def mail(self) -> MailSender:
-        s = self.settings
-        if not (s.smtp_host and s.smtp_sender):
-            raise PermanentIntegrationError(
-                "e-mail is not configured: set FEEDBACK_ROUTER_SMTP_HOST and FEEDBACK_ROUTER_SMTP_SENDER"
-            )
-        host, sender = s.smtp_host, s.smtp_sender
-        return self._client(
-            ("mail",),
-            lambda: MailSender(
-                MailConfig(
-                    host=host,
-                    port=s.smtp_port,
-                    username=s.smtp_username,
-                    password=s.smtp_password,
-                    sender=sender,
-                    starttls=s.smtp_starttls,
-                    timeout=s.delivery_timeout,
-                )
-            ),
-        )
-
-    def discourse(self) -> DiscoursePublisher:
-        s = self.settings
-        if s.discourse_url is None or s.discourse_api_key is None or not s.discourse_api_username:
-            raise PermanentIntegrationError(
-                "Discourse is not configured: set FEEDBACK_ROUTER_DISCOURSE_URL, "
-                "FEEDBACK_ROUTER_DISCOURSE_API_KEY and FEEDBACK_ROUTER_DISCOURSE_API_USERNAME"
-            )
-        url, key, username = s.discourse_url, s.discourse_api_key, s.discourse_api_username
-        return self._client(
-            ("discourse",),
-            lambda: DiscoursePublisher(
-                DiscourseConfig(url=url, api_key=key, api_username=username, timeout=s.delivery_timeout)
-            ),
-        )
-
-    def close(self) -> None:
-        for client in self._clients.values():
-            client.close()
-        self._clients.clear()
-
-
 def _send(out: Outgoing, outlets: Outlets, attempts: int) -> tuple[str | None, str | None]:
     """Call the outside system; returns its reference and link. Raises IntegrationError."""
     sink = out.sink
@@ -379,160 +240,74 @@ def _send(out: Outgoing, outlets: Outlets, attempts: int) -> tuple[str | None, s
     if isinstance(sink, SlackSink):
         return outlets.slack(sink.redact).send(out.notification, channel=sink.channel), None
     delivery_id = f"{out.ref}-t{out.ticket_id}"  # the same on every attempt
-    return outlets.webhook(sink).send(out.notification, delivery_id=delivery_id), None
+    return outlets.webhook(url=sink.url, secret_env=sink.secret_env, redact=sink.redact).send(
+        out.notification, delivery_id=delivery_id
+    ), None
 
 
-def _held(session: Session, claim: DeliveryClaim, outbox: Any = Ticket) -> Any:
-    """The claimed row while the claim still holds its lease, else None."""
-    return session.scalar(
-        select(outbox).where(
-            outbox.id == claim.ticket_id,
-            outbox.lease_token == claim.token,
-            outbox.delivery == Delivery.sending,
-        )
+def _read(session: Session, ticket: Ticket, settings: Settings) -> Outgoing | None:
+    if ticket.cluster_id is not None:
+        return _cluster_outgoing(session, ticket, settings)
+    item = session.get(Feedback, ticket.feedback_id)
+    return _outgoing(ticket, item, settings) if item is not None else None
+
+
+def _delivered(ticket: Ticket, ref: tuple[str | None, str | None]) -> None:
+    ticket.delivered_at = utcnow()
+    ticket.external_key, ticket.external_url = ref
+    metrics.DELIVERY_LATENCY.labels(sink=ticket.sink).observe(
+        (ticket.delivered_at - ticket.created_at).total_seconds()
     )
-
-
-def _retry_delay(settings: Settings, attempts: int, retry_after: float | None) -> float:
-    if retry_after is not None:
-        return retry_after
-    backoff = settings.retry_base_seconds * 2 ** (attempts - 1) * random.uniform(0.5, 1.5)
-    return min(backoff, MAX_BACKOFF_SECONDS)
-
-
-@dataclass(frozen=True)
-class NextAttempt:
-    """What follows a failed call: another attempt at ``at``, or none (``at`` None); ``reason`` says why."""
-
-    at: datetime | None
-    reason: str
-
-
-def after_failure(settings: Settings, attempts: int, error: Exception) -> NextAttempt:
-    """Passing failures (and unexpected errors) are retried with backoff up to ``delivery_max_attempts``;
-    a permanent one ends at once with the outside system's reason. Shared by deliveries and author notices."""
-    text = str(error) or type(error).__name__
-    passing = not isinstance(error, IntegrationError) or isinstance(error, RetryableIntegrationError)
-    if passing and attempts < settings.delivery_max_attempts:
-        delay = _retry_delay(settings, attempts, getattr(error, "retry_after", None))
-        return NextAttempt(
-            utcnow() + timedelta(seconds=delay),
-            f"attempt {attempts} failed, retrying in {delay:.0f} s: {text}",
-        )
-    return NextAttempt(None, f"failed after {attempts} attempt(s): {text}" if passing else text)
-
-
-def _record(
-    settings: Settings, claim: DeliveryClaim, outcome: Exception | tuple[str | None, str | None]
-) -> None:
-    with session_scope(settings.database_url) as session:
-        ticket = _held(session, claim)
-        if ticket is None:  # our lease ran out and another worker took over; it decides
-            return
-        ticket.lease_token = None
-        if isinstance(outcome, tuple):
-            ticket.delivery, ticket.delivered_at, ticket.last_error = Delivery.delivered, utcnow(), None
-            ticket.external_key, ticket.external_url = outcome
-            metrics.DELIVERY_LATENCY.labels(sink=ticket.sink).observe(
-                (ticket.delivered_at - ticket.created_at).total_seconds()
-            )
-            return
-        metrics.failed("deliveries", outcome)
-        then = after_failure(settings, claim.attempts, outcome)
-        if then.at is not None:
-            ticket.delivery, ticket.available_at = Delivery.pending, then.at
-        else:
-            ticket.delivery = Delivery.failed
-        ticket.last_error = then.reason
-        log.warning(
-            "delivery of ticket %s: %s",
-            ticket.id,
-            ticket.last_error,
-            extra={"feedback_id": ticket.feedback_id},
-        )
 
 
 def deliver_pending(*, settings: Settings, outlets: Outlets, limit: int = 20) -> int:
     """Claim due deliveries and make them, one call each. Returns how many were claimed."""
-    with session_scope(settings.database_url) as session:
-        claims = claim_due(
-            session=session,
-            limit=limit,
-            lease_seconds=settings.job_lease_seconds,
-            max_attempts=settings.delivery_max_attempts,
-        )
-    for claim in claims:
-        with session_scope(settings.database_url) as session:
-            ticket = _held(session, claim)
-            if ticket is None:
-                continue
-            if ticket.cluster_id is not None:
-                out = _cluster_outgoing(session, ticket, settings)
-            else:
-                item = session.get(Feedback, ticket.feedback_id)
-                if item is None:
-                    continue
-                out = _outgoing(ticket, item, settings)
-        try:
-            outcome: Exception | tuple[str | None, str | None] = _send(out, outlets, claim.attempts)
-        except IntegrationError as exc:
-            outcome = exc
-        except Exception as exc:  # a bug or an unmapped library error: retried, never silently dropped
-            log.exception("delivery of ticket %s raised", claim.ticket_id)
-            outcome = exc
-        _record(settings, claim, outcome)
-    return len(claims)
+    return DELIVERIES.send_due(
+        settings=settings,
+        read=lambda session, ticket: _read(session, ticket, settings),
+        send=lambda out, attempts: _send(out, outlets, attempts),
+        record=_delivered,
+        limit=limit,
+    )
+
+
+@dataclass(frozen=True)
+class OutgoingComment:
+    key: str  # the Jira issue's
+    ref: str
+    body: str
+    redact: bool
+    tried_before: bool
+
+
+def _read_comment(session: Session, comment: TicketComment) -> OutgoingComment | None:
+    ticket = session.get(Ticket, comment.ticket_id)
+    if ticket is None or ticket.external_key is None:
+        return None
+    redact = sink_of(ticket).redact
+    return OutgoingComment(
+        ticket.external_key, comment.ref, comment.body, redact, comment.last_error is not None
+    )
+
+
+def _send_comment(out: OutgoingComment, outlets: Outlets, attempts: int) -> str:
+    """Write the comment, unless an earlier attempt did; returns its id in the tracker."""
+    jira = outlets.jira(out.redact)
+    found = jira.find_comment(out.key, out.ref) if attempts > 1 or out.tried_before else None
+    return found or jira.add_comment(out.key, out.body)
+
+
+def _commented(comment: TicketComment, external_id: str) -> None:
+    comment.delivered_at, comment.external_id = utcnow(), external_id
 
 
 def deliver_comments(*, settings: Settings, outlets: Outlets, limit: int = 20) -> int:
     """Claim due comments for delivered Jira issues and make each once: an attempt after the first
     looks for the comment's reference on the issue before writing it. Returns how many were claimed."""
-    with session_scope(settings.database_url) as session:
-        claims = claim_due(
-            session=session,
-            limit=limit,
-            lease_seconds=settings.job_lease_seconds,
-            max_attempts=settings.delivery_max_attempts,
-            outbox=TicketComment,
-        )
-    for claim in claims:
-        with session_scope(settings.database_url) as session:
-            comment = _held(session, claim, TicketComment)
-            ticket = session.get(Ticket, comment.ticket_id) if comment is not None else None
-            if comment is None or ticket is None or ticket.external_key is None:
-                continue
-            key, ref, body, tried = (
-                ticket.external_key,
-                comment.ref,
-                comment.body,
-                comment.last_error is not None,
-            )
-            sink = sink_of(ticket)
-        try:
-            jira = outlets.jira(sink.redact)
-            found = jira.find_comment(key, ref) if claim.attempts > 1 or tried else None
-            outcome: Exception | str = found or jira.add_comment(key, body)
-        except IntegrationError as exc:
-            outcome = exc
-        except Exception as exc:  # a bug or an unmapped library error: retried, never silently dropped
-            log.exception("comment %s on %s raised", ref, key)
-            outcome = exc
-        with session_scope(settings.database_url) as session:
-            comment = _held(session, claim, TicketComment)
-            if comment is None:  # our lease ran out and another worker took over; it decides
-                continue
-            comment.lease_token = None
-            if isinstance(outcome, str):
-                comment.delivery, comment.delivered_at, comment.last_error = (
-                    Delivery.delivered,
-                    utcnow(),
-                    None,
-                )
-                comment.external_id = outcome
-                continue
-            then = after_failure(settings, claim.attempts, outcome)
-            comment.delivery = Delivery.pending if then.at is not None else Delivery.failed
-            comment.available_at = then.at or comment.available_at
-            comment.last_error = then.reason
-            log.warning("comment %s on %s: %s", ref, key, then.reason)
-    return len(claims)
+    return COMMENTS.send_due(
+        settings=settings,
+        read=_read_comment,
+        send=lambda out, attempts: _send_comment(out, outlets, attempts),
+        record=_commented,
+        limit=limit,
+    )

@@ -12,7 +12,7 @@ from feedback_router.schemas import Id
 from feedback_router.tickets import service
 from feedback_router.tickets.models import Delivery
 from feedback_router.tickets.schemas import TicketRead
-from feedback_router.worker import notify
+from feedback_router.wakeup import notify
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"], dependencies=[Depends(require(Role.manager))])
 

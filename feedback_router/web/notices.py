@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from feedback_router.auth.deps import get_session
-from feedback_router.clusters.models import NoticeStatus
 from feedback_router.loopback import notices
+from feedback_router.loopback.models import NoticeStatus
 from feedback_router.web.pages import Viewer, manager, render
 
 router = APIRouter(include_in_schema=False)

@@ -13,7 +13,7 @@ from feedback_router.db import session_scope, utcnow
 from feedback_router.digests import facts as digest_facts
 from feedback_router.digests import render
 from feedback_router.loopback.service import poll_statuses
-from feedback_router.tickets.delivery import Outlets
+from feedback_router.outlets import Outlets
 from feedback_router.tickets.models import Delivery, TicketComment
 from feedback_router.worker import deliver
 from tests.clusters import test_clusters

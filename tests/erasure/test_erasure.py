@@ -19,7 +19,7 @@ from classifiers.heads import ExampleBank, HeadSet, LinearHead
 from feedback_router import model_versions
 from feedback_router.cli import app
 from feedback_router.clusters import service as clusters
-from feedback_router.clusters.models import AuthorNotice, Cluster, NoticeStatus
+from feedback_router.clusters.models import Cluster
 from feedback_router.db import Base, session_scope, utcnow
 from feedback_router.digests.models import Digest
 from feedback_router.erasure import service as erasure
@@ -27,8 +27,9 @@ from feedback_router.erasure.service import MARKER
 from feedback_router.feedback.labels import training_examples
 from feedback_router.feedback.models import Feedback, FeedbackLabel
 from feedback_router.loopback import notices
-from feedback_router.loopback.service import forget_schedules
+from feedback_router.loopback.models import AuthorNotice, NoticeStatus
 from feedback_router.models import load_all
+from feedback_router.schedule import forget_schedules
 from feedback_router.tickets.models import Ticket
 from tests.cli_helpers import error_line
 

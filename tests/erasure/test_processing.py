@@ -13,8 +13,8 @@ from feedback_router.feedback import service
 from feedback_router.feedback.models import Feedback, JobStatus, ProcessingJob
 from feedback_router.feedback.processing import process_pending
 from feedback_router.feedback.schemas import FeedbackCreate
-from feedback_router.loopback.service import forget_schedules
 from feedback_router.routing import live
+from feedback_router.schedule import forget_schedules
 from feedback_router.tickets.models import Ticket
 from feedback_router.worker import get_processor
 

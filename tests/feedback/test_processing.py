@@ -19,6 +19,7 @@ from feedback_router.feedback import processing, service
 from feedback_router.feedback.models import Feedback, JobStatus, ProcessingJob
 from feedback_router.feedback.processing import claim_due, process_pending, record_failure
 from feedback_router.feedback.schemas import FeedbackCreate
+from feedback_router.outbox import MAX_BACKOFF_SECONDS
 from feedback_router.routing import live, rules
 from feedback_router.tickets.models import Ticket
 from feedback_router.worker import Processor, get_processor
@@ -290,6 +291,20 @@ def test_failed_batch_is_retried_with_backoff_then_given_up(configure, processor
     assert run_once(settings, processor, broken) == 0  # failed for good: never claimed again
     assert broken.calls == 3
     assert tickets(settings, feedback_id) == []
+
+
+def test_a_retry_waits_no_longer_than_the_outbox_cap(configure, processor):
+    """Processing backs off as deliveries and notices do (one outbox): at most MAX_BACKOFF_SECONDS."""
+    settings = configure(max_attempts=3, retry_base_seconds=100_000)
+    (feedback_id,) = add(settings, BUG)
+
+    before = utcnow()
+    assert run_once(settings, processor, FlakyClassifier(processor.classifier, failures=1)) == 1
+    after = utcnow()
+
+    retry = job(settings, feedback_id)
+    assert retry.status == "pending"
+    assert between(retry.available_at, before, after, MAX_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS)
 
 
 def test_item_that_failed_once_is_processed_on_retry(configure, processor):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from feedback_router.loopback.service import forget_schedules
+from feedback_router.schedule import forget_schedules
 
 
 @pytest.fixture(autouse=True)

@@ -12,13 +12,14 @@ import numpy as np
 import pytest
 from sqlalchemy import delete, select
 
-from feedback_router.clusters.models import AuthorNotice, Cluster
+from feedback_router.clusters.models import Cluster
 from feedback_router.db import session_scope
 from feedback_router.feedback.models import Feedback, FeedbackStatus
-from feedback_router.loopback.models import ScheduleMark
-from feedback_router.loopback.service import forget_schedules, sweep, take_turn
+from feedback_router.loopback.models import AuthorNotice
+from feedback_router.loopback.service import sweep
 from feedback_router.routing import live
 from feedback_router.routing.service import route
+from feedback_router.schedule import ScheduleMark, forget_schedules, take_turn
 from feedback_router.tickets.models import Ticket
 from feedback_router.worker import deliver
 from integrations._webhooks import sign_sha256

@@ -15,11 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from classifiers.pipeline import Classification, Part
-from feedback_router.clusters.models import AuthorNotice
 from feedback_router.config import Settings
 from feedback_router.db import session_scope
 from feedback_router.feedback.models import Feedback
 from feedback_router.feedback.processing import process_pending
+from feedback_router.loopback.models import AuthorNotice
 from feedback_router.loopback.notices import open_routed_notice
 from feedback_router.loopback.service import sweep
 from feedback_router.routing import live

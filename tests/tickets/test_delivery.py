@@ -222,14 +222,15 @@ def test_a_timeout_after_jira_created_the_issue_does_not_make_a_second(configure
 
 def test_a_worker_that_died_after_jira_answered_leaves_one_issue(wired, fake_jira_cloud):
     """The crash between Jira's answer and our commit: the attempt was counted, its result never stored."""
-    from feedback_router.tickets.delivery import Outlets, _outgoing, _send, claim_due
+    from feedback_router.outlets import Outlets
+    from feedback_router.tickets.delivery import DELIVERIES, _outgoing, _send
 
     item = bug(wired)
     with session_scope(wired.database_url) as session:
-        claims = claim_due(session=session, limit=10, lease_seconds=60, max_attempts=8)
-    [claim] = [c for c in claims if tickets_of(wired, item)["jira:FR"].id == c.ticket_id]
+        claims = DELIVERIES.claim(session, limit=10, lease_seconds=60)
+    [claim] = [c for c in claims if tickets_of(wired, item)["jira:FR"].id == c.id]
     with session_scope(wired.database_url) as session:
-        ticket = session.get(Ticket, claim.ticket_id)
+        ticket = session.get(Ticket, claim.id)
         from feedback_router.feedback.models import Feedback
 
         out = _outgoing(ticket, session.get(Feedback, item), wired)
