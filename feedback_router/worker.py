@@ -1,140 +1,35 @@
-"""Where processing runs: Celery workers on Redis, or a thread inside the API process.
+"""Where the jobs of ``jobs.JOBS`` run: Celery workers on Redis, or threads inside the API process.
 
-Both run ``process_pending`` from feedback.processing; only the trigger differs. Capture
-calls ``notify()`` after its commit; a periodic sweep picks up whatever a notification missed
-(items accepted while no worker ran, retries that came due, leases that ran out).
+Both run the same jobs; only the trigger differs. Capture calls ``notify()`` after its commit; a
+periodic sweep asks for every job, which picks up whatever a notification missed (items accepted
+while no worker ran, retries that came due, leases that ran out) and runs the periodic jobs whose
+turn came. Classification runs apart from the rest (its own Celery queue, its own thread), so a
+hanging outside system never holds it up.
 """
 
 import logging
 import threading
 import time
-from functools import lru_cache
+from collections.abc import Callable
 from pathlib import Path
 
-from celery import Celery, signals
+from celery import Celery, Task, signals
+from kombu import Queue as BrokerQueue
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
-from feedback_router import model_versions
-from feedback_router.clusters.service import recluster_when_due
-from feedback_router.clusters.sync import link_merged, link_reports, update_clusters
+from feedback_router import jobs
 from feedback_router.config import Settings, get_settings
-from feedback_router.db import session_scope
-from feedback_router.erasure.service import sweep as retention
-from feedback_router.feedback.processing import process_pending
-from feedback_router.loopback.service import sweep as close_the_loop
+from feedback_router.processor import get_processor
 from feedback_router.routing import live
-from feedback_router.tickets.delivery import Outlets, deliver_comments, deliver_pending
 
 log = logging.getLogger(__name__)
 
-PROCESS_TASK = "feedback_router.process_pending"
+PROCESS_TASK = jobs.BY_NAME["classify"].task
 BATCHES_PER_TASK = 50  # a task yields after this, so that a long backlog never pins one task
+SWEEP_MIN_SECONDS = 5.0  # Celery beat asks for every job at most this often
 QUEUE_BACKOFF_SECONDS = 30.0
 STOP_SECONDS = 5.0  # `serve` stops within 10 s of SIGTERM: 3 s for open requests, this for the worker
-
-
-class Processor:
-    """The loaded model, shared by every batch in this process.
-
-    The routing rules are not part of it: each batch takes the rules in force for the settings'
-    routing file (routing.live), so that a reload reaches the next batch.
-    """
-
-    def __init__(self, *, embedding_model: str | None, batch_size: int, topics_file: Path | None) -> None:
-        from classifiers import FeedbackClassifier  # the model libraries load only where a worker runs
-
-        self.classifier = FeedbackClassifier.from_model(
-            embedding_model, batch_size, str(topics_file) if topics_file else None
-        )
-        self.version_id: int | None = None
-        self.base_heads = self.classifier.labeler.heads  # trained from the seed sets at warm-up
-
-    def refresh(self, settings: Settings) -> None:
-        """Switch to the active model version when `feedback-router train` made a new one."""
-        from classifiers.heads import HeadSet
-
-        with session_scope(settings.database_url) as session:
-            active = model_versions.active_id(session=session)
-            if active == self.version_id:
-                return
-            if active is None:  # no trained version (any more): back to the seed-trained heads
-                assert self.base_heads is not None
-                self.classifier.set_heads(self.base_heads)
-                self.version_id = None
-                return
-            row = model_versions.get(session=session, version_id=active)
-            assert row is not None
-            heads = HeadSet.from_bytes(row.heads)
-        try:
-            self.classifier.set_heads(heads)
-        except ValueError as exc:  # trained for another embedding model: keep working with ours
-            log.error("not switching to model version %s: %s", heads.version, exc)
-        else:
-            log.info("switched to model version %s", heads.version)
-        self.version_id = active
-
-    def drain(
-        self, settings: Settings, max_batches: int = 1_000_000, stop: threading.Event | None = None
-    ) -> int:
-        """Process batches until none is due (or ``stop`` is set), then make the deliveries that are due,
-        poll Jira for ticket statuses when its turn came, send the author notices that are due and
-        anonymise items past ``RETENTION_DAYS`` when that turn came.
-
-        Returns the number of processing jobs claimed.
-        """
-        self.refresh(settings)
-        total = 0
-        for _ in range(max_batches):
-            if stop is not None and stop.is_set():
-                break
-            claimed = process_pending(
-                settings=settings, classifier=self.classifier, routing=live.current(settings.routing_file)
-            )
-            if not claimed:
-                break
-            total += claimed
-        deliver(settings, max_batches, stop)
-        close_the_loop(settings)  # Jira polled when its turn came, thanks sent when due
-        recluster_when_due(settings)
-        retention(settings, stop)
-        return total
-
-
-def deliver(settings: Settings, max_batches: int = 1_000_000, stop: threading.Event | None = None) -> int:
-    """Make the due deliveries to Jira, Slack and webhooks, then the due comments on Jira issues;
-    returns how many deliveries were attempted."""
-    outlets = Outlets(settings)
-    total = 0
-    try:
-        for _ in range(max_batches):
-            if stop is not None and stop.is_set():
-                break
-            attempted = deliver_pending(settings=settings, outlets=outlets)
-            if not attempted:
-                break
-            total += attempted
-        deliver_comments(settings=settings, outlets=outlets)
-        link_reports(settings=settings, outlets=outlets)
-        link_merged(settings=settings, outlets=outlets)
-        update_clusters(settings=settings, outlets=outlets)
-    finally:
-        outlets.close()
-    return total
-
-
-@lru_cache
-def _processor(embedding_model: str | None, batch_size: int, topics_file: Path | None) -> Processor:
-    return Processor(embedding_model=embedding_model, batch_size=batch_size, topics_file=topics_file)
-
-
-_loading = threading.Lock()
-
-
-def get_processor(settings: Settings) -> Processor:
-    # One load at a time: the API's explain requests and the worker may ask at the same moment.
-    with _loading:
-        return _processor(settings.embedding_model, settings.batch_size, settings.topics_file)
 
 
 # --- Celery -------------------------------------------------------------------------------
@@ -150,6 +45,7 @@ def configure_celery(settings: Settings) -> Celery:
         celery_app.close()
         del celery_app.amqp
     _queue_down_until.clear()  # a fresh configuration tries the queue again at once
+    sweep = max(settings.poll_interval, SWEEP_MIN_SECONDS)
     celery_app.conf.update(
         broker_url=settings.redis_url,
         task_acks_late=True,
@@ -163,33 +59,58 @@ def configure_celery(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=2,
         broker_transport_options={"socket_connect_timeout": 2, "socket_timeout": 5},
+        # A worker consumes both queues unless told otherwise (`worker --queues`).
+        task_queues=[BrokerQueue(queue) for queue in jobs.QUEUES],
+        task_default_queue=jobs.BACKGROUND,
+        task_routes={job.task: {"queue": job.queue} for job in jobs.JOBS},
+        # Beat asks for every job at each sweep; a job with a period runs when its turn came. A sweep
+        # still queued when the next is sent (a worker busy with a slow Jira) is dropped, not run late.
         beat_schedule={
-            "outbox-sweep": {"task": PROCESS_TASK, "schedule": max(settings.poll_interval, 5.0)},
+            job.name: {"task": job.task, "schedule": sweep, "options": {"expires": sweep}}
+            for job in jobs.JOBS
         },
     )
     return celery_app
 
 
-@celery_app.task(
-    name=PROCESS_TASK,
-    autoretry_for=(ConnectionError, TimeoutError, DatabaseUnavailable),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=10,
-)
-def process_pending_task() -> int:
-    """Drain due jobs; many triggers for one batch are harmless, the claim decides."""
+def run_task(job: jobs.Job) -> int:
+    """One Celery run of ``job``: at most BATCHES_PER_TASK batches; when it did work, another run is
+    asked for (it finds the rest, or nothing) and so is the job that follows it."""
     settings = get_settings()
-    claimed = get_processor(settings).drain(settings, max_batches=BATCHES_PER_TASK)
-    if claimed >= BATCHES_PER_TASK * settings.batch_size:  # more may wait: hand over to a fresh task
-        celery_app.send_task(PROCESS_TASK)
-    return claimed
+    if not jobs.due(job, settings):
+        return 0
+    done = job.run(settings, None, BATCHES_PER_TASK)
+    if done and job.every is None:
+        celery_app.send_task(job.task)
+    if done and job.then:
+        celery_app.send_task(jobs.BY_NAME[job.then].task)
+    return done
+
+
+def _task(job: jobs.Job) -> Task:
+    def run() -> int:
+        return run_task(job)
+
+    run.__doc__ = job.run.__doc__
+    task: Task = celery_app.task(
+        name=job.task,
+        autoretry_for=(ConnectionError, TimeoutError, DatabaseUnavailable),
+        retry_backoff=True,
+        retry_jitter=True,
+        max_retries=10,
+    )(run)
+    return task
+
+
+TASKS = {job.name: _task(job) for job in jobs.JOBS}
 
 
 @signals.worker_ready.connect
 def _sweep_on_start(**_: object) -> None:
-    # Items accepted while no worker ran are picked up as soon as one starts.
-    celery_app.send_task(PROCESS_TASK)
+    # Items accepted while no worker ran are picked up as soon as one starts; periodic jobs whose
+    # turn came run now rather than a sweep later.
+    for job in jobs.JOBS:
+        celery_app.send_task(job.task)
 
 
 def reload_rules_on_sighup_when_ready(routing_file: Path | None) -> None:
@@ -209,31 +130,60 @@ def reload_rules_on_sighup_when_ready(routing_file: Path | None) -> None:
 # --- In-process worker ----------------------------------------------------------------------
 
 
-class InProcessWorker(threading.Thread):
-    """Runs the processing loop in a thread of the API process (the embedded default)."""
+class Lane(threading.Thread):
+    """Runs the jobs of one queue in a thread of the API process: at each sweep, and when woken."""
 
-    def __init__(self, processor: Processor, settings: Settings) -> None:
-        super().__init__(name="feedback-router-worker", daemon=True)
-        self.processor = processor
+    def __init__(self, queue: jobs.Queue, settings: Settings, follow_up: Callable[[str], None]) -> None:
+        super().__init__(name=f"feedback-router-{queue}", daemon=True)
+        self.names = [job.name for job in jobs.JOBS if job.queue == queue]
         self.settings = settings
+        self.follow_up = follow_up
         self.wake = threading.Event()
         self.stopping = threading.Event()
 
     def run(self) -> None:
         while not self.stopping.is_set():
             try:
-                self.processor.drain(self.settings, stop=self.stopping)
+                done = jobs.run_due(self.settings, *self.names, stop=self.stopping)
             except Exception:  # the database may be briefly unavailable; the next sweep retries
-                log.exception("in-process worker sweep failed")
+                log.exception("in-process worker sweep failed (%s)", self.name)
+            else:
+                for name, units in done.items():
+                    then = jobs.BY_NAME[name].then
+                    if units and then:
+                        self.follow_up(then)
             self.wake.wait(self.settings.poll_interval)
             self.wake.clear()
 
+
+class InProcessWorker:
+    """The embedded default's worker: one thread per queue, so that classification never waits for an
+    outside system while the other thread calls one."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.lanes = {queue: Lane(queue, settings, self.wake) for queue in jobs.QUEUES}
+
+    def start(self) -> None:
+        for lane in self.lanes.values():
+            lane.start()
+
+    def wake(self, job: str) -> None:
+        """Run ``job`` (and the others of its queue) now rather than at the next sweep."""
+        self.lanes[jobs.BY_NAME[job].queue].wake.set()
+
     def stop(self) -> None:
-        """Ask the loop to stop after its current batch; wait at most STOP_SECONDS (a daemon thread:
-        a batch still embedding then ends with the process, its jobs retaken when their lease runs out)."""
-        self.stopping.set()
-        self.wake.set()
-        self.join(timeout=STOP_SECONDS)
+        """Ask each thread to stop after its current batch; wait at most STOP_SECONDS in all (daemon
+        threads: a batch still embedding, or a call to a hanging Jira, then ends with the process, its
+        claims retaken when their lease runs out)."""
+        for lane in self.lanes.values():
+            lane.stopping.set()
+            lane.wake.set()
+        deadline = time.monotonic() + STOP_SECONDS
+        for lane in self.lanes.values():
+            lane.join(timeout=max(deadline - time.monotonic(), 0.0))
+
+    def is_alive(self) -> bool:
+        return all(lane.is_alive() for lane in self.lanes.values())
 
 
 _in_process: InProcessWorker | None = None
@@ -241,7 +191,8 @@ _in_process: InProcessWorker | None = None
 
 def start_in_process(settings: Settings) -> InProcessWorker:
     global _in_process
-    _in_process = InProcessWorker(get_processor(settings), settings)
+    get_processor(settings)  # load the model before the first capture needs it
+    _in_process = InProcessWorker(settings)
     _in_process.start()
     return _in_process
 
@@ -253,8 +204,8 @@ def stop_in_process() -> None:
         _in_process = None
 
 
-def notify(settings: Settings) -> None:
-    """Tell a worker that work is waiting. Never fails the caller: the sweep is the safety net.
+def notify(settings: Settings, job: str = "classify") -> None:
+    """Tell a worker that ``job`` has work waiting. Never fails the caller: the sweep is the safety net.
 
     After a failure the queue is left alone for a while, so that captures stay fast while
     Redis is down instead of each waiting for a connection timeout.
@@ -265,12 +216,12 @@ def notify(settings: Settings) -> None:
         try:
             if celery_app.conf.broker_url != settings.redis_url:  # e.g. the import command
                 configure_celery(settings)
-            celery_app.send_task(PROCESS_TASK, retry=False)
+            celery_app.send_task(jobs.BY_NAME[job].task, retry=False)
         except (BrokerError, ConnectionError, TimeoutError, OSError) as exc:
             _queue_down_until[settings.redis_url] = time.monotonic() + QUEUE_BACKOFF_SECONDS
             log.warning("could not reach the queue (%s); the outbox sweep will pick the item up", exc)
     elif _in_process is not None:
-        _in_process.wake.set()
+        _in_process.wake(job)
 
 
 def in_process_alive() -> bool:

@@ -20,11 +20,12 @@ from feedback_router.feedback.schemas import (
     RouteIn,
     TriagePage,
 )
+from feedback_router.processor import get_processor
 from feedback_router.routing import files, live
 from feedback_router.routing import service as routing_service
 from feedback_router.routing.schemas import ExplainIn, RoutingApplied, RoutingCheck, TextExplanation
 from feedback_router.schemas import Id
-from feedback_router.worker import get_processor, notify
+from feedback_router.worker import notify
 
 router = APIRouter(tags=["routing"])
 require_manager = require(Role.manager)
@@ -74,7 +75,7 @@ def route_by_hand(
     )
     read = service.read_many(session, [item])[0]
     session.commit()
-    notify(get_settings())  # its ticket goes out now, not at the next sweep
+    notify(get_settings(), "deliver")  # its ticket goes out now, not at the next sweep
     return read
 
 
