@@ -7,7 +7,7 @@ queue of its own, so that it never waits for an outside system: a Jira that hang
 deliveries, never the classifying of what was captured.
 
 A job without a period (``every`` is None) runs whenever it is asked to: after a notification
-(capture, a retried delivery), after the job that names it in ``then``, and at every sweep, which
+(capture, a retried delivery), after a job that names it in ``then``, and at every sweep, which
 finds whatever a notification missed: every ``POLL_INTERVAL`` seconds in ``serve``, every
 ``max(POLL_INTERVAL, 5)`` seconds from Celery beat. A job with a period runs at most once per that
 many seconds among all processes sharing the database (``take_turn``); a period of 0 turns it off.
@@ -49,14 +49,15 @@ class Job:
         run: does the work that is due, ``(settings, stop, max_batches) -> units done``; it stops
             early once ``stop`` is set or after ``max_batches`` batches.
         every: seconds between runs for the settings (0: off), or None: whenever asked.
-        then: the job that has work once this one did some (classified items have deliveries).
+        then: the jobs that have work once this one did some (classified items have deliveries and
+            notices "routed to ...").
     """
 
     name: str
     queue: Queue
     run: Callable[[Settings, Stop, int], int]
     every: Callable[[Settings], float] | None = None
-    then: str | None = None
+    then: tuple[str, ...] = ()
 
     @property
     def task(self) -> str:
@@ -143,7 +144,7 @@ def _jira_poll_seconds(settings: Settings) -> float:
 
 
 JOBS: tuple[Job, ...] = (
-    Job("classify", CLASSIFY, classify, then="deliver"),
+    Job("classify", CLASSIFY, classify, then=("deliver", "notices")),
     Job("deliver", BACKGROUND, deliver),
     Job("jira-poll", BACKGROUND, poll_jira, every=_jira_poll_seconds),
     Job("webhook-receipts-prune", BACKGROUND, prune, every=lambda _: 86_400.0),

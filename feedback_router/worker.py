@@ -75,15 +75,15 @@ def configure_celery(settings: Settings) -> Celery:
 
 def run_task(job: jobs.Job) -> int:
     """One Celery run of ``job``: at most BATCHES_PER_TASK batches; when it did work, another run is
-    asked for (it finds the rest, or nothing) and so is the job that follows it."""
+    asked for (it finds the rest, or nothing) and so are the jobs that follow it."""
     settings = get_settings()
     if not jobs.due(job, settings):
         return 0
     done = job.run(settings, None, BATCHES_PER_TASK)
     if done and job.every is None:
         celery_app.send_task(job.task)
-    if done and job.then:
-        celery_app.send_task(jobs.BY_NAME[job.then].task)
+    for name in job.then if done else ():
+        celery_app.send_task(jobs.BY_NAME[name].task)
     return done
 
 
@@ -149,8 +149,7 @@ class Lane(threading.Thread):
                 log.exception("in-process worker sweep failed (%s)", self.name)
             else:
                 for name, units in done.items():
-                    then = jobs.BY_NAME[name].then
-                    if units and then:
+                    for then in jobs.BY_NAME[name].then if units else ():
                         self.follow_up(then)
             self.wake.wait(self.settings.poll_interval)
             self.wake.clear()
