@@ -1,9 +1,10 @@
-# One image for the API (the default command) and the Celery worker.
+# One image for the API (the default command) and the Celery workers.
 #
 #   docker build -t feedback-router .
 #   docker run -p 8000:8000 -v fr-data:/app/var feedback-router         # API + in-process worker, SQLite
 #   docker run -e FEEDBACK_ROUTER_REDIS_URL=redis://... -e FEEDBACK_ROUTER_DATABASE_URL=postgresql+psycopg://... \
-#       feedback-router feedback-router worker                            # a Celery worker
+#       feedback-router feedback-router worker --queues classify          # a Celery worker that classifies
+#   (and another with --queues background for Jira, Slack and the periodic jobs; docker-compose.yml)
 #
 # It installs what `make install` installs, minus the dev tools: the package with every dependency
 # pinned by constraints.txt, CI's pins. The default model (use-multilingual) runs on numpy and
@@ -62,7 +63,7 @@ USER 10001:10001
 EXPOSE 8000
 # /healthz answers 503 when the database, the queue or the model is not usable; urlopen raises
 # then, and the uncaught exception exits 1. Model loading takes a while, hence the start period.
-# The worker runs no HTTP server: docker-compose.yml turns this check off for it.
+# The workers run no HTTP server: docker-compose.yml turns this check off for them.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('FEEDBACK_ROUTER_PORT', '8000'), timeout=4)"]
 

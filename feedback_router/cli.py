@@ -33,7 +33,7 @@ from feedback_router.routing import live, rules
 if TYPE_CHECKING:
     from classifiers.evaluation.suite import SuiteReport, TaskResult
     from classifiers.pipeline import Classification
-    from feedback_router.worker import Processor
+    from feedback_router.processor import Processor
 
 app = typer.Typer(help="Route community feedback to the teams that act on it.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
@@ -110,8 +110,8 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
 ) -> None:
     """Start the API (and, without Redis, the in-process worker)."""
-    from feedback_router import worker
     from feedback_router.app import create_app
+    from feedback_router.processor import get_processor
 
     settings = _settings()
     _check_sinks(settings)
@@ -121,9 +121,7 @@ def serve(
         if settings.redis_url:
             resolve_model_path(settings.embedding_model)
         else:
-            worker.get_processor(
-                settings
-            )  # load the model now: a missing model stops the start, not the first item
+            get_processor(settings)  # load the model now: a missing model stops the start, not the first item
     except ModelNotFoundError as exc:
         raise fail(str(exc)) from exc
     first_admin_key(settings)
@@ -172,25 +170,37 @@ class _StoppingServer(uvicorn.Server):
 
 @app.command()
 def worker(
-    beat: Annotated[bool, typer.Option(help="Also run the periodic outbox sweep")] = True,
+    beat: Annotated[bool, typer.Option(help="Also ask for the jobs at every sweep (Celery beat)")] = True,
+    queues: Annotated[
+        str, typer.Option(help="Queues to consume, comma-separated: classify, background (default both)")
+    ] = "classify,background",
 ) -> None:
     """Start a Celery worker on FEEDBACK_ROUTER_REDIS_URL; run as many as you like.
 
-    Each worker is one process (the model's thread pool does not survive a fork): for more
-    throughput start more workers, on this machine or others.
+    Each worker is one process that runs one task at a time (the model's thread pool does not survive
+    a fork): for more throughput start more workers, on this machine or others. A worker on both
+    queues classifies between calls to Jira, Slack and webhooks; start the two apart (``--queues
+    classify`` and ``--queues background``) so that classification never waits for them.
     """
+    from feedback_router import jobs
     from feedback_router import worker as runtime
+    from feedback_router.processor import get_processor
 
     settings = _settings()
     if not settings.redis_url:
         raise fail("FEEDBACK_ROUTER_REDIS_URL is not set; without Redis, 'serve' runs the worker in-process")
+    chosen = [queue.strip() for queue in queues.split(",") if queue.strip()]
+    unknown = sorted(set(chosen) - set(jobs.QUEUES))
+    if unknown or not chosen:
+        raise fail(f"unknown queue {', '.join(unknown) or '(none)'}; choose from {', '.join(jobs.QUEUES)}")
     _check_sinks(settings)
-    try:
-        runtime.get_processor(settings)
-    except ModelNotFoundError as exc:
-        raise fail(str(exc)) from exc
+    if jobs.CLASSIFY in chosen:  # a background worker never loads the model
+        try:
+            get_processor(settings)
+        except ModelNotFoundError as exc:
+            raise fail(str(exc)) from exc
     runtime.reload_rules_on_sighup_when_ready(settings.routing_file)
-    argv = ["worker", "--pool=solo", "--loglevel=INFO"]
+    argv = ["worker", "--pool=solo", "--loglevel=INFO", f"--queues={','.join(chosen)}"]
     with tempfile.TemporaryDirectory(prefix="feedback-router-beat-") as schedule_dir:  # removed at exit
         if beat:
             argv += ["--beat", f"--schedule={schedule_dir}/schedule"]
@@ -359,10 +369,10 @@ def classify(
 
 def _processor(settings: Settings) -> "Processor":
     """The worker's classifier, with the active model version of the database when there is one."""
-    from feedback_router import worker as runtime
+    from feedback_router.processor import get_processor
 
     try:
-        processor = runtime.get_processor(settings)
+        processor = get_processor(settings)
     except (ModelNotFoundError, TaxonomyError) as exc:
         raise fail(str(exc)) from exc
     with contextlib.suppress(OperationalError):  # no database (yet): the seed-trained heads serve

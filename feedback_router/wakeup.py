@@ -1,22 +1,30 @@
-"""Waking a worker when work is waiting: a Celery task on Redis, or the worker thread in the API process.
+"""Waking a worker when a job has work waiting: a Celery task on Redis, or a worker thread in the API process.
 
 Capture, imports and retries call ``notify()`` after their commit; it needs none of the worker's code,
-so any room may call it. The worker's periodic sweep picks up whatever a notification missed.
+so any room may call it. The worker's periodic sweep picks up whatever a notification missed. Tasks
+are named after their job (``feedback_router.jobs``) and classification has a queue of its own.
 """
 
 import logging
-import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 from celery import Celery
+from kombu import Queue as BrokerQueue
 from kombu.exceptions import OperationalError as BrokerError
 
 from feedback_router.config import Settings
+from feedback_router.queues import BACKGROUND, QUEUES, queue_of, task_name
 
 log = logging.getLogger(__name__)
 
-PROCESS_TASK = "feedback_router.process_pending"
 QUEUE_BACKOFF_SECONDS = 30.0
+
+
+def _route(name: str, *_: Any, **__: Any) -> dict[str, str]:
+    return {"queue": queue_of(name.removeprefix("feedback_router.jobs."))}
+
 
 celery_app = Celery("feedback_router")
 _queue_down_until: dict[str, float] = {}  # broker URL -> until when notify() leaves it alone
@@ -42,24 +50,25 @@ def configure_celery(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=2,
         broker_transport_options={"socket_connect_timeout": 2, "socket_timeout": 5},
-        beat_schedule={
-            "outbox-sweep": {"task": PROCESS_TASK, "schedule": max(settings.poll_interval, 5.0)},
-        },
+        # A worker consumes both queues unless told otherwise (`worker --queues`).
+        task_queues=[BrokerQueue(queue) for queue in QUEUES],
+        task_default_queue=BACKGROUND,
+        task_routes=(_route,),
     )
     return celery_app
 
 
-_wake: threading.Event | None = None  # the in-process worker's, while one runs
+_wake: Callable[[str], None] | None = None  # the in-process worker's, while one runs
 
 
-def listen(wake: threading.Event | None) -> None:
-    """Let ``notify()`` wake the in-process worker through ``wake`` (None: no such worker runs)."""
+def listen(wake: Callable[[str], None] | None) -> None:
+    """Let ``notify()`` wake the in-process worker through ``wake(job)`` (None: no such worker runs)."""
     global _wake
     _wake = wake
 
 
-def notify(settings: Settings) -> None:
-    """Tell a worker that work is waiting. Never fails the caller: the sweep is the safety net.
+def notify(settings: Settings, job: str = "classify") -> None:
+    """Tell a worker that ``job`` has work waiting. Never fails the caller: the sweep is the safety net.
 
     After a failure the queue is left alone for a while, so that captures stay fast while
     Redis is down instead of each waiting for a connection timeout.
@@ -70,9 +79,9 @@ def notify(settings: Settings) -> None:
         try:
             if celery_app.conf.broker_url != settings.redis_url:  # e.g. the import command
                 configure_celery(settings)
-            celery_app.send_task(PROCESS_TASK, retry=False)
+            celery_app.send_task(task_name(job), retry=False)
         except (BrokerError, ConnectionError, TimeoutError, OSError) as exc:
             _queue_down_until[settings.redis_url] = time.monotonic() + QUEUE_BACKOFF_SECONDS
             log.warning("could not reach the queue (%s); the outbox sweep will pick the item up", exc)
     elif _wake is not None:
-        _wake.set()
+        _wake(job)

@@ -1,129 +1,89 @@
-"""Where processing runs: Celery workers on Redis, or a thread inside the API process.
+"""Where the jobs of ``jobs.JOBS`` run: Celery workers on Redis, or threads inside the API process.
 
-Both run ``process_pending`` from feedback.processing; only the trigger differs. Capture
-calls ``wakeup.notify()`` after its commit; a periodic sweep picks up whatever a notification missed
-(items accepted while no worker ran, retries that came due, leases that ran out).
+Both run the same jobs; only the trigger differs. Capture calls ``notify()`` after its commit; a
+periodic sweep asks for every job, which picks up whatever a notification missed (items accepted
+while no worker ran, retries that came due, leases that ran out) and runs the periodic jobs whose
+turn came. Classification runs apart from the rest (its own Celery queue, its own thread), so a
+hanging outside system never holds it up.
 """
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-from celery import signals
+from celery import Celery, Task, signals
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
-from feedback_router.clusters.service import recluster_when_due
-from feedback_router.clusters.sync import link_merged, link_reports, update_clusters
+from feedback_router import jobs, wakeup
 from feedback_router.config import Settings, get_settings
-from feedback_router.erasure.service import sweep as retention
-from feedback_router.feedback.processing import process_pending
-from feedback_router.loopback.service import sweep as close_the_loop
-from feedback_router.model import LoadedModel, get_model
-from feedback_router.outlets import Outlets
+from feedback_router.processor import get_processor
 from feedback_router.routing import live
-from feedback_router.tickets.delivery import deliver_comments, deliver_pending
-from feedback_router.wakeup import PROCESS_TASK as PROCESS_TASK
 from feedback_router.wakeup import celery_app as celery_app
-from feedback_router.wakeup import configure_celery as configure_celery
-from feedback_router.wakeup import listen
 from feedback_router.wakeup import notify as notify
 
 log = logging.getLogger(__name__)
 
+PROCESS_TASK = jobs.BY_NAME["classify"].task
 BATCHES_PER_TASK = 50  # a task yields after this, so that a long backlog never pins one task
+SWEEP_MIN_SECONDS = 5.0  # Celery beat asks for every job at most this often
 STOP_SECONDS = 5.0  # `serve` stops within 10 s of SIGTERM: 3 s for open requests, this for the worker
-
-
-class Processor:
-    """The sweep a worker runs, with the model this process holds (``model.get_model``)."""
-
-    def __init__(self, model: LoadedModel) -> None:
-        self.model = model
-        self.classifier = model.classifier
-
-    @property
-    def version_id(self) -> int | None:
-        return self.model.version_id
-
-    def refresh(self, settings: Settings) -> None:
-        self.model.refresh(settings)
-
-    def drain(
-        self, settings: Settings, max_batches: int = 1_000_000, stop: threading.Event | None = None
-    ) -> int:
-        """Process batches until none is due (or ``stop`` is set), then make the deliveries that are due,
-        poll Jira for ticket statuses when its turn came, send the author notices that are due and
-        anonymise items past ``RETENTION_DAYS`` when that turn came.
-
-        Returns the number of processing jobs claimed.
-        """
-        self.refresh(settings)
-        total = 0
-        for _ in range(max_batches):
-            if stop is not None and stop.is_set():
-                break
-            claimed = process_pending(
-                settings=settings, classifier=self.classifier, routing=live.current(settings.routing_file)
-            )
-            if not claimed:
-                break
-            total += claimed
-        deliver(settings, max_batches, stop)
-        close_the_loop(settings)  # Jira polled when its turn came, thanks sent when due
-        recluster_when_due(settings)
-        retention(settings, stop)
-        return total
-
-
-def deliver(settings: Settings, max_batches: int = 1_000_000, stop: threading.Event | None = None) -> int:
-    """Make the due deliveries to Jira, Slack and webhooks, then the due comments on Jira issues;
-    returns how many deliveries were attempted."""
-    outlets = Outlets(settings)
-    total = 0
-    try:
-        for _ in range(max_batches):
-            if stop is not None and stop.is_set():
-                break
-            attempted = deliver_pending(settings=settings, outlets=outlets)
-            if not attempted:
-                break
-            total += attempted
-        deliver_comments(settings=settings, outlets=outlets)
-        link_reports(settings=settings, outlets=outlets)
-        link_merged(settings=settings, outlets=outlets)
-        update_clusters(settings=settings, outlets=outlets)
-    finally:
-        outlets.close()
-    return total
-
-
-def get_processor(settings: Settings) -> Processor:
-    return Processor(get_model(settings))
 
 
 # --- Celery -------------------------------------------------------------------------------
 
 
-@celery_app.task(
-    name=PROCESS_TASK,
-    autoretry_for=(ConnectionError, TimeoutError, DatabaseUnavailable),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=10,
-)
-def process_pending_task() -> int:
-    """Drain due jobs; many triggers for one batch are harmless, the claim decides."""
+def configure_celery(settings: Settings) -> Celery:
+    """The Celery app for ``settings`` (wakeup's), with beat asking for every job at each sweep."""
+    app = wakeup.configure_celery(settings)
+    sweep = max(settings.poll_interval, SWEEP_MIN_SECONDS)
+    # A job with a period runs when its turn came. A sweep still queued when the next is sent
+    # (a worker busy with a slow Jira) is dropped, not run late.
+    app.conf.beat_schedule = {
+        job.name: {"task": job.task, "schedule": sweep, "options": {"expires": sweep}} for job in jobs.JOBS
+    }
+    return app
+
+
+def run_task(job: jobs.Job) -> int:
+    """One Celery run of ``job``: at most BATCHES_PER_TASK batches; when it did work, another run is
+    asked for (it finds the rest, or nothing) and so are the jobs that follow it."""
     settings = get_settings()
-    claimed = get_processor(settings).drain(settings, max_batches=BATCHES_PER_TASK)
-    if claimed >= BATCHES_PER_TASK * settings.batch_size:  # more may wait: hand over to a fresh task
-        celery_app.send_task(PROCESS_TASK)
-    return claimed
+    if not jobs.due(job, settings):
+        return 0
+    done = job.run(settings, None, BATCHES_PER_TASK)
+    if done and job.every is None:
+        celery_app.send_task(job.task)
+    for name in job.then if done else ():
+        celery_app.send_task(jobs.BY_NAME[name].task)
+    return done
+
+
+def _task(job: jobs.Job) -> Task:
+    def run() -> int:
+        return run_task(job)
+
+    run.__doc__ = job.run.__doc__
+    task: Task = celery_app.task(
+        name=job.task,
+        autoretry_for=(ConnectionError, TimeoutError, DatabaseUnavailable),
+        retry_backoff=True,
+        retry_jitter=True,
+        max_retries=10,
+    )(run)
+    return task
+
+
+TASKS = {job.name: _task(job) for job in jobs.JOBS}
 
 
 @signals.worker_ready.connect
 def _sweep_on_start(**_: object) -> None:
-    # Items accepted while no worker ran are picked up as soon as one starts.
-    celery_app.send_task(PROCESS_TASK)
+    # Items accepted while no worker ran are picked up as soon as one starts; periodic jobs whose
+    # turn came run now rather than a sweep later.
+    for job in jobs.JOBS:
+        celery_app.send_task(job.task)
 
 
 def reload_rules_on_sighup_when_ready(routing_file: Path | None) -> None:
@@ -143,31 +103,59 @@ def reload_rules_on_sighup_when_ready(routing_file: Path | None) -> None:
 # --- In-process worker ----------------------------------------------------------------------
 
 
-class InProcessWorker(threading.Thread):
-    """Runs the processing loop in a thread of the API process (the embedded default)."""
+class Lane(threading.Thread):
+    """Runs the jobs of one queue in a thread of the API process: at each sweep, and when woken."""
 
-    def __init__(self, processor: Processor, settings: Settings) -> None:
-        super().__init__(name="feedback-router-worker", daemon=True)
-        self.processor = processor
+    def __init__(self, queue: jobs.Queue, settings: Settings, follow_up: Callable[[str], None]) -> None:
+        super().__init__(name=f"feedback-router-{queue}", daemon=True)
+        self.names = [job.name for job in jobs.JOBS if job.queue == queue]
         self.settings = settings
+        self.follow_up = follow_up
         self.wake = threading.Event()
         self.stopping = threading.Event()
 
     def run(self) -> None:
         while not self.stopping.is_set():
             try:
-                self.processor.drain(self.settings, stop=self.stopping)
+                done = jobs.run_due(self.settings, *self.names, stop=self.stopping)
             except Exception:  # the database may be briefly unavailable; the next sweep retries
-                log.exception("in-process worker sweep failed")
+                log.exception("in-process worker sweep failed (%s)", self.name)
+            else:
+                for name, units in done.items():
+                    for then in jobs.BY_NAME[name].then if units else ():
+                        self.follow_up(then)
             self.wake.wait(self.settings.poll_interval)
             self.wake.clear()
 
+
+class InProcessWorker:
+    """The embedded default's worker: one thread per queue, so that classification never waits for an
+    outside system while the other thread calls one."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.lanes = {queue: Lane(queue, settings, self.wake) for queue in jobs.QUEUES}
+
+    def start(self) -> None:
+        for lane in self.lanes.values():
+            lane.start()
+
+    def wake(self, job: str) -> None:
+        """Run ``job`` (and the others of its queue) now rather than at the next sweep."""
+        self.lanes[jobs.BY_NAME[job].queue].wake.set()
+
     def stop(self) -> None:
-        """Ask the loop to stop after its current batch; wait at most STOP_SECONDS (a daemon thread:
-        a batch still embedding then ends with the process, its jobs retaken when their lease runs out)."""
-        self.stopping.set()
-        self.wake.set()
-        self.join(timeout=STOP_SECONDS)
+        """Ask each thread to stop after its current batch; wait at most STOP_SECONDS in all (daemon
+        threads: a batch still embedding, or a call to a hanging Jira, then ends with the process, its
+        claims retaken when their lease runs out)."""
+        for lane in self.lanes.values():
+            lane.stopping.set()
+            lane.wake.set()
+        deadline = time.monotonic() + STOP_SECONDS
+        for lane in self.lanes.values():
+            lane.join(timeout=max(deadline - time.monotonic(), 0.0))
+
+    def is_alive(self) -> bool:
+        return all(lane.is_alive() for lane in self.lanes.values())
 
 
 _in_process: InProcessWorker | None = None
@@ -175,15 +163,16 @@ _in_process: InProcessWorker | None = None
 
 def start_in_process(settings: Settings) -> InProcessWorker:
     global _in_process
-    _in_process = InProcessWorker(get_processor(settings), settings)
+    get_processor(settings)  # load the model before the first capture needs it
+    _in_process = InProcessWorker(settings)
     _in_process.start()
-    listen(_in_process.wake)
+    wakeup.listen(_in_process.wake)
     return _in_process
 
 
 def stop_in_process() -> None:
     global _in_process
-    listen(None)
+    wakeup.listen(None)
     if _in_process is not None:
         _in_process.stop()
         _in_process = None

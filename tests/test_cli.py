@@ -308,6 +308,15 @@ def test_worker_without_redis_exits_2_with_a_clear_line(no_database):
     assert "FEEDBACK_ROUTER_REDIS_URL is not set" in line
 
 
+def test_worker_on_an_unknown_queue_exits_2_naming_the_queues(no_database, monkeypatch):
+    monkeypatch.setenv("FEEDBACK_ROUTER_REDIS_URL", "redis://127.0.0.1:1/0")  # refused before any connection
+    get_settings.cache_clear()
+
+    line = error_line(runner.invoke(app, ["worker", "--queues", "classify,deliveries"]))
+
+    assert line == "error: unknown queue deliveries; choose from classify, background"
+
+
 @pytest.mark.parametrize("command", [("serve",), ("migrate",), ("apikey", "list")])
 def test_unreachable_database_is_one_line_without_the_password(tmp_path, command):
     process = run_serve(

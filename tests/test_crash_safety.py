@@ -40,8 +40,10 @@ TEMPLATES = [
 
 
 @contextmanager
-def worker_process(tmp_path: Path, name: str, **settings: object) -> Iterator[subprocess.Popen[bytes]]:
-    """``feedback-router worker`` in its own process group; the whole group is killed at the end."""
+def worker_process(
+    tmp_path: Path, name: str, *options: str, **settings: object
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``feedback-router worker [options]`` in its own process group; the whole group is killed at the end."""
     workdir = tmp_path / name  # the worker's log and, through TMPDIR, its beat schedule
     workdir.mkdir()
     env = {
@@ -51,7 +53,7 @@ def worker_process(tmp_path: Path, name: str, **settings: object) -> Iterator[su
     }
     with (workdir / "worker.log").open("wb") as log:
         process = subprocess.Popen(
-            [str(COMMAND), "worker"],
+            [str(COMMAND), "worker", *options],
             cwd=workdir,
             env=env,
             stdout=log,

@@ -12,7 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from feedback_router.logging import formatter
-from feedback_router.worker import get_processor
+from feedback_router.processor import get_processor
 from tests.feedback.test_processing import BUG, FlakyClassifier, add, make_due, run_once
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]

@@ -11,8 +11,8 @@ from feedback_router.feedback import service
 from feedback_router.feedback.models import Feedback
 from feedback_router.feedback.schemas import FeedbackCreate
 from feedback_router.model_versions import ModelVersion
+from feedback_router.processor import get_processor
 from feedback_router.tickets.models import Ticket
-from feedback_router.worker import get_processor
 
 runner = CliRunner()
 # Made-up words no seed example resembles, so only the community's labels can teach them.
@@ -36,7 +36,7 @@ def stored(settings, feedback_id: int) -> Feedback:
 def test_corrections_retrain_the_model_and_a_running_worker_switches_to_it(api, auth, settings):
     processor = get_processor(settings)
     ids = [add(settings, text) for text in JARGON]
-    processor.drain(settings)
+    processor.classify(settings)
     before = stored(settings, ids[0]).model_version
     for feedback_id in ids:
         response = api.post(
@@ -54,7 +54,7 @@ def test_corrections_retrain_the_model_and_a_running_worker_switches_to_it(api, 
         assert version.info["community"] == {"kind": 6}
     try:
         new_id = add(settings, "The frobnicator quux zorp wibbles again and again")
-        processor.drain(settings)  # the same worker, no restart
+        processor.classify(settings)  # the same worker, no restart
 
         item = stored(settings, new_id)
         assert item.model_version == f"heads-{version.version}" != before
@@ -63,7 +63,7 @@ def test_corrections_retrain_the_model_and_a_running_worker_switches_to_it(api, 
     finally:
         with session_scope(settings.database_url) as session:
             session.delete(session.get(ModelVersion, version.id))
-        processor.drain(settings)  # back to the seed-trained heads for the other tests
+        processor.classify(settings)  # back to the seed-trained heads for the other tests
     assert processor.version_id is None
 
 
@@ -71,7 +71,7 @@ def test_mixed_message_becomes_parts_routed_on_their_own(settings):
     text = "I love the new editor, it is beautiful! But the export to PDF crashes every single time."
     parent_id = add(settings, text)
 
-    get_processor(settings).drain(settings)
+    get_processor(settings).classify(settings)
 
     parent = stored(settings, parent_id)
     assert parent.status == "processed" and parent.team is None

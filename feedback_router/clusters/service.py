@@ -29,10 +29,9 @@ from feedback_router.clusters import titles
 from feedback_router.clusters.models import Cluster, ClusterReturn, ClusterStatus
 from feedback_router.clusters.schemas import ClusterSummary, Quote, ReclusterStats, Return
 from feedback_router.config import Settings
-from feedback_router.db import session_scope, take_turns, utcnow
+from feedback_router.db import take_turns, utcnow
 from feedback_router.errors import Conflict, InvalidInput, NotFound
 from feedback_router.feedback.models import Feedback
-from feedback_router.schedule import take_turn
 from feedback_router.tickets.models import Delivery, Ticket, TicketComment
 from feedback_router.tickets.service import make_title
 
@@ -296,17 +295,6 @@ def recluster(*, session: Session, team: str, settings: Settings) -> ReclusterSt
         "merges": result.merges,
         "splits": result.splits,
     }
-
-
-def recluster_when_due(settings: Settings) -> None:
-    """Re-cluster every clustered team once per ``CLUSTER_RECLUSTER_SECONDS`` among all workers."""
-    every = settings.cluster_recluster_seconds
-    if not every or not take_turn(settings, "recluster", every):
-        return
-    for team in settings.cluster_teams:
-        with session_scope(settings.database_url) as session:
-            stats = recluster(session=session, team=team, settings=settings)
-        log.info("re-clustered %s: %s", team, stats)
 
 
 def items(session: Session, cluster_id: int) -> Sequence[Feedback]:

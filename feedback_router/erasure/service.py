@@ -42,7 +42,6 @@ from feedback_router.feedback.models import Feedback, FeedbackLabel, ProcessingJ
 from feedback_router.loopback.models import AuthorNotice
 from feedback_router.loopback.notices import NOT_SENT
 from feedback_router.model_versions import ModelVersion, activate_new
-from feedback_router.schedule import take_turn
 from feedback_router.tickets.models import Delivery, Ticket
 from feedback_router.tickets.service import make_title
 from integrations.redact import redact
@@ -52,8 +51,6 @@ log = logging.getLogger(__name__)
 MARKER = "[erased]"
 KEPT_METADATA = ("community",)
 SHORTEST_NAME = 3  # shorter names would cut words out of other people's text
-RETENTION_MARK = "retention"
-RETENTION_EVERY = 3600.0
 RETENTION_CHUNK = 50  # items per transaction: short, so that capture (on SQLite: one writer) hardly waits
 RETENTION_CHUNKS = 200  # per turn: a large first run goes on at the next turn
 EVIDENCE_CHUNK = 500
@@ -397,14 +394,3 @@ def anonymise_older(
                 break
             total = total + anonymise(session=session, ids=old)
     return total
-
-
-def sweep(settings: Settings, stop: threading.Event | None = None) -> None:
-    """The retention's share of the worker's periodic sweep: once an hour among all workers."""
-    if settings.retention_days is None or not take_turn(settings, RETENTION_MARK, RETENTION_EVERY):
-        return
-    erased = anonymise_older(settings=settings, days=settings.retention_days, stop=stop)
-    if erased.items or erased.parts:
-        log.info(
-            "retention: anonymised items older than %s days: %s", settings.retention_days, erased.counts()
-        )

@@ -82,7 +82,7 @@ def jira_webhook(
     )
     session.commit()
     if result.notices:
-        notify(settings)  # a worker sends the replies
+        notify(settings, "notices")  # a worker sends the replies
     return result
 
 

@@ -9,8 +9,9 @@ the same transaction): Jira signs only the body, so a recorded delivery could be
 new identifier. An event older than the receipts are kept is refused, so a body whose receipt was
 pruned cannot come back; one older than the status we hold is ignored (Jira may deliver out of order).
 
-The poll runs from the worker's sweep at most once per ``JIRA_POLL_SECONDS`` across all worker
-processes (``schedule.take_turn``).
+The poll is the job ``jira-poll`` (``feedback_router.jobs``): at most once per ``JIRA_POLL_SECONDS``
+across all worker processes. ``schedule.take_turn`` takes the turn in the database, and each
+process remembers when the next turn can come, so a sweep with nothing due costs no query.
 """
 
 import hashlib
@@ -36,7 +37,6 @@ from feedback_router.loopback import notices
 from feedback_router.loopback.models import WebhookReceipt
 from feedback_router.loopback.schemas import DiscourseWebhookResult, JiraWebhookResult, TicketChange
 from feedback_router.outlets import Outlets
-from feedback_router.schedule import take_turn
 from feedback_router.tickets.models import Delivery, Ticket
 from integrations.base import TicketStatus
 from integrations.discourse import ForumPost
@@ -51,7 +51,6 @@ JIRA_BODY = "jira-body"  # receipts named by the SHA-256 of the body
 OPEN, RESOLVED = "open", "resolved"
 ITEM_LABEL = re.compile(r"^fr-(\d+)$")
 CLUSTER_LABEL = re.compile(r"^fr-cluster-(\d+)$")
-POLL_MARK, PRUNE_MARK = "jira-poll", "webhook-receipts-prune"
 POLL_CHUNK = 200  # keys per statuses() call and per transaction (the sink asks Jira 50 at a time)
 RECEIPT_DAYS = 30  # Jira and Discourse retry for hours, not weeks
 REOPEN_WATCH_DAYS = 30  # a resolved issue is still polled this long: re-opening happens soon or never
@@ -234,24 +233,6 @@ def prune_receipts(settings: Settings) -> None:
         session.execute(
             delete(WebhookReceipt).where(WebhookReceipt.received_at < utcnow() - timedelta(days=RECEIPT_DAYS))
         )
-
-
-def sweep(settings: Settings) -> None:
-    """The loop's share of the worker's periodic sweep: poll Jira when its turn came, send due notices."""
-    outlets = Outlets(settings)
-    try:
-        jira = settings.jira_url is not None and settings.jira_token is not None
-        if (
-            jira
-            and settings.jira_poll_seconds > 0
-            and take_turn(settings, POLL_MARK, settings.jira_poll_seconds)
-        ):
-            poll_statuses(settings=settings, outlets=outlets)
-        if take_turn(settings, PRUNE_MARK, 86_400.0):
-            prune_receipts(settings)
-        notices.send_due(settings=settings, outlets=outlets)
-    finally:
-        outlets.close()
 
 
 # --- Discourse as a source ----------------------------------------------------------------------

@@ -75,7 +75,7 @@ def route_by_hand(
     )
     read = service.read_many(session, [item])[0]
     session.commit()
-    notify(get_settings())  # its ticket goes out now, not at the next sweep
+    notify(get_settings(), "deliver")  # its ticket goes out now, not at the next sweep
     return read
 
 

@@ -38,5 +38,5 @@ def retry(ticket_id: Id, session: Session = Depends(get_session, scope="function
     """Send a failed delivery again (after its cause was fixed): pending at once, attempts from zero."""
     ticket = TicketRead.model_validate(service.retry(session=session, ticket_id=ticket_id))
     session.commit()
-    notify(get_settings())
+    notify(get_settings(), "deliver")
     return ticket

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from feedback_router.clusters.models import Cluster
 from feedback_router.db import session_scope
 from feedback_router.feedback.models import Feedback
+from feedback_router.jobs import deliver
 from feedback_router.tickets.models import Ticket
-from feedback_router.worker import deliver
 from tests.fakes.server import Reply
 from tests.integrations.pii_cases import leaked
 from tests.routing.helpers import labelled, write

@@ -12,10 +12,10 @@ from feedback_router.clusters.models import Cluster, ClusterReturn, ClusterStatu
 from feedback_router.db import session_scope, utcnow
 from feedback_router.digests import facts as digest_facts
 from feedback_router.digests import render
+from feedback_router.jobs import deliver
 from feedback_router.loopback.service import poll_statuses
 from feedback_router.outlets import Outlets
 from feedback_router.tickets.models import Delivery, TicketComment
-from feedback_router.worker import deliver
 from tests.clusters import test_clusters
 from tests.clusters.test_clusters import cluster_of, direction, report
 from tests.fakes.server import Hang

@@ -11,7 +11,7 @@ from feedback_router.clusters import titles
 from feedback_router.clusters.models import Cluster
 from feedback_router.clusters.service import recluster
 from feedback_router.db import session_scope, utcnow
-from feedback_router.worker import deliver
+from feedback_router.jobs import deliver
 from tests.clusters.test_clusters import ROUTES, cluster_of, direction
 from tests.integrations.pii_cases import leaked
 from tests.routing.helpers import labelled, write

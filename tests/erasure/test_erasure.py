@@ -26,6 +26,7 @@ from feedback_router.erasure import service as erasure
 from feedback_router.erasure.service import MARKER
 from feedback_router.feedback.labels import training_examples
 from feedback_router.feedback.models import Feedback, FeedbackLabel
+from feedback_router.jobs import run_due
 from feedback_router.loopback import notices
 from feedback_router.loopback.models import AuthorNotice, NoticeStatus
 from feedback_router.models import load_all
@@ -270,13 +271,13 @@ def test_retention_anonymises_old_items_once_per_turn_and_keeps_new_ones(configu
     with session_scope(settings.database_url) as session:
         session.get(Feedback, old).received_at = utcnow() - timedelta(days=31)
 
-    erasure.sweep(settings)
+    run_due(settings, "retention")
 
     with session_scope(settings.database_url) as session:
         assert session.get(Feedback, old).text == MARKER and session.get(Feedback, old).author_handle is None
         assert session.get(Feedback, kept).text == OTHER
         session.get(Feedback, kept).received_at = utcnow() - timedelta(days=40)
-    erasure.sweep(settings)  # this turn was taken: the next is in an hour
+    run_due(settings, "retention")  # this turn was taken: the next is in an hour
     with session_scope(settings.database_url) as session:
         assert session.get(Feedback, kept).text == OTHER
     assert erasure.anonymise_older(settings=settings, days=30).items == 1
@@ -288,7 +289,7 @@ def test_without_a_retention_setting_nothing_is_anonymised(settings, api, auth):
     old = capture(api, auth, BUG, handle=HANDLE)
     with session_scope(settings.database_url) as session:
         session.get(Feedback, old).received_at = utcnow() - timedelta(days=3650)
-    erasure.sweep(settings)
+    run_due(settings, "retention")
     with session_scope(settings.database_url) as session:
         assert session.get(Feedback, old).text == BUG
 

@@ -8,7 +8,7 @@ import pytest
 
 from feedback_router.db import session_scope
 from feedback_router.erasure.service import erase_author
-from feedback_router.worker import deliver
+from feedback_router.jobs import deliver
 from tests.routing.helpers import labelled, write
 
 ROUTES = """\

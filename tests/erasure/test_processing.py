@@ -7,16 +7,17 @@ import pytest
 from sqlalchemy import select
 
 from classifiers import Classification, FeedbackClassifier
+from feedback_router import jobs
 from feedback_router.db import session_scope, utcnow
 from feedback_router.erasure.service import MARKER, erase_author
 from feedback_router.feedback import service
 from feedback_router.feedback.models import Feedback, JobStatus, ProcessingJob
 from feedback_router.feedback.processing import process_pending
 from feedback_router.feedback.schemas import FeedbackCreate
+from feedback_router.processor import get_processor
 from feedback_router.routing import live
 from feedback_router.schedule import forget_schedules
 from feedback_router.tickets.models import Ticket
-from feedback_router.worker import get_processor
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +66,7 @@ def test_the_workers_sweep_anonymises_items_past_the_retention(configure):
         new = service.create(session=session, feedback_in=FeedbackCreate(text=BUG, source="api"))[0]
         old_id, new_id = old.id, new.id
 
-    get_processor(settings).drain(settings)
+    jobs.drain(settings)
 
     with session_scope(settings.database_url) as session:
         assert session.get_one(Feedback, old_id).text == MARKER

@@ -9,7 +9,7 @@ and a path pattern that take the place of the app's, once each, in order:
 
 - :class:`Reply` answers with a status, a body and headers instead of the app (429, 500, 400 ...);
 - :class:`Hang` lets the app act (an issue *is* created) and then holds the answer back longer than
-  the client waits, the classic unclear outcome;
+  the client waits, the classic unclear outcome; :meth:`FakeServer.release` sends the held answers;
 - :class:`Drop` lets the app act and then cuts the connection in the middle of the answer.
 """
 
@@ -132,12 +132,19 @@ class FakeServer:
         self._lock = threading.Lock()
         self.requests: list[RecordedRequest] = []
         self._scripts: list[tuple[str, str, list[Fault]]] = []
+        self._releases = 0  # a hang ends when this changes
 
     def reset(self) -> None:
-        """Forget recorded requests and unused scripted faults."""
+        """Forget recorded requests and unused scripted faults; answers still held back are sent."""
         with self._lock:
             self.requests.clear()
             self._scripts.clear()
+            self._releases += 1
+
+    def release(self) -> None:
+        """Send the answers that :class:`Hang` faults hold back now, instead of at their end."""
+        with self._lock:
+            self._releases += 1
 
     def script(self, method: str, path: str, *faults: Fault) -> None:
         """Answer the next requests to ``method path`` (``fnmatch`` pattern, e.g. ``/rest/api/*/issue``)
@@ -207,9 +214,14 @@ class FakeServer:
 
             await app(scope, replay, keep)  # the app acts: the remote side effect happens
             if isinstance(fault, Hang):
-                # receive() returns http.disconnect once the client gives up; stop waiting then.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(receive(), timeout=fault.seconds)
+                # receive() returns http.disconnect once the client gives up; stop waiting then,
+                # or when the test releases the answers.
+                releases, loop = self._releases, asyncio.get_running_loop()
+                gone = asyncio.ensure_future(receive())
+                deadline = loop.time() + fault.seconds
+                while not gone.done() and self._releases == releases and loop.time() < deadline:
+                    await asyncio.wait({gone}, timeout=0.05)
+                gone.cancel()
                 for message in answer:
                     await send(message)
                 return

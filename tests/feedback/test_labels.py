@@ -94,20 +94,20 @@ def test_corrections_survive_reprocessing_with_their_types(api, auth, settings):
     from sqlalchemy import update
 
     from feedback_router.feedback.models import ProcessingJob
-    from feedback_router.worker import get_processor
+    from feedback_router.jobs import drain
 
     feedback_id = submit(api, auth, "Where do I find the export settings?")
     body = {"abuse": True, "topic": None, "sentiment": "positive"}
     assert (
         api.post(f"/v1/feedback/{feedback_id}/labels", json=body, headers=auth["manager"]).status_code == 200
     )
-    get_processor(settings).drain(settings)  # the model labels it after the correction
+    drain(settings)  # the model labels it after the correction
 
     item = api.get(f"/v1/feedback/{feedback_id}", headers=auth["manager"]).json()
     assert (item["abuse"], item["topic"], item["sentiment"]) == (True, None, "positive")
     assert item["corrected"] == body
     with session_scope(settings.database_url) as session:
         session.execute(update(ProcessingJob).values(status="pending"))
-    get_processor(settings).drain(settings)  # and again: corrections still win
+    drain(settings)  # and again: corrections still win
     again = api.get(f"/v1/feedback/{feedback_id}", headers=auth["manager"]).json()
     assert (again["abuse"], again["topic"], again["sentiment"]) == (True, None, "positive")

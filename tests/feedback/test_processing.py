@@ -1,7 +1,7 @@
 """Processing waiting feedback with the real model, on SQLite and PostgreSQL.
 
 Claims, batches, leases, retries and the one-ticket rule, driven through ``process_pending``
-and ``Processor.drain`` exactly as the workers drive them.
+and ``Processor.classify`` exactly as the workers drive them.
 """
 
 import threading
@@ -20,9 +20,9 @@ from feedback_router.feedback.models import Feedback, JobStatus, ProcessingJob
 from feedback_router.feedback.processing import claim_due, process_pending, record_failure
 from feedback_router.feedback.schemas import FeedbackCreate
 from feedback_router.outbox import MAX_BACKOFF_SECONDS
+from feedback_router.processor import Processor, get_processor
 from feedback_router.routing import live, rules
 from feedback_router.tickets.models import Ticket
-from feedback_router.worker import Processor, get_processor
 
 pytestmark = pytest.mark.slow
 
@@ -163,8 +163,8 @@ def test_drain_processes_everything_due_and_returns_the_count(configure, process
     settings = configure(batch_size=8)
     add(settings, *(f"Please add a dark theme to the reports page, request {n}" for n in range(20)))
 
-    assert processor.drain(settings) == 20
-    assert processor.drain(settings) == 0
+    assert processor.classify(settings) == 20
+    assert processor.classify(settings) == 0
     with session_scope(settings.database_url) as session:
         assert processing.pending_count(session=session) == 0
 
@@ -329,7 +329,7 @@ def test_two_workers_draining_at_once_process_each_item_once(configure, processo
     claimed: list[int] = []
 
     def work() -> None:
-        claimed.append(processor.drain(settings))
+        claimed.append(processor.classify(settings))
 
     workers = [threading.Thread(target=work) for _ in range(2)]
     for worker in workers:

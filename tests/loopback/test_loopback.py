@@ -1,8 +1,8 @@
 """The loop back: Jira status by webhook and by polling, author notices, Discourse in and out.
 
 Everything runs against the local fakes with the production clients (the ``jira`` client, httpx for
-Discourse); the worker's part is driven by calling ``deliver`` and the loop's ``sweep``, which every
-sweep of a worker runs. Each test runs on SQLite and PostgreSQL.
+Discourse); the worker's part is driven by calling the jobs ``deliver`` and the loop's (``sweep``
+below), which every sweep of a worker runs. Each test runs on SQLite and PostgreSQL.
 """
 
 import json
@@ -13,15 +13,15 @@ import pytest
 from sqlalchemy import delete, select
 
 from feedback_router.clusters.models import Cluster
+from feedback_router.config import Settings
 from feedback_router.db import session_scope
 from feedback_router.feedback.models import Feedback, FeedbackStatus
+from feedback_router.jobs import deliver, run_due
 from feedback_router.loopback.models import AuthorNotice
-from feedback_router.loopback.service import sweep
 from feedback_router.routing import live
 from feedback_router.routing.service import route
 from feedback_router.schedule import ScheduleMark, forget_schedules, take_turn
 from feedback_router.tickets.models import Ticket
-from feedback_router.worker import deliver
 from integrations._webhooks import sign_sha256
 from tests.fakes.discourse import rate_limit_reply
 from tests.routing.helpers import labelled, write
@@ -34,6 +34,11 @@ teams:
 rules:
   - {name: product-issues, when: {kind: [bug_report, feature_request]}, team: product}
 """
+
+
+def sweep(settings: Settings) -> None:
+    """The loop's jobs of a worker's sweep: poll Jira when its turn came, prune receipts, send due notices."""
+    run_due(settings, "jira-poll", "webhook-receipts-prune", "notices")
 
 
 @pytest.fixture

@@ -19,12 +19,11 @@ from feedback_router.config import Settings
 from feedback_router.db import session_scope
 from feedback_router.feedback.models import Feedback
 from feedback_router.feedback.processing import process_pending
+from feedback_router.jobs import deliver, drain, run_due
 from feedback_router.loopback.models import AuthorNotice
 from feedback_router.loopback.notices import open_routed_notice
-from feedback_router.loopback.service import sweep
 from feedback_router.routing import live
 from feedback_router.tickets.models import Ticket
-from feedback_router.worker import deliver, get_processor
 from tests.fakes.slack import FakeSlack
 from tests.routing.helpers import write
 
@@ -41,6 +40,11 @@ rules:
 """
 REPORT = "Export to PDF crashes on Android 14 every time I press save."
 ROOT_TS, REPLY_TS = "1700000100.000200", "1700000200.000300"
+
+
+def sweep(settings: Settings) -> None:
+    """The loop's jobs of a worker's sweep: poll Jira when its turn came, prune receipts, send due notices."""
+    run_due(settings, "jira-poll", "webhook-receipts-prune", "notices")
 
 
 class FixedLabels:
@@ -355,8 +359,8 @@ def test_the_worker_routes_a_forwarded_message_with_the_real_model_and_answers_i
 ):
     forward(api, fake_slack, ts=ROOT_TS)
 
-    get_processor(wired).drain(wired)  # what every worker sweep runs: process, deliver, send notices
-    get_processor(wired).drain(wired)
+    drain(wired)  # what every worker sweep runs: process, deliver, send notices
+    drain(wired)
 
     [reply] = thread_replies(fake_slack)
     [item] = items_of(wired)

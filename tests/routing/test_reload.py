@@ -123,13 +123,13 @@ def test_sighup_reloads_the_rules_and_keeps_them_when_the_file_is_broken(sighup_
 @pytest.mark.slow
 def test_processing_routes_by_the_reloaded_rules(api, auth, routes):
     from feedback_router.config import get_settings
-    from feedback_router.worker import get_processor
+    from feedback_router.jobs import drain
 
     settings = get_settings()  # with the routing file of this test
 
     def process(text: str) -> dict:  # type: ignore[type-arg]
         feedback_id = api.post("/v1/feedback", json={"text": text}, headers=auth["forwarder"]).json()["id"]
-        get_processor(settings).drain(settings)  # what the worker does, in this thread
+        drain(settings)  # what the worker does, in this thread
         return api.get(f"/v1/feedback/{feedback_id}", headers=auth["manager"]).json()
 
     assert process(BUG)["route_rule"] == "bugs-to-product"

@@ -13,8 +13,8 @@ from prometheus_client import REGISTRY
 from sqlalchemy import select, update
 
 from feedback_router.db import session_scope, utcnow
+from feedback_router.jobs import deliver
 from feedback_router.tickets.models import Delivery, Ticket
-from feedback_router.worker import deliver
 from tests.fakes.server import Hang, Reply
 from tests.integrations.pii_cases import leaked
 from tests.routing.helpers import labelled, write

@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import expect
 
 from feedback_router.db import session_scope
+from feedback_router.jobs import deliver
 from feedback_router.tickets.models import Ticket
-from feedback_router.worker import deliver
 from tests.routing.helpers import labelled, write
 from tests.web.conftest import PASSWORD, patient, sign_in
 
