@@ -23,8 +23,8 @@ from classifiers.evaluation.datasets import (
     load_tweeteval,
 )
 from classifiers.evaluation.recipes import clean_tweet
-from classifiers.labels import KINDS, SENTIMENTS
 from classifiers.evaluation.suite import PROJECT, TASKS, make_head, run_suite, select_tasks
+from classifiers.labels import KINDS, SENTIMENTS
 from tests.classifiers.fake_datasets import write_fake_datasets
 
 MODEL = "use-multilingual"
