@@ -1,5 +1,6 @@
-# The two commands the README names: `make run` and `make test`. Both set everything up first
-# and are safe to run again (the virtual environment is rebuilt only when the pins change).
+# The two commands the README names, `make install` and `make test` (CI runs `make lint`, then
+# `make test`). Every target installs first and is safe to run again (the virtual environment is
+# rebuilt only when the pins change).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin

@@ -18,8 +18,8 @@ from one number, the similarity ``threshold``:
   ``margin`` (hysteresis), so that an item keeps its cluster unless the evidence changed.
 
 The threshold is tuned per model on BANKING77's train split, never on its test split
-(``THRESHOLDS``); ``research/issue5-clustering/`` has the runs, the README (Evaluation) the
-results.
+(``THRESHOLDS``); ``docs/decisions/0005-clustering.md`` has the runs, ``docs/evaluation.md``
+the results.
 
 How a service uses it. Per cluster it stores the id, the mean of its members' normalised
 vectors (``centroid``) and their ``count``; per item its vector and cluster id. For each new
@@ -49,7 +49,7 @@ MIN_SPLIT_SIZE = 4  # a cluster smaller than this is never split
 SPLIT_FACTOR = 2.0  # a split must save what this many clusters cost
 
 # Chosen on BANKING77's train split (shuffled samples of the test split's size), never on test:
-# the setting that maximises min(score against k-means, stability / 0.95), see research/issue5-clustering.
+# the setting that maximises min(score against k-means, stability / 0.95), see docs/decisions/0005.
 THRESHOLDS: dict[str, float] = {"all-MiniLM-L6-v2": 0.40, "use-multilingual": 0.30}
 
 

@@ -44,7 +44,7 @@ class NamedModel:
     summary: str
 
 
-DEFAULT_MODEL = "use-multilingual"  # chosen by measurement: see README, Models
+DEFAULT_MODEL = "use-multilingual"  # chosen by measurement: docs/decisions/0001
 MODELS: dict[str, NamedModel] = {
     model.name: model
     for model in (

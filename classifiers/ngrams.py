@@ -4,7 +4,7 @@ A sentence embedding blurs the few words that decide some labels ("crashes", "st
 "pls add"); a logistic regression on n-grams sees them. The n-grams are hashed, so there is no
 vocabulary to store: a fitted view keeps only the hashed columns its training texts had, with
 their IDF weights, as two plain arrays. Character n-grams scored the same on our development
-set (research/issue3-default) but cost six times as much, more than the embedding's 10 %.
+set (docs/decisions/0004) but cost six times as much, more than the embedding's 10 %.
 """
 
 from collections.abc import Sequence

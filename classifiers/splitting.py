@@ -19,7 +19,7 @@ DEFAULT_MIN_CONFIDENCE = 0.6
 # A sentence of fewer words that has no feedback kind ("other": "It's 2026.", "Echt jetzt.", "Hi!")
 # carries no meaning of its own: it stays with its neighbour, as an unsure one does. Short ones
 # with a kind ("Export crashes.", "Love it!") still count. Chosen on our mixed messages
-# (classifiers/data/mixed_messages.jsonl, research/issue15-splitting/measure.py).
+# (classifiers/data/mixed_messages.jsonl, docs/decisions/0007).
 DEFAULT_MIN_WORDS = 4
 NO_KIND = "other"
 _WORD = re.compile(r"\w+(?:['’]\w+)*")

@@ -30,10 +30,10 @@ SEED_FILES = {
     "sentiment": ((DATA / "seed_sentiment.jsonl",), "sentiment", SENTIMENTS),
     "abuse": ((DATA / "seed_abuse.jsonl",), "abuse", ("abusive", "ok")),
 }
-# Chosen by cross-validation on training splits (see README, Evaluation): independent kind
+# Chosen by cross-validation on training splits (see docs/evaluation.md): independent kind
 # scores, so that a post can be praise and a bug report at once; balanced classes where the
 # minority label matters most. The kind head also reads n-grams: on our own development set of
-# app reviews (research/issue3-default) that lifted macro F1 from 0.77 to 0.82.
+# app reviews (docs/decisions/0004) that lifted macro F1 from 0.77 to 0.82.
 HEAD_CONFIGS = {
     "kind": HeadConfig(mode="ovr", C=10.0, ngrams=True),
     "sentiment": HeadConfig(C=10.0, balanced=True),

@@ -56,7 +56,7 @@ def _settings() -> Settings:
         return get_settings()
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         raise fail(
-            f"invalid FEEDBACK_ROUTER_* setting: {exc}".splitlines()[0] + " (see README, Settings)"
+            f"invalid FEEDBACK_ROUTER_* setting: {exc}".splitlines()[0] + " (see docs/settings.md)"
         ) from exc
 
 

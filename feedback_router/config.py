@@ -20,7 +20,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./var/feedback-router.db"
     redis_url: str | None = Field(default=None, description="Celery broker; unset means in-process worker")
     embedding_model: str | None = Field(
-        default=None, description="Local sentence-transformers model path; default is the packaged model"
+        default=None,
+        description="A model name (use-multilingual, all-MiniLM-L6-v2), a local sentence-transformers folder "
+        "or a Hugging Face id; unset: use-multilingual",
     )
     routing_file: Path | None = Field(default=None, description="Routing YAML; default is the packaged one")
     topics_file: Path | None = Field(default=None, description="Topic taxonomy YAML; no topics without one")

@@ -10,8 +10,9 @@ germeval2018/germeval2018.{training,test}.txt          text<TAB>coarse<TAB>fine,
                                                        normalised by classifiers/datasets_prepare.py
 ```
 
-A missing file is a ``DatasetError`` that names it; nothing is downloaded. One set is ours and
-ships with the package: ``classifiers/data/cross_language_reports.jsonl`` (``load_cross_language``).
+A missing file is a ``DatasetError`` that names it; nothing is downloaded. Our own sets ship with
+the package: ``classifiers/data/cross_language_reports.jsonl`` (``load_cross_language``) and the
+development sets that chose the shipped classifier, ``classifiers/data/dev/`` (``load_dev``).
 """
 
 import csv
@@ -161,3 +162,17 @@ def load_cross_language(path: Path | str = CROSS_LANGUAGE_FILE) -> Split:
     """
     rows = _jsonl(_file(path), ("text", "language", "problem"))
     return Split([r[0] for r in rows], [r[2] for r in rows], tuple(r[1] for r in rows))
+
+
+DEV_DIR = Path(__file__).resolve().parents[1] / "data" / "dev"
+
+
+def load_dev(names: tuple[str, ...], field: Literal["kind", "sentiment"]) -> Split:
+    """Our development sets, ``classifiers/data/dev/<name>.jsonl`` one after another: posts written
+    for this by writers blind to the seed sets and to every dataset, each line
+    ``{"text": ..., "kind": ..., "language": ...}`` (the forum and feedback sets add ``sentiment``);
+    ``field`` is the label to read."""
+    rows = [
+        row for name in names for row in _jsonl(_file(DEV_DIR, f"{name}.jsonl"), ("text", field, "language"))
+    ]
+    return Split([r[0] for r in rows], [r[1] for r in rows], tuple(r[2] for r in rows))

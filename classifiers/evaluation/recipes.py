@@ -4,8 +4,8 @@ A recipe averages the class probabilities of a few logistic regressions, each on
 the text: an embedding model's vectors, both models' vectors side by side ("cat"), or word and
 character n-gram TF-IDF. Every choice in a recipe (views, C, balanced class weights, the
 decision threshold, tweet clean-up) was made by cross-validation on the task's training data
-only, never on its test split; ``research/issue3-heads/README.md`` has the candidates and their
-scores. Where a recipe says ``"cv"`` the choice is made again here, on the training data.
+only, never on its test split; ``docs/decisions/0002-evaluation-recipes.md`` has the candidates
+and their scores. Where a recipe says ``"cv"`` the choice is made again here, on the training data.
 
 What moved which number (test scores, against a plain LR on one model's vectors): C chosen by
 cross-validation (banking77 +2 to 3, few-shot +3, CLAP feature +0.1), balanced class weights

@@ -4,7 +4,7 @@
 (``RoutingFileError.problems``; ``.found`` holds them as ``Problem`` objects). ``decide`` is pure:
 labels in, a ``RouteDecision`` out, with the rules it tried and the condition each one failed on,
 so every decision can be explained.
-The schema is documented in the README (Routing).
+The schema is documented in docs/routing.md.
 """
 
 import re
@@ -40,7 +40,7 @@ TRIAGE = "triage"
 MANUAL = "manual"  # the rule name of a decision a manager made by hand
 V2_THRESHOLD = 0.5  # triage_below when a version 2 file sets none
 ABUSE_LINE = 0.5  # the abuse model says abusive from this probability on
-DEFAULT_REVIEW_MARGIN = 0.25  # moderation_review_margin when a file sets none (research/issue15-splitting)
+DEFAULT_REVIEW_MARGIN = 0.25  # moderation_review_margin when a file sets none (docs/decisions/0007)
 
 TeamName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

@@ -18,11 +18,13 @@ from classifiers.evaluation.datasets import (
     load_banking77,
     load_clap,
     load_cross_language,
+    load_dev,
     load_germeval,
     load_tweeteval,
 )
 from classifiers.evaluation.recipes import clean_tweet
 from classifiers.evaluation.suite import PROJECT, TASKS, make_head, run_suite, select_tasks
+from classifiers.labels import KINDS, SENTIMENTS
 from tests.classifiers.fake_datasets import write_fake_datasets
 
 MODEL = "use-multilingual"
@@ -260,6 +262,24 @@ def test_tweets_are_cleaned_up_for_the_encoders():
     assert (
         clean_tweet("Echt jetzt 😂 #Merkel", language="de") == "Echt jetzt gesicht mit freudentränen Merkel"
     )
+
+
+def test_the_development_sets_that_chose_the_shipped_classifier_ship_as_eval_tasks():
+    reviews = load_dev(("reviews_a", "reviews_b"), "kind")
+    forum = load_dev(("forum",), "kind")
+    feedback = load_dev(("feedback_de",), "sentiment")
+
+    assert (len(reviews), len(forum), len(feedback)) == (1000, 600, 300)
+    assert set(reviews.labels) == set(forum.labels) == set(KINDS)
+    assert set(feedback.labels) == set(SENTIMENTS) and set(feedback.languages) == {"de"}
+    assert reviews.languages.count("de") == 200  # 100 German reviews from each writer
+    assert [t.name for t in select_tasks(["dev-*"])] == [
+        "dev-kind-reviews",
+        "dev-kind-forum",
+        "dev-sentiment-feedback-de",
+    ]
+    with pytest.raises(DatasetError, match="nope.jsonl is missing"):
+        load_dev(("nope",), "kind")
 
 
 # --- clustering -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from feedback_router.routing.rules import Labels
 
 DEFAULT = rules.load(None)
 DEFAULT_TEXT = rules.DEFAULT_FILE.read_text(encoding="utf-8")
-README = Path(__file__).parents[2] / "README.md"
+ROUTING_DOC = Path(__file__).parents[2] / "docs" / "routing.md"
 
 
 def decide(config: rules.RoutingConfig, kind: str = "other", confidence: float = 0.9, **labels: object):  # type: ignore[no-untyped-def]
@@ -461,13 +461,13 @@ def test_a_version_1_file_gives_every_team_it_names_the_board():
     assert decide(config, "praise", 0.1).team == "humans"
 
 
-def test_the_readme_example_is_valid():
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("## Routing") :]
+def test_the_documented_example_is_valid():
+    text = ROUTING_DOC.read_text(encoding="utf-8")
+    section = text[text.index("# Routing") :]
     example = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
-    assert example is not None, "the README's Routing section shows an example file"
+    assert example is not None, "docs/routing.md shows an example file"
 
-    config = rules.parse(example.group(1), "README.md")
+    config = rules.parse(example.group(1), "docs/routing.md")
 
     assert config.version == 2 and config.rules and config.teams
 
