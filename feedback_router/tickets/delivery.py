@@ -24,32 +24,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import AnyHttpUrl, SecretStr, TypeAdapter
+from pydantic import AnyHttpUrl, TypeAdapter
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from feedback_router import metrics
+from feedback_router import metrics, plugins
 from feedback_router.config import Settings, secret_from_env
 from feedback_router.db import give_up, lease, session_scope, utcnow
 from feedback_router.feedback.models import Feedback
-from feedback_router.routing.rules import (
-    BoardSink,
-    JiraSink,
-    RouteDecision,
-    RoutingConfig,
-    Sink,
-    SlackSink,
-    WebhookSink,
-)
+from feedback_router.routing.rules import BoardSink, RouteDecision, RoutingConfig, Sink
 from feedback_router.tickets.models import Delivery, Ticket, TicketComment
 from feedback_router.tickets.service import make_body, make_title, open_board_ticket
-from integrations.base import LabelValue, Notification, TicketRef, TicketRequest
+from integrations.base import LabelValue, Notification, OutletContext, RoutingSink, SinkMessage, SinkOutlet
 from integrations.discourse import DiscourseConfig, DiscoursePublisher
 from integrations.errors import IntegrationError, PermanentIntegrationError, RetryableIntegrationError
-from integrations.jira import JiraConfig, JiraTicketSink
+from integrations.jira import JiraOutlet, JiraSink, JiraTicketSink
 from integrations.mail import MailConfig, MailSender
-from integrations.slack import SlackConfig, SlackNotifier
-from integrations.webhook import WebhookConfig, WebhookNotifier
+from integrations.slack import SlackNotifier, SlackOutlet
 
 log = logging.getLogger(__name__)
 
@@ -99,23 +90,20 @@ def open_tickets(
 def unconfigured(*, routing: RoutingConfig, settings: Settings) -> list[str]:
     """What the routing file sends to but the settings cannot reach, one sentence each."""
     needs: dict[str, list[str]] = {}
+    outlets = Outlets(settings)  # connects nothing: outlets only connect on delivery
     for team, declared in routing.teams.items():
         for sink in declared.sinks:
-            if isinstance(sink, JiraSink) and (settings.jira_url is None or settings.jira_token is None):
-                needs.setdefault(
-                    "Jira: set FEEDBACK_ROUTER_JIRA_URL and FEEDBACK_ROUTER_JIRA_TOKEN", []
-                ).append(team)
-            elif isinstance(sink, SlackSink) and not (settings.slack_bot_token or settings.slack_webhook_url):
-                needs.setdefault(
-                    "Slack: set FEEDBACK_ROUTER_SLACK_BOT_TOKEN or FEEDBACK_ROUTER_SLACK_WEBHOOK_URL", []
-                ).append(team)
-            elif isinstance(sink, WebhookSink) and sink.secret_env and not secret_from_env(sink.secret_env):
-                needs.setdefault(f"a webhook: set {sink.secret_env}, its signing secret", []).append(team)
+            if isinstance(sink, BoardSink):
+                continue
+            missing = outlets.sink(sink.type).missing(sink)
+            if missing is not None:
+                needs.setdefault(f"{plugins.registered()[sink.type].title}: {missing}", []).append(team)
     return [f"team {', '.join(sorted(set(teams)))} sends to {what}" for what, teams in needs.items()]
 
 
 def open_cluster_tickets(*, session: Session, cluster_id: int, decision: RouteDecision) -> list[Ticket]:
-    """The cluster's own ticket in each Jira sink of its team, in the caller's transaction."""
+    """The cluster's own ticket in each Jira sink of its team (clusters are kept in step with Jira's own
+    comments and links), in the caller's transaction."""
     tickets = []
     for sink in decision.sinks:
         if not isinstance(sink, JiraSink):
@@ -177,11 +165,8 @@ class Outgoing:
     """What a delivery sends, read from the database before the call (no session is held during it)."""
 
     ticket_id: int
-    ref: str  # "fr-42" for an item, "fr-cluster-7" for a cluster
-    sink: JiraSink | SlackSink | WebhookSink
-    request: TicketRequest | None
-    notification: Notification
-    tried_before: bool = False  # an attempt failed before (the count may have been reset by a retry)
+    sink: RoutingSink
+    message: SinkMessage
 
 
 def _label_values(item: Feedback) -> dict[str, LabelValue]:
@@ -217,19 +202,18 @@ def _outgoing(ticket: Ticket, item: Feedback, settings: Settings) -> Outgoing:
         labels=_label_values(item),
         reason=item.route_reason,
     )
-    request = None
-    if isinstance(sink, JiraSink):
-        request = TicketRequest(
-            ref=f"fr-{item.id}",
-            project=sink.project,
-            issue_type=sink.issue_type,
-            summary=ticket.title,
-            description=f"{ticket.body}\n\nIn feedback-router: {item_url}",
-            labels=[PRODUCT_LABEL, *sink.labels],
-            priority=sink.priority_of(item.urgency),
-            components=[item.topic] if sink.component_from_topic and item.topic else [],
-        )
-    return Outgoing(ticket.id, f"fr-{item.id}", sink, request, notification, ticket.last_error is not None)
+    message = SinkMessage(
+        ref=f"fr-{item.id}",
+        delivery_id=f"fr-{item.id}-t{ticket.id}",
+        summary=ticket.title,
+        description=f"{ticket.body}\n\nIn feedback-router: {item_url}",
+        labels=[PRODUCT_LABEL],
+        urgency=item.urgency,
+        topic=item.topic,
+        notification=notification,
+        tried_before=ticket.last_error is not None,  # a manager's retry resets the count, not this
+    )
+    return Outgoing(ticket.id, sink, message)
 
 
 def _cluster_outgoing(session: Session, ticket: Ticket, settings: Settings) -> Outgoing:
@@ -242,22 +226,23 @@ def _cluster_outgoing(session: Session, ticket: Ticket, settings: Settings) -> O
     url = settings.desk_link(cluster_id=cluster.id)
     title, description = clusters.ticket_text(session, cluster, url, settings.cluster_title_language)
     ref = f"fr-cluster-{cluster.id}"
-    request = TicketRequest(
+    message = SinkMessage(
         ref=ref,
-        project=sink.project,
-        issue_type=sink.issue_type,
+        delivery_id=f"{ref}-t{ticket.id}",
         summary=title,
         description=description,
-        labels=[PRODUCT_LABEL, "fr-cluster", *sink.labels],
+        labels=[PRODUCT_LABEL, "fr-cluster"],
+        notification=Notification(title=title, text=description, item_url=AnyHttpUrl(url)),
+        tried_before=ticket.last_error is not None,  # a manager's retry resets the count, not this
     )
-    notification = Notification(title=title, text=description, item_url=AnyHttpUrl(url))
-    return Outgoing(ticket.id, ref, sink, request, notification, ticket.last_error is not None)
+    return Outgoing(ticket.id, sink, message)
 
 
 _SINK = TypeAdapter(Sink)
 
 
-def sink_of(ticket: Ticket) -> JiraSink | SlackSink | WebhookSink:
+def sink_of(ticket: Ticket) -> RoutingSink:
+    """The routing file's sink that a ticket row was written for (kept on the row)."""
     sink = _SINK.validate_python(ticket.config)
     assert not isinstance(sink, BoardSink)
     return sink
@@ -275,83 +260,58 @@ class Outlets:
             self._clients[key] = build()
         return self._clients[key]
 
-    def jira(self, redact: bool) -> JiraTicketSink:
-        s = self.settings
-        if s.jira_url is None or s.jira_token is None:
-            raise PermanentIntegrationError(
-                "Jira is not configured: set FEEDBACK_ROUTER_JIRA_URL and FEEDBACK_ROUTER_JIRA_TOKEN"
-            )
-        url, token = s.jira_url, s.jira_token
-        return self._client(
-            ("jira", str(redact)),
-            lambda: JiraTicketSink(
-                JiraConfig(url=url, user=s.jira_user, token=token, timeout=s.delivery_timeout, redact=redact)
-            ),
+    def sink(self, name: str) -> SinkOutlet:
+        """The outlet of a registered integration that is a sink, built on first use."""
+        outlet: SinkOutlet = self._client(("sink", name), lambda: self._build(name))
+        return outlet
+
+    def _build(self, name: str) -> SinkOutlet:
+        descriptor = plugins.registered()[name]
+        assert descriptor.outlet is not None, f"{name} is no sink"
+        context = OutletContext(
+            timeout=self.settings.delivery_timeout,
+            variable=lambda field: self.settings.variable(name, field),
+            secret=secret_from_env,
         )
+        return descriptor.outlet(self.settings.integration(name), context)
+
+    def jira(self, redact: bool) -> JiraTicketSink:
+        outlet = self.sink("jira")
+        assert isinstance(outlet, JiraOutlet)
+        return outlet.client(redact)
 
     def slack(self, redact: bool) -> SlackNotifier:
-        s = self.settings
-        if s.slack_webhook_url is None and s.slack_bot_token is None:
-            raise PermanentIntegrationError(
-                "Slack is not configured: set FEEDBACK_ROUTER_SLACK_BOT_TOKEN "
-                "or FEEDBACK_ROUTER_SLACK_WEBHOOK_URL"
-            )
-        return self._client(
-            ("slack", str(redact)),
-            lambda: SlackNotifier(
-                SlackConfig(
-                    webhook_url=None if s.slack_bot_token else s.slack_webhook_url,
-                    bot_token=s.slack_bot_token,
-                    api_url=s.slack_api_url,
-                    timeout=s.delivery_timeout,
-                    redact=redact,
-                )
-            ),
-        )
-
-    def webhook(self, sink: WebhookSink) -> WebhookNotifier:
-        secret = secret_from_env(sink.secret_env) if sink.secret_env else None
-        if sink.secret_env and secret is None:
-            raise PermanentIntegrationError(f"webhook secret variable {sink.secret_env} is not set")
-        config = WebhookConfig(
-            url=sink.url,
-            secret=SecretStr(secret or ""),
-            timeout=self.settings.delivery_timeout,
-            redact=sink.redact,
-        )
-        key = ("webhook", str(sink.url), str(sink.redact), sink.secret_env or "")
-        return self._client(key, lambda: WebhookNotifier(config))
+        outlet = self.sink("slack")
+        assert isinstance(outlet, SlackOutlet)
+        return outlet.client(redact)
 
     def mail(self) -> MailSender:
-        s = self.settings
-        if not (s.smtp_host and s.smtp_sender):
-            raise PermanentIntegrationError(
-                "e-mail is not configured: set FEEDBACK_ROUTER_SMTP_HOST and FEEDBACK_ROUTER_SMTP_SENDER"
-            )
-        host, sender = s.smtp_host, s.smtp_sender
+        s, mail = self.settings, self.settings.mail
+        if not (mail.host and mail.sender):
+            names = f"{s.variable('mail', 'host')} and {s.variable('mail', 'sender')}"
+            raise PermanentIntegrationError(f"e-mail is not configured: set {names}")
+        host, sender = mail.host, mail.sender
         return self._client(
             ("mail",),
             lambda: MailSender(
                 MailConfig(
                     host=host,
-                    port=s.smtp_port,
-                    username=s.smtp_username,
-                    password=s.smtp_password,
+                    port=mail.port,
+                    username=mail.username,
+                    password=mail.password,
                     sender=sender,
-                    starttls=s.smtp_starttls,
+                    starttls=mail.starttls,
                     timeout=s.delivery_timeout,
                 )
             ),
         )
 
     def discourse(self) -> DiscoursePublisher:
-        s = self.settings
-        if s.discourse_url is None or s.discourse_api_key is None or not s.discourse_api_username:
-            raise PermanentIntegrationError(
-                "Discourse is not configured: set FEEDBACK_ROUTER_DISCOURSE_URL, "
-                "FEEDBACK_ROUTER_DISCOURSE_API_KEY and FEEDBACK_ROUTER_DISCOURSE_API_USERNAME"
-            )
-        url, key, username = s.discourse_url, s.discourse_api_key, s.discourse_api_username
+        s, forum = self.settings, self.settings.discourse
+        if forum.url is None or forum.api_key is None or not forum.api_username:
+            names = ", ".join(s.variable("discourse", field) for field in ("url", "api_key", "api_username"))
+            raise PermanentIntegrationError(f"Discourse is not configured: set {names}")
+        url, key, username = forum.url, forum.api_key, forum.api_username
         return self._client(
             ("discourse",),
             lambda: DiscoursePublisher(
@@ -366,20 +326,13 @@ class Outlets:
 
 
 def _send(out: Outgoing, outlets: Outlets, attempts: int) -> tuple[str | None, str | None]:
-    """Call the outside system; returns its reference and link. Raises IntegrationError."""
-    sink = out.sink
-    if isinstance(sink, JiraSink):
-        assert out.request is not None
-        jira = outlets.jira(sink.redact)
-        found: TicketRef | None = None
-        if attempts > 1 or out.tried_before:  # an earlier attempt may have created it: look first
-            found = jira.find(out.request.ref, sink.project)
-        ref = found or jira.create(out.request)
-        return ref.key, ref.url
-    if isinstance(sink, SlackSink):
-        return outlets.slack(sink.redact).send(out.notification, channel=sink.channel), None
-    delivery_id = f"{out.ref}-t{out.ticket_id}"  # the same on every attempt
-    return outlets.webhook(sink).send(out.notification, delivery_id=delivery_id), None
+    """Call the outside system through its integration's outlet; returns its reference and link.
+    Raises IntegrationError."""
+    message = out.message
+    if attempts > 1:  # an earlier attempt may have arrived: the sink looks before it creates
+        message = message.model_copy(update={"tried_before": True})
+    delivered = outlets.sink(out.sink.type).deliver(out.sink, message)
+    return delivered.key, delivered.url
 
 
 def _held(session: Session, claim: DeliveryClaim, outbox: Any = Ticket) -> Any:
@@ -508,6 +461,7 @@ def deliver_comments(*, settings: Settings, outlets: Outlets, limit: int = 20) -
                 comment.last_error is not None,
             )
             sink = sink_of(ticket)
+            assert isinstance(sink, JiraSink)  # comments are written on Jira issues only
         try:
             jira = outlets.jira(sink.redact)
             found = jira.find_comment(key, ref) if claim.attempts > 1 or tried else None

@@ -253,7 +253,7 @@ def test_a_scripted_422_and_an_unconfigured_forum_are_reported(
     configure()
     unconfigured = api.post(f"{path}/publish", headers=auth["manager"])
     assert unconfigured.status_code == 409
-    assert "FEEDBACK_ROUTER_DISCOURSE_URL, _API_KEY and _API_USERNAME" in unconfigured.json()["detail"]
+    assert "FEEDBACK_ROUTER_DISCOURSE__URL, __API_KEY and __API_USERNAME" in unconfigured.json()["detail"]
     assert api.get(path, headers=auth["manager"]).json()["status"] == "approved"
     assert forum.topics == {}
 

@@ -208,7 +208,7 @@ def test_a_signed_jira_event_whose_timestamp_is_no_moment_is_answered_400(wired,
 
 def test_the_webhook_is_off_without_a_secret(api):
     answer = api.post("/v1/webhooks/jira", content=b"{}")
-    assert answer.status_code == 404 and "FEEDBACK_ROUTER_JIRA_WEBHOOK_SECRET" in answer.json()["detail"]
+    assert answer.status_code == 404 and "FEEDBACK_ROUTER_JIRA__WEBHOOK_SECRET" in answer.json()["detail"]
 
 
 def test_an_issue_found_by_our_label_when_its_key_is_not_stored(wired, api, fake_jira_cloud):

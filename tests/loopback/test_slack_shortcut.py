@@ -127,7 +127,7 @@ def test_the_shortcut_is_off_without_a_signing_secret(api, fake_slack):  # type:
     answer = forward(api, fake_slack)
 
     assert answer.status_code == 404
-    assert "FEEDBACK_ROUTER_SLACK_SIGNING_SECRET" in answer.json()["detail"]
+    assert "FEEDBACK_ROUTER_SLACK__SIGNING_SECRET" in answer.json()["detail"]
 
 
 def test_unsigned_wrongly_signed_or_stale_requests_are_refused_and_store_nothing(  # type: ignore[no-untyped-def]
@@ -307,7 +307,7 @@ def test_without_a_bot_token_the_reply_fails_with_the_reason(  # type: ignore[no
     assert fake_slack.messages == []
     [notice] = notices_of(settings)
     assert (notice.kind, notice.status) == ("routed", "failed")
-    assert "FEEDBACK_ROUTER_SLACK_BOT_TOKEN" in (notice.last_error or "")
+    assert "FEEDBACK_ROUTER_SLACK__BOT_TOKEN" in (notice.last_error or "")
     assert api.get("/v1/notices", headers=auth["manager"]).json()["items"] == []
 
 
