@@ -74,14 +74,14 @@ def labels(kind: str, confidence: float, parts: list[Part] | None = None) -> Cla
 def wired(configure, tmp_path, fake_slack, fake_jira_cloud) -> Settings:  # type: ignore[no-untyped-def]
     settings: Settings = configure(
         routing_file=str(write(tmp_path / "routes.yaml", ROUTES)),
-        slack_signing_secret=fake_slack.signing_secret,
-        slack_bot_token=fake_slack.token,
-        slack_api_url=fake_slack.api_url,
-        jira_url=fake_jira_cloud.url,
-        jira_user=fake_jira_cloud.user,
-        jira_token=fake_jira_cloud.token,
-        jira_webhook_secret=JIRA_SECRET,
-        jira_poll_seconds=0,
+        slack__signing_secret=fake_slack.signing_secret,
+        slack__bot_token=fake_slack.token,
+        slack__api_url=fake_slack.api_url,
+        jira__url=fake_jira_cloud.url,
+        jira__user=fake_jira_cloud.user,
+        jira__token=fake_jira_cloud.token,
+        jira__webhook_secret=JIRA_SECRET,
+        jira__poll_seconds=0,
         retry_base_seconds=0,
         delivery_timeout=2,
         public_url="https://feedback.example.org",
@@ -297,7 +297,7 @@ def test_a_mixed_message_is_answered_with_where_each_part_went(wired, api, fake_
 def test_without_a_bot_token_the_reply_fails_with_the_reason(  # type: ignore[no-untyped-def]
     wired, configure, api, auth, fake_slack, monkeypatch
 ):
-    monkeypatch.delenv("FEEDBACK_ROUTER_SLACK_BOT_TOKEN")
+    monkeypatch.delenv("FEEDBACK_ROUTER_SLACK__BOT_TOKEN")
     settings = configure()
     forward(api, fake_slack)
 

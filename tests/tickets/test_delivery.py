@@ -49,11 +49,11 @@ def wiring(tmp_path, fake_jira_cloud, fake_slack, fake_webhook, monkeypatch):  #
     routes = write(tmp_path / "routes.yaml", ROUTES % fake_webhook.hook_url)
     return dict(
         routing_file=str(routes),
-        jira_url=fake_jira_cloud.url,
-        jira_user=fake_jira_cloud.user,
-        jira_token=fake_jira_cloud.token,
-        slack_bot_token=fake_slack.token,
-        slack_api_url=fake_slack.api_url,
+        jira__url=fake_jira_cloud.url,
+        jira__user=fake_jira_cloud.user,
+        jira__token=fake_jira_cloud.token,
+        slack__bot_token=fake_slack.token,
+        slack__api_url=fake_slack.api_url,
         delivery_timeout=30,  # a fake answering late on a busy machine is no fault (IMPATIENT makes one)
         retry_base_seconds=0,
         public_url="https://feedback.example.org",
@@ -257,9 +257,9 @@ def test_jira_data_center_gets_a_plain_description_and_a_bearer_token(configure,
     )
     settings = configure(
         routing_file=str(routes),
-        jira_url=fake_jira_server.url,
-        jira_user="",
-        jira_token=fake_jira_server.token,
+        jira__url=fake_jira_server.url,
+        jira__user="",
+        jira__token=fake_jira_server.token,
     )
     item = bug(settings)
 
@@ -272,7 +272,7 @@ def test_jira_data_center_gets_a_plain_description_and_a_bearer_token(configure,
 
 
 def test_wrong_jira_credentials_fail_at_once_and_say_so(configure, wiring):
-    settings = configure(**{**wiring, "jira_token": "wrong"})
+    settings = configure(**{**wiring, "jira__token": "wrong"})
     item = bug(settings)
 
     deliver(settings)
