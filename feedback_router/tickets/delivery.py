@@ -165,7 +165,7 @@ class Outgoing:
     """What a delivery sends, read from the database before the call (no session is held during it)."""
 
     ticket_id: int
-    sink: RoutingSink
+    sink: dict[str, Any]  # the routing file's entry, read in _send: its integration may be gone since
     message: SinkMessage
 
 
@@ -188,7 +188,6 @@ def _label_values(item: Feedback) -> dict[str, LabelValue]:
 
 
 def _outgoing(ticket: Ticket, item: Feedback, settings: Settings) -> Outgoing:
-    sink = sink_of(ticket)
     item_url = settings.desk_link(item_id=item.id)
     author = item.author_display_name or item.author_handle
     kind = (item.kind or "feedback").replace("_", " ")
@@ -213,7 +212,7 @@ def _outgoing(ticket: Ticket, item: Feedback, settings: Settings) -> Outgoing:
         notification=notification,
         tried_before=ticket.last_error is not None,  # a manager's retry resets the count, not this
     )
-    return Outgoing(ticket.id, sink, message)
+    return Outgoing(ticket.id, ticket.config or {}, message)
 
 
 def _cluster_outgoing(session: Session, ticket: Ticket, settings: Settings) -> Outgoing:
@@ -235,7 +234,7 @@ def _cluster_outgoing(session: Session, ticket: Ticket, settings: Settings) -> O
         notification=Notification(title=title, text=description, item_url=AnyHttpUrl(url)),
         tried_before=ticket.last_error is not None,  # a manager's retry resets the count, not this
     )
-    return Outgoing(ticket.id, sink, message)
+    return Outgoing(ticket.id, ticket.config or {}, message)
 
 
 _SINK = TypeAdapter(Sink)
@@ -331,7 +330,8 @@ def _send(out: Outgoing, outlets: Outlets, attempts: int) -> tuple[str | None, s
     message = out.message
     if attempts > 1:  # an earlier attempt may have arrived: the sink looks before it creates
         message = message.model_copy(update={"tried_before": True})
-    delivered = outlets.sink(out.sink.type).deliver(out.sink, message)
+    sink = _SINK.validate_python(out.sink)  # a sink whose integration was uninstalled fails this row only
+    delivered = outlets.sink(sink.type).deliver(sink, message)
     return delivered.key, delivered.url
 
 

@@ -282,6 +282,23 @@ def test_wrong_jira_credentials_fail_at_once_and_say_so(configure, wiring):
     assert "wrong" not in ticket.last_error
 
 
+def test_a_row_whose_integration_was_uninstalled_fails_alone(wired, fake_jira_cloud):
+    item = bug(wired)
+    with session_scope(wired.database_url) as session:  # written while a "teams" plugin was installed
+        session.execute(
+            update(Ticket)
+            .where(Ticket.destination == "slack:#feedback")
+            .values(sink="teams", config={"type": "teams", "channel": "bugs"})
+        )
+
+    deliver(wired)
+
+    tickets = tickets_of(wired, item)
+    assert tickets["jira:FR"].delivery == Delivery.delivered and len(fake_jira_cloud.issues) == 1
+    gone = tickets["slack:#feedback"]
+    assert gone.delivery == Delivery.failed and "'teams'" in gone.last_error
+
+
 def test_jira_not_configured_is_a_readable_failure(configure, wiring):
     settings = configure(**{k: v for k, v in wiring.items() if not k.startswith("jira")})
     item = bug(settings)
