@@ -1,12 +1,61 @@
-"""Settings, read once from the environment (prefix FEEDBACK_ROUTER_)."""
+"""Settings, read once from the environment (prefix FEEDBACK_ROUTER_).
 
+Each integration's settings are a nested group: ``FEEDBACK_ROUTER_JIRA__URL``, ``FEEDBACK_ROUTER_MAIL__HOST``,
+and so on for any registered integration (:mod:`feedback_router.plugins`). The flat names of the
+built-in ones before that (``FEEDBACK_ROUTER_JIRA_URL``, ``FEEDBACK_ROUTER_SMTP_HOST``, ...) are still read
+for one release, each with a logged deprecation warning; a nested name set too wins.
+"""
+
+import logging
 import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import AnyHttpUrl, BaseModel, Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from feedback_router import plugins
+from integrations.discourse import DiscourseSettings
+from integrations.jira import JiraSettings
+from integrations.mail import MailSettings
+from integrations.slack import SlackSettings
+
+log = logging.getLogger(__name__)
+
+PREFIX = "FEEDBACK_ROUTER_"
+# Deprecated: the flat names' prefixes and the groups their settings moved to. Remove in 0.3.
+FLAT_PREFIXES = {"jira_": "jira", "slack_": "slack", "discourse_": "discourse", "smtp_": "mail"}
+
+
+class _PluginAndFlatVariables(PydanticBaseSettingsSource):
+    """Variables the typed fields do not name: the groups of third-party integrations
+    (``FEEDBACK_ROUTER_<NAME>__<FIELD>`` into ``plugins``) and the deprecated flat names, which
+    ``Settings._flat_names`` moves into their groups."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads everything at once
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        groups: dict[str, dict[str, str]] = {}
+        for name, value in os.environ.items():
+            if not name.upper().startswith(PREFIX):
+                continue
+            key = name[len(PREFIX) :].lower()
+            group, nested, field = key.partition("__")
+            if nested and group not in self.settings_cls.model_fields and group in plugins.registered():
+                groups.setdefault(group, {})[field] = value
+            elif not nested and key.startswith(tuple(FLAT_PREFIXES)):
+                found[key] = value
+        if groups:
+            found["plugins"] = groups
+        return found
 
 
 class Settings(BaseSettings):
@@ -15,7 +64,7 @@ class Settings(BaseSettings):
     Every field can be set as an environment variable, e.g. ``FEEDBACK_ROUTER_DATABASE_URL``.
     """
 
-    model_config = SettingsConfigDict(env_prefix="FEEDBACK_ROUTER_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, env_nested_delimiter="__", extra="ignore")
 
     database_url: str = "sqlite:///./var/feedback-router.db"
     redis_url: str | None = Field(default=None, description="Celery broker; unset means in-process worker")
@@ -63,28 +112,18 @@ class Settings(BaseSettings):
     public_url: AnyHttpUrl = Field(
         default=AnyHttpUrl("http://127.0.0.1:8000"), description="This service as people reach it, for links"
     )
-    jira_url: AnyHttpUrl | None = Field(default=None, description="Jira Cloud or Data Center site")
-    jira_user: str = Field(default="", description="Account e-mail (Cloud); empty: Data Center access token")
-    jira_token: SecretStr | None = None
-    slack_webhook_url: SecretStr | None = Field(default=None, description="Incoming webhook (one channel)")
-    slack_bot_token: SecretStr | None = Field(default=None, description="Bot token for chat.postMessage")
-    slack_api_url: AnyHttpUrl = AnyHttpUrl("https://slack.com/api")
-    slack_signing_secret: SecretStr | None = Field(
-        default=None,
-        description="Signing secret of the Slack app; unset: POST /v1/integrations/slack/actions is off",
-    )
-    slack_shortcut_callback_id: str = Field(
-        default="forward_to_feedback_router",
-        description="Callback id of the message shortcut that forwards a message; other ids are ignored",
-    )
-    smtp_host: str | None = Field(default=None, description="SMTP server for e-mail to authors; unset: none")
-    smtp_port: int = Field(default=587, ge=1, le=65535)
-    smtp_username: str = ""
-    smtp_password: SecretStr = SecretStr("")
-    smtp_sender: str = Field(default="", description="From address of e-mail to authors")
-    smtp_starttls: bool = True
     delivery_timeout: float = Field(
         default=10.0, gt=0, description="Seconds per call to Jira, Slack, webhooks"
+    )
+    # The built-in integrations' groups, typed for the service's own use (webhooks, polls, digests).
+    jira: JiraSettings = JiraSettings()
+    slack: SlackSettings = SlackSettings()
+    discourse: DiscourseSettings = DiscourseSettings()
+    mail: MailSettings = MailSettings()
+    plugins: dict[str, Any] = Field(
+        default_factory=dict,
+        validate_default=True,
+        description="The other integrations' groups, by name: FEEDBACK_ROUTER_<NAME>__<FIELD>",
     )
     cluster_teams: Annotated[list[str], NoDecode] = Field(
         default=["product"], description="Teams whose reports are clustered, comma-separated"
@@ -112,30 +151,11 @@ class Settings(BaseSettings):
         default=8, ge=1, description="Attempts at a delivery that keeps failing for a passing reason"
     )
 
-    # Ticket status flowing back from Jira: its webhook, and polling for what a webhook missed.
-    jira_webhook_secret: SecretStr | None = Field(
-        default=None, description="Secret of Jira's admin webhook; unset: POST /v1/webhooks/jira is off"
-    )
-    jira_poll_seconds: float = Field(
-        default=300.0, ge=0, description="Seconds between polls of open Jira tickets' statuses; 0: off"
-    )
     resolved_statuses: Annotated[list[str], NoDecode] = Field(
         default=["Done", "Resolved", "Closed"],
         description="Tracker statuses that mean resolved (any case), comma-separated; category done too",
     )
 
-    # The community forum: digests are published there as topics.
-    discourse_url: AnyHttpUrl | None = Field(
-        default=None, description="Discourse forum, e.g. https://forum..."
-    )
-    discourse_api_key: SecretStr | None = Field(default=None, description="Discourse admin API key")
-    discourse_api_username: str | None = Field(default=None, description="Account that posts (Api-Username)")
-    discourse_webhook_secret: SecretStr | None = Field(
-        default=None, description="Secret of the forum's webhook; unset: POST /v1/webhooks/discourse is off"
-    )
-    discourse_digest_category: int | None = Field(
-        default=None, description="Category id for digest topics; unset: the forum's default"
-    )
     digest_auto_publish: bool = Field(
         default=False, description="Approve and publish a digest as soon as it is created"
     )
@@ -147,6 +167,62 @@ class Settings(BaseSettings):
     retention_days: int | None = Field(
         default=None, ge=1, description="Items older than this many days are anonymised; unset: kept"
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            _PluginAndFlatVariables(settings_cls),
+            file_secret_settings,
+        )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_names(cls, data: Any) -> Any:
+        """Deprecated flat names (``jira_url``, ``FEEDBACK_ROUTER_SMTP_HOST``) into their groups, warning."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for key in [k for k in data if k not in cls.model_fields]:
+            prefix = next((p for p in FLAT_PREFIXES if key.startswith(p)), None)
+            if prefix is None:
+                continue
+            group, field = FLAT_PREFIXES[prefix], key.removeprefix(prefix)
+            value = data.pop(key)
+            new = f"{PREFIX}{group}__{field}".upper()
+            log.warning("%s%s is deprecated and read for one more release: set %s", PREFIX, key.upper(), new)
+            values = data.get(group)
+            if isinstance(values, BaseModel):
+                continue  # the group given as a whole wins
+            data[group] = {field: value, **(values or {})}  # a nested name wins over a flat one
+        return data
+
+    @field_validator("plugins")
+    @classmethod
+    def _plugin_groups(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """Each registered integration without a typed field gets its validated group, defaults if unset."""
+        return {
+            name: descriptor.settings.model_validate(value.get(name, {}))
+            for name, descriptor in plugins.registered().items()
+            if name not in cls.model_fields
+        }
+
+    def integration(self, name: str) -> BaseModel:
+        """The settings group of a registered integration (``FEEDBACK_ROUTER_<NAME>__<FIELD>``)."""
+        return getattr(self, name) if name in type(self).model_fields else self.plugins[name]
+
+    def variable(self, group: str, field: str) -> str:
+        """The variable of a setting in a group: ``("jira", "url")`` → ``FEEDBACK_ROUTER_JIRA__URL``."""
+        return f"{PREFIX}{group}__{field}".upper()
 
     def link(self, path: str) -> str:
         """An address of this service as people reach it; ``path`` starts with a slash."""

@@ -142,8 +142,8 @@ def retention(settings: Settings, stop: Stop = None, max_batches: int = UNBOUNDE
 
 
 def _jira_poll_seconds(settings: Settings) -> float:
-    jira = settings.jira_url is not None and settings.jira_token is not None
-    return settings.jira_poll_seconds if jira else 0.0
+    jira = settings.jira.url is not None and settings.jira.token is not None
+    return settings.jira.poll_seconds if jira else 0.0
 
 
 JOBS: tuple[Job, ...] = (

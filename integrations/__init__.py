@@ -9,6 +9,10 @@
   (``config_class``) and closes its connections on ``close()`` or at the end of a ``with`` block.
   Where the system also calls us (Jira and Discourse webhooks), its package checks the signature
   and parses the delivery.
+- each subpackage's ``plugin`` module exports its descriptor (:class:`integrations.base.Integration`:
+  settings model, routing sink model, outlet factory, capabilities), registered by an entry point in
+  the ``feedback_router.integrations`` group; a third party's package registers its own the same way
+  (``docs/integrations.md``).
 
 No database and no classifiers here: the service imports this package, never the other way round.
 The built-in board needs our database, so it lives in ``feedback_router.tickets``.

@@ -11,18 +11,27 @@ to mean "failed".
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Protocol, runtime_checkable
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Protocol, get_args, runtime_checkable
 
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 
 from integrations.redact import redact_then_cut
 
 __all__ = [
+    "Capability",
     "CommunityPublisher",
+    "Delivered",
+    "Integration",
     "LabelValue",
     "Notification",
     "Notifier",
+    "OutletContext",
     "PostRef",
+    "RoutingSink",
+    "SinkMessage",
+    "SinkOutlet",
     "StatusCategory",
     "TicketRef",
     "TicketRequest",
@@ -338,3 +347,154 @@ class Notifier(Protocol):
             PermanentIntegrationError: the configuration or the message is wrong.
         """
         ...
+
+
+# --- plugins: what an integration declares, so that the service builds its sinks and outlets ---------
+
+
+class RoutingSink(BaseModel):
+    """The base of a sink in a routing file (``teams.<team>.sinks``): ``type`` names the integration.
+
+    A subclass declares ``type: Literal["<name>"]`` and the fields a routing file sets for it (a project,
+    a channel, a URL); the service validates each sink entry against the subclass its ``type`` names.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str
+
+    @property
+    def destination(self) -> str:
+        """Where the sink delivers (``"jira:FR"``): one ticket row is kept per item and destination, and a
+        team must not name one destination twice."""
+        raise NotImplementedError
+
+    def priority_of(self, urgency: str | None) -> str | None:
+        """The priority a ticket for an item of this urgency gets; None: the sink has no priorities."""
+        return None
+
+
+class SinkMessage(BaseModel):
+    """What the service hands a sink for one delivery; the same on every attempt.
+
+    Attributes:
+        ref: our id for the subject (``"fr-42"``, ``"fr-cluster-7"``): a label that finds a ticket again.
+        delivery_id: stable across attempts (``"fr-42-t7"``), for a receiver to drop repeats.
+        summary: one line: a ticket's summary.
+        description: a ticket's text, formatted as :attr:`TicketRequest.description`.
+        labels: our labels for the ticket (``"feedback-router"``); the sink may add its own.
+        urgency: the item's urgency (``"high"``), for :meth:`RoutingSink.priority_of`; None for a cluster.
+        topic: the item's topic, None for a cluster.
+        notification: the same for people (Slack, webhooks).
+        tried_before: an earlier attempt may have reached the system: look the ticket up before creating.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ref: Ref
+    delivery_id: str
+    summary: str
+    description: str = ""
+    labels: list[Label] = Field(default_factory=list)
+    urgency: str | None = None
+    topic: str | None = None
+    notification: Notification
+    tried_before: bool = False
+
+
+class Delivered(BaseModel):
+    """What a sink made: the outside system's reference (``"FR-12"``, ``"C0123/1700000000.000100"``) and
+    the page a person opens, each None where the system gives none."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str | None = None
+    url: str | None = None
+
+
+@runtime_checkable
+class SinkOutlet(Protocol):
+    """Delivers to the sinks of one integration; built once per worker by :attr:`Integration.outlet`."""
+
+    def missing(self, sink: Any) -> str | None:
+        """What the settings lack to reach ``sink``.
+
+        Returns:
+            An instruction naming the variables to set (``"set FEEDBACK_ROUTER_JIRA__URL and ..."``), or
+            None when the sink can be reached. The service reports it when a routing file is checked.
+        """
+        ...
+
+    def deliver(self, sink: Any, message: SinkMessage) -> Delivered:
+        """Deliver one message to one sink of the routing file.
+
+        Args:
+            sink: the routing file's entry, an instance of :attr:`Integration.sink`.
+            message: what to deliver.
+
+        Raises:
+            RetryableIntegrationError: try again later (``UnclearOutcomeError``: it may have arrived).
+            PermanentIntegrationError: not configured (:meth:`missing`), or rejected for good.
+        """
+        ...
+
+    def close(self) -> None:
+        """Close the connections the outlet opened."""
+        ...
+
+
+@dataclass(frozen=True)
+class OutletContext:
+    """What the service lends an outlet besides the integration's own settings.
+
+    Attributes:
+        timeout: seconds per call to the outside system (``FEEDBACK_ROUTER_DELIVERY_TIMEOUT``).
+        variable: the environment variable of one of the integration's settings, for messages:
+            ``"url"`` → ``"FEEDBACK_ROUTER_JIRA__URL"``.
+        secret: the value of a secret that a routing file names by its variable (a webhook's
+            ``secret_env``), None when unset; integrations never read the environment themselves.
+    """
+
+    timeout: float
+    variable: Callable[[str], str]
+    secret: Callable[[str], str | None]
+
+
+Capability = Literal["sink", "tickets", "ticket_status", "notify", "publish", "mail", "capture"]
+
+
+@dataclass(frozen=True)
+class Integration:
+    """The descriptor an integration exports, registered under the entry point group
+    ``feedback_router.integrations`` (see ``docs/integrations.md``).
+
+    Attributes:
+        name: lower-case, the sink's ``type`` in routing files and the settings group:
+            ``FEEDBACK_ROUTER_<NAME>__<FIELD>``.
+        title: the system's name for people (``"Jira"``), in messages.
+        settings: a pydantic model of the integration's settings; every field needs a default, so that
+            a service that does not use the integration starts without them.
+        capabilities: what it can do: ``"sink"`` (routing files send to it) and the interfaces above it
+            implements (``"tickets"``, ``"ticket_status"``, ``"notify"``, ``"publish"``, ``"mail"``,
+            ``"capture"``).
+        sink: the routing file's model of one of its sinks, for a ``"sink"``.
+        outlet: builds the outlet from the integration's settings, for a ``"sink"``; it connects
+            nothing until the first delivery.
+    """
+
+    name: str
+    title: str
+    settings: type[BaseModel]
+    capabilities: frozenset[Capability]
+    sink: type[RoutingSink] | None = None
+    outlet: Callable[[Any, OutletContext], SinkOutlet] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier() or self.name != self.name.lower():
+            raise ValueError(f"integration name {self.name!r} must be a lower-case identifier")
+        if ("sink" in self.capabilities) != (self.sink is not None and self.outlet is not None):
+            raise ValueError(
+                f"integration {self.name!r}: a sink needs the capability 'sink', a sink model and an outlet"
+            )
+        if self.sink is not None and get_args(self.sink.model_fields["type"].annotation) != (self.name,):
+            raise ValueError(f"integration {self.name!r}: its sink model needs type: Literal[{self.name!r}]")

@@ -298,8 +298,8 @@ def test_serve_refuses_sinks_it_cannot_reach_and_says_what_to_set(tmp_path):
 
     line = refusal(run_serve(tmp_path, routing_file=str(routes)))
 
-    assert "team product, support sends to Jira: set FEEDBACK_ROUTER_JIRA_URL" in line
-    assert "team product sends to Slack: set FEEDBACK_ROUTER_SLACK_BOT_TOKEN" in line
+    assert "team product, support sends to Jira: set FEEDBACK_ROUTER_JIRA__URL" in line
+    assert "team product sends to Slack: set FEEDBACK_ROUTER_SLACK__BOT_TOKEN" in line
 
 
 def test_worker_without_redis_exits_2_with_a_clear_line(no_database):

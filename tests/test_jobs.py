@@ -51,9 +51,9 @@ def hanging_jira(configure, tmp_path, fake_jira_cloud: FakeJira) -> Iterator[dic
     try:
         yield {
             "routing_file": routes,
-            "jira_url": fake_jira_cloud.url,
-            "jira_user": fake_jira_cloud.user,
-            "jira_token": fake_jira_cloud.token,
+            "jira__url": fake_jira_cloud.url,
+            "jira__user": fake_jira_cloud.user,
+            "jira__token": fake_jira_cloud.token,
             "delivery_timeout": 300,  # the client waits longer than the test: only release() ends the call
         }
     finally:

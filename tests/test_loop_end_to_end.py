@@ -59,15 +59,15 @@ def test_thirty_reports_become_five_issues_and_a_resolution_reaches_authors_and_
     routes.write_text(ROUTES, encoding="utf-8")
     configure(
         routing_file=str(routes),
-        jira_url=fake_jira_cloud.url,
-        jira_user=fake_jira_cloud.user,
-        jira_token=fake_jira_cloud.token,
-        jira_webhook_secret="jira-hook-secret",
-        discourse_url=fake_discourse.url,
-        discourse_api_key=fake_discourse.api_key,
-        discourse_api_username="feedback-bot",
-        discourse_webhook_secret=fake_discourse.webhook_secret,
-        discourse_digest_category=5,
+        jira__url=fake_jira_cloud.url,
+        jira__user=fake_jira_cloud.user,
+        jira__token=fake_jira_cloud.token,
+        jira__webhook_secret="jira-hook-secret",
+        discourse__url=fake_discourse.url,
+        discourse__api_key=fake_discourse.api_key,
+        discourse__api_username="feedback-bot",
+        discourse__webhook_secret=fake_discourse.webhook_secret,
+        discourse__digest_category=5,
         cluster_min_size=1,  # every cluster's first report opens its issue: five issues, no singles
         cluster_sync_seconds=0,
         cluster_recluster_seconds=1,  # re-clustering runs while the reports arrive, and changes nothing

@@ -24,10 +24,10 @@ def every_route_on(configure, redis_url):
     """The webhooks with their secrets, a queue so that /healthz is healthy, wrong keys unlimited."""
     on = configure(
         redis_url=redis_url,
-        jira_webhook_secret="jira-secret",
-        discourse_webhook_secret="discourse-secret",
-        discourse_url="http://127.0.0.1:9",
-        slack_signing_secret="slack-secret",
+        jira__webhook_secret="jira-secret",
+        discourse__webhook_secret="discourse-secret",
+        discourse__url="http://127.0.0.1:9",
+        slack__signing_secret="slack-secret",
         # the ignored_auth check probes each operation with wrong keys; the limit on failed keys
         # (auth.attempts, from the signin branch) would soon answer those with 429
         auth_max_failures=1_000_000,

@@ -24,7 +24,7 @@ from feedback_router.tickets.delivery import sink_of
 from feedback_router.tickets.models import Delivery, Ticket
 from integrations.base import TicketUpdate
 from integrations.errors import IntegrationError
-from integrations.jira import JiraTicketSink
+from integrations.jira import JiraSink, JiraTicketSink
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,9 @@ def _stale(session: Session, settings: Settings) -> list[tuple[Ticket, Cluster]]
 
 
 def _jira(outlets: Outlets, ticket: Ticket) -> JiraTicketSink:
-    return outlets.jira(sink_of(ticket).redact)
+    sink = sink_of(ticket)
+    assert isinstance(sink, JiraSink)  # clusters keep their tickets in Jira
+    return outlets.jira(sink.redact)
 
 
 def update_clusters(*, settings: Settings, outlets: Outlets) -> int:

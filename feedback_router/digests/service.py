@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 DEFAULT_PERIOD = timedelta(days=7)
 MAX_PERIOD = timedelta(days=366)
 MIN_PUBLISH_LEASE = timedelta(seconds=60)
-DISCOURSE_SETTINGS = "FEEDBACK_ROUTER_DISCOURSE_URL, _API_KEY and _API_USERNAME"
+DISCOURSE_SETTINGS = "FEEDBACK_ROUTER_DISCOURSE__URL, __API_KEY and __API_USERNAME"
 
 
 class PublishFailed(DomainError):
@@ -166,12 +166,12 @@ def approve(*, session: Session, digest_id: int, api_key_id: int | None) -> Dige
 
 def discourse_config(settings: Settings) -> DiscourseConfig | None:
     """The forum to publish to, or None when a setting is missing."""
-    if not (settings.discourse_url and settings.discourse_api_key and settings.discourse_api_username):
+    if not (settings.discourse.url and settings.discourse.api_key and settings.discourse.api_username):
         return None
     return DiscourseConfig(
-        url=settings.discourse_url,
-        api_key=settings.discourse_api_key,
-        api_username=settings.discourse_api_username,
+        url=settings.discourse.url,
+        api_key=settings.discourse.api_key,
+        api_username=settings.discourse.api_username,
         timeout=settings.delivery_timeout,
     )
 
@@ -262,7 +262,7 @@ def _post(digest: Digest, config: DiscourseConfig, settings: Settings, *, look_u
         return forum.create_topic(
             digest.title,
             digest.markdown,
-            settings.discourse_digest_category,
+            settings.discourse.digest_category,
             external_id=external_id(digest.id),
         )
 

@@ -160,7 +160,7 @@ def open_notices(*, session: Session, ticket: Ticket, settings: Settings) -> int
         if (item.parent_id or item.id) not in told:
             by_author.setdefault(author_key(item), []).append(item)
     discourse_ready = bool(
-        settings.discourse_url and settings.discourse_api_key and settings.discourse_api_username
+        settings.discourse.url and settings.discourse.api_key and settings.discourse.api_username
     )
     created = 0
     for key, theirs in by_author.items():
@@ -181,18 +181,18 @@ def open_notices(*, session: Session, ticket: Ticket, settings: Settings) -> int
                 notice.status, notice.available_at = NoticeStatus.pending, utcnow()
             else:
                 notice.last_error = (
-                    "Discourse is not configured (FEEDBACK_ROUTER_DISCOURSE_URL, _API_KEY, _API_USERNAME)"
+                    "Discourse is not configured (FEEDBACK_ROUTER_DISCOURSE__URL, __API_KEY, __API_USERNAME)"
                 )
         elif channel == Channel.slack:
-            if settings.slack_bot_token is not None:
+            if settings.slack.bot_token is not None:
                 notice.status, notice.available_at = NoticeStatus.pending, utcnow()
             else:
-                notice.last_error = "replying in a Slack thread needs FEEDBACK_ROUTER_SLACK_BOT_TOKEN"
+                notice.last_error = "replying in a Slack thread needs FEEDBACK_ROUTER_SLACK__BOT_TOKEN"
         elif channel == Channel.email:
-            if settings.smtp_host and settings.smtp_sender:
+            if settings.mail.host and settings.mail.sender:
                 notice.status, notice.available_at = NoticeStatus.pending, utcnow()
             else:
-                notice.last_error = "e-mail needs FEEDBACK_ROUTER_SMTP_HOST and FEEDBACK_ROUTER_SMTP_SENDER"
+                notice.last_error = "e-mail needs FEEDBACK_ROUTER_MAIL__HOST and FEEDBACK_ROUTER_MAIL__SENDER"
         try:
             with session.begin_nested():  # a concurrent resolution of the same ticket wrote it first
                 session.add(notice)
@@ -278,9 +278,9 @@ def open_routed_notice(*, session: Session, item: Feedback, settings: Settings) 
         message=routed_message(item, parts, settings.desk_link(item_id=item.id)),
         attempts=0,
     )
-    if settings.slack_bot_token is None:
+    if settings.slack.bot_token is None:
         notice.status, notice.available_at = NoticeStatus.failed, None
-        notice.last_error = "replying in a Slack thread needs FEEDBACK_ROUTER_SLACK_BOT_TOKEN"
+        notice.last_error = "replying in a Slack thread needs FEEDBACK_ROUTER_SLACK__BOT_TOKEN"
         log.warning(
             "not answering item %s's Slack thread: no bot token", item.id, extra={"feedback_id": item.id}
         )

@@ -70,7 +70,7 @@ def jira_webhook(
     """An issue changed in Jira: its status reaches our tickets, once per delivery. Answers 200 for
     deliveries it ignores too (Jira retries anything else)."""
     settings = get_settings()
-    secret = _secret(settings.jira_webhook_secret, "Jira webhook", "JIRA_WEBHOOK_SECRET")
+    secret = _secret(settings.jira.webhook_secret, "Jira webhook", "JIRA__WEBHOOK_SECRET")
     if not verify_jira_signature(secret, body, signature):
         raise _unsigned("Jira", "X-Hub-Signature")
     try:
@@ -95,7 +95,7 @@ def jira_webhook(
         "application/json",
         {
             200: {"description": "A duplicate, or not feedback", "model": DiscourseWebhookResult},
-            503: {"description": "FEEDBACK_ROUTER_DISCOURSE_URL is not set"},
+            503: {"description": "FEEDBACK_ROUTER_DISCOURSE__URL is not set"},
         },
     ),
 )
@@ -108,18 +108,18 @@ def discourse_webhook(
 ) -> DiscourseWebhookResult:
     """A new forum post becomes a feedback item (202), processed like one sent to the API."""
     settings = get_settings()
-    secret = _secret(settings.discourse_webhook_secret, "Discourse webhook", "DISCOURSE_WEBHOOK_SECRET")
+    secret = _secret(settings.discourse.webhook_secret, "Discourse webhook", "DISCOURSE__WEBHOOK_SECRET")
     if not verify_discourse_signature(secret, body, signature):
         raise _unsigned("Discourse", "X-Discourse-Event-Signature")
     response.status_code = 200
     if event != "post_created":
         return DiscourseWebhookResult(ignored=f"event {event or '(none)'} is not post_created")
-    if settings.discourse_url is None:
+    if settings.discourse.url is None:
         raise HTTPException(
-            503, "set FEEDBACK_ROUTER_DISCOURSE_URL: links to the forum's posts are made with it"
+            503, "set FEEDBACK_ROUTER_DISCOURSE__URL: links to the forum's posts are made with it"
         )
     try:
-        post = parse_post_event(body, base_url=str(settings.discourse_url))
+        post = parse_post_event(body, base_url=str(settings.discourse.url))
     except WebhookPayloadError as exc:
         raise HTTPException(400, str(exc)) from None
     result, created = service.capture_forum_post(session=session, post=post, settings=settings)
@@ -147,7 +147,7 @@ def slack_actions(
     """Slack's interactivity: the message shortcut forwards a message as a feedback item; where it was
     routed is answered in its thread later, by a worker. Other interactions are acknowledged and ignored."""
     settings = get_settings()
-    secret = _secret(settings.slack_signing_secret, "Slack message shortcut", "SLACK_SIGNING_SECRET")
+    secret = _secret(settings.slack.signing_secret, "Slack message shortcut", "SLACK__SIGNING_SECRET")
     try:
         verify_slack_request(secret, body, timestamp, signature)
     except WebhookSignatureError as exc:

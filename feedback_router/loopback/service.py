@@ -243,7 +243,7 @@ SYSTEM_USERS = frozenset({"system", "discobot"})
 def _not_feedback(post: ForumPost, settings: Settings) -> str | None:
     """Why a post is not community feedback, or None when it is."""
     author = post.author_username.casefold()
-    if settings.discourse_api_username and author == settings.discourse_api_username.casefold():
+    if settings.discourse.api_username and author == settings.discourse.api_username.casefold():
         return "our own post"
     if author in SYSTEM_USERS:
         return f"a post by {post.author_username}"
@@ -351,11 +351,11 @@ def capture_slack_message(*, session: Session, shortcut: MessageShortcut, settin
     callback id, or a message without text (only files or attachments), stores nothing and is logged.
     """
     where = {"slack_channel": shortcut.channel_id, "slack_ts": shortcut.message_ts}
-    if shortcut.callback_id != settings.slack_shortcut_callback_id:
+    if shortcut.callback_id != settings.slack.shortcut_callback_id:
         log.info(
             "Slack shortcut %r is not %r: ignored",
             shortcut.callback_id,
-            settings.slack_shortcut_callback_id,
+            settings.slack.shortcut_callback_id,
             extra=where,
         )
         return False

@@ -12,11 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import (
-    AnyHttpUrl,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -29,8 +28,10 @@ from pydantic import (
 )
 
 from classifiers.labels import KINDS, SENTIMENTS, URGENCIES
+from feedback_router import plugins
 from feedback_router.errors import ConfigurationError
 from feedback_router.feedback.models import Source
+from integrations.base import RoutingSink
 
 if TYPE_CHECKING:
     from classifiers.pipeline import Classification
@@ -335,69 +336,8 @@ class Condition(BaseModel):
         return None, held
 
 
-class JiraSink(BaseModel):
-    """A Jira issue in the team's project."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["jira"]
-    project: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,9}$")]
-    issue_type: Short = "Task"
-    labels: list[Annotated[str, StringConstraints(pattern=r"^\S{1,255}$")]] = []
-    priority: dict[Urgency, Short] = Field(
-        default_factory=dict, description="Jira priority name per urgency; unset: the project default"
-    )
-    component_from_topic: bool = False
-    redact: bool = True
-
-    @property
-    def destination(self) -> str:
-        return f"jira:{self.project}"
-
-    def priority_of(self, urgency: str | None) -> str | None:
-        """The Jira priority for an item of this urgency; None: the project's default."""
-        return self.priority.get(urgency) if urgency else None  # type: ignore[call-overload]
-
-
-class SlackSink(BaseModel):
-    """A message in a Slack channel (by name, or by id such as C0123ABCD)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["slack"]
-    channel: Annotated[str, StringConstraints(pattern=r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{8,20})$")]
-    redact: bool = True
-
-    @property
-    def destination(self) -> str:
-        return f"slack:{self.channel}"
-
-    def priority_of(self, urgency: str | None) -> None:
-        return None  # a message has no priority
-
-
-class WebhookSink(BaseModel):
-    """A signed JSON POST to a URL; the signing secret is read from the named variable."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["webhook"]
-    url: AnyHttpUrl
-    secret_env: Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]{0,127}$")] | None = None
-    redact: bool = True
-
-    @property
-    def destination(self) -> str:
-        return f"webhook:{self.url}"
-
-    def priority_of(self, urgency: str | None) -> None:
-        return None  # the payload carries the urgency itself
-
-
-class BoardSink(BaseModel):
+class BoardSink(RoutingSink):
     """The built-in ticket board: stays inside the service, so nothing is redacted."""
-
-    model_config = ConfigDict(extra="forbid")
 
     type: Literal["board"]
 
@@ -410,7 +350,10 @@ class BoardSink(BaseModel):
         return urgency
 
 
-Sink = Annotated[JiraSink | SlackSink | WebhookSink | BoardSink, Field(discriminator="type")]
+if TYPE_CHECKING:
+    Sink = RoutingSink
+else:  # one model per registered integration that is a sink, told apart by their type
+    Sink = Annotated[Union[(*plugins.sink_models(), BoardSink)], Field(discriminator="type")]  # noqa: UP007
 
 
 class Team(BaseModel):

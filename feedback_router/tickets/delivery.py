@@ -24,25 +24,18 @@ from pydantic import AnyHttpUrl, TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedback_router import metrics
+from feedback_router import metrics, plugins
 from feedback_router.clusters import service as clusters
-from feedback_router.config import Settings, secret_from_env
+from feedback_router.config import Settings
 from feedback_router.db import utcnow
 from feedback_router.feedback.models import Feedback
 from feedback_router.outbox import Outbox, States
 from feedback_router.outlets import Outlets
-from feedback_router.routing.rules import (
-    BoardSink,
-    JiraSink,
-    RouteDecision,
-    RoutingConfig,
-    Sink,
-    SlackSink,
-    WebhookSink,
-)
+from feedback_router.routing.rules import BoardSink, RouteDecision, RoutingConfig, Sink
 from feedback_router.tickets.models import Delivery, Ticket, TicketComment
 from feedback_router.tickets.service import make_body, make_title, open_board_ticket
-from integrations.base import LabelValue, Notification, TicketRef, TicketRequest
+from integrations.base import LabelValue, Notification, RoutingSink, SinkMessage
+from integrations.jira import JiraSink
 
 PRODUCT_LABEL = "feedback-router"
 
@@ -89,23 +82,20 @@ def open_tickets(
 def unconfigured(*, routing: RoutingConfig, settings: Settings) -> list[str]:
     """What the routing file sends to but the settings cannot reach, one sentence each."""
     needs: dict[str, list[str]] = {}
+    outlets = Outlets(settings)  # connects nothing: outlets only connect on delivery
     for team, declared in routing.teams.items():
         for sink in declared.sinks:
-            if isinstance(sink, JiraSink) and (settings.jira_url is None or settings.jira_token is None):
-                needs.setdefault(
-                    "Jira: set FEEDBACK_ROUTER_JIRA_URL and FEEDBACK_ROUTER_JIRA_TOKEN", []
-                ).append(team)
-            elif isinstance(sink, SlackSink) and not (settings.slack_bot_token or settings.slack_webhook_url):
-                needs.setdefault(
-                    "Slack: set FEEDBACK_ROUTER_SLACK_BOT_TOKEN or FEEDBACK_ROUTER_SLACK_WEBHOOK_URL", []
-                ).append(team)
-            elif isinstance(sink, WebhookSink) and sink.secret_env and not secret_from_env(sink.secret_env):
-                needs.setdefault(f"a webhook: set {sink.secret_env}, its signing secret", []).append(team)
+            if isinstance(sink, BoardSink):
+                continue
+            missing = outlets.sink(sink.type).missing(sink)
+            if missing is not None:
+                needs.setdefault(f"{plugins.registered()[sink.type].title}: {missing}", []).append(team)
     return [f"team {', '.join(sorted(set(teams)))} sends to {what}" for what, teams in needs.items()]
 
 
 def open_cluster_tickets(*, session: Session, cluster_id: int, decision: RouteDecision) -> list[Ticket]:
-    """The cluster's own ticket in each Jira sink of its team, in the caller's transaction."""
+    """The cluster's own ticket in each Jira sink of its team (clusters are kept in step with Jira's own
+    comments and links), in the caller's transaction."""
     tickets = []
     for sink in decision.sinks:
         if not isinstance(sink, JiraSink):
@@ -142,11 +132,8 @@ class Outgoing:
     """What a delivery sends, read from the database before the call (no session is held during it)."""
 
     ticket_id: int
-    ref: str  # "fr-42" for an item, "fr-cluster-7" for a cluster
-    sink: JiraSink | SlackSink | WebhookSink
-    request: TicketRequest | None
-    notification: Notification
-    tried_before: bool = False  # an attempt failed before (the count may have been reset by a retry)
+    sink: dict[str, Any]  # the routing file's entry, read in _send: its integration may be gone since
+    message: SinkMessage
 
 
 def _label_values(item: Feedback) -> dict[str, LabelValue]:
@@ -168,7 +155,6 @@ def _label_values(item: Feedback) -> dict[str, LabelValue]:
 
 
 def _outgoing(ticket: Ticket, item: Feedback, settings: Settings) -> Outgoing:
-    sink = sink_of(ticket)
     item_url = settings.desk_link(item_id=item.id)
     author = item.author_display_name or item.author_handle
     kind = (item.kind or "feedback").replace("_", " ")
@@ -182,19 +168,18 @@ def _outgoing(ticket: Ticket, item: Feedback, settings: Settings) -> Outgoing:
         labels=_label_values(item),
         reason=item.route_reason,
     )
-    request = None
-    if isinstance(sink, JiraSink):
-        request = TicketRequest(
-            ref=f"fr-{item.id}",
-            project=sink.project,
-            issue_type=sink.issue_type,
-            summary=ticket.title,
-            description=f"{ticket.body}\n\nIn feedback-router: {item_url}",
-            labels=[PRODUCT_LABEL, *sink.labels],
-            priority=sink.priority_of(item.urgency),
-            components=[item.topic] if sink.component_from_topic and item.topic else [],
-        )
-    return Outgoing(ticket.id, f"fr-{item.id}", sink, request, notification, ticket.last_error is not None)
+    message = SinkMessage(
+        ref=f"fr-{item.id}",
+        delivery_id=f"fr-{item.id}-t{ticket.id}",
+        summary=ticket.title,
+        description=f"{ticket.body}\n\nIn feedback-router: {item_url}",
+        labels=[PRODUCT_LABEL],
+        urgency=item.urgency,
+        topic=item.topic,
+        notification=notification,
+        tried_before=ticket.last_error is not None,  # a manager's retry resets the count, not this
+    )
+    return Outgoing(ticket.id, ticket.config or {}, message)
 
 
 def _cluster_outgoing(session: Session, ticket: Ticket, settings: Settings) -> Outgoing:
@@ -205,44 +190,37 @@ def _cluster_outgoing(session: Session, ticket: Ticket, settings: Settings) -> O
     url = settings.desk_link(cluster_id=cluster.id)
     title, description = clusters.ticket_text(session, cluster, url, settings.cluster_title_language)
     ref = f"fr-cluster-{cluster.id}"
-    request = TicketRequest(
+    message = SinkMessage(
         ref=ref,
-        project=sink.project,
-        issue_type=sink.issue_type,
+        delivery_id=f"{ref}-t{ticket.id}",
         summary=title,
         description=description,
-        labels=[PRODUCT_LABEL, "fr-cluster", *sink.labels],
+        labels=[PRODUCT_LABEL, "fr-cluster"],
+        notification=Notification(title=title, text=description, item_url=AnyHttpUrl(url)),
+        tried_before=ticket.last_error is not None,  # a manager's retry resets the count, not this
     )
-    notification = Notification(title=title, text=description, item_url=AnyHttpUrl(url))
-    return Outgoing(ticket.id, ref, sink, request, notification, ticket.last_error is not None)
+    return Outgoing(ticket.id, ticket.config or {}, message)
 
 
 _SINK = TypeAdapter(Sink)
 
 
-def sink_of(ticket: Ticket) -> JiraSink | SlackSink | WebhookSink:
+def sink_of(ticket: Ticket) -> RoutingSink:
+    """The routing file's sink that a ticket row was written for (kept on the row)."""
     sink = _SINK.validate_python(ticket.config)
     assert not isinstance(sink, BoardSink)
     return sink
 
 
 def _send(out: Outgoing, outlets: Outlets, attempts: int) -> tuple[str | None, str | None]:
-    """Call the outside system; returns its reference and link. Raises IntegrationError."""
-    sink = out.sink
-    if isinstance(sink, JiraSink):
-        assert out.request is not None
-        jira = outlets.jira(sink.redact)
-        found: TicketRef | None = None
-        if attempts > 1 or out.tried_before:  # an earlier attempt may have created it: look first
-            found = jira.find(out.request.ref, sink.project)
-        ref = found or jira.create(out.request)
-        return ref.key, ref.url
-    if isinstance(sink, SlackSink):
-        return outlets.slack(sink.redact).send(out.notification, channel=sink.channel), None
-    delivery_id = f"{out.ref}-t{out.ticket_id}"  # the same on every attempt
-    return outlets.webhook(url=sink.url, secret_env=sink.secret_env, redact=sink.redact).send(
-        out.notification, delivery_id=delivery_id
-    ), None
+    """Call the outside system through its integration's outlet; returns its reference and link.
+    Raises IntegrationError."""
+    message = out.message
+    if attempts > 1:  # an earlier attempt may have arrived: the sink looks before it creates
+        message = message.model_copy(update={"tried_before": True})
+    sink = _SINK.validate_python(out.sink)  # a sink whose integration was uninstalled fails this row only
+    delivered = outlets.sink(sink.type).deliver(sink, message)
+    return delivered.key, delivered.url
 
 
 def _read(session: Session, ticket: Ticket, settings: Settings) -> Outgoing | None:
@@ -284,9 +262,10 @@ def _read_comment(session: Session, comment: TicketComment) -> OutgoingComment |
     ticket = session.get(Ticket, comment.ticket_id)
     if ticket is None or ticket.external_key is None:
         return None
-    redact = sink_of(ticket).redact
+    sink = sink_of(ticket)
+    assert isinstance(sink, JiraSink)  # comments are written on Jira issues only
     return OutgoingComment(
-        ticket.external_key, comment.ref, comment.body, redact, comment.last_error is not None
+        ticket.external_key, comment.ref, comment.body, sink.redact, comment.last_error is not None
     )
 
 

@@ -23,7 +23,7 @@ Plain httpx: writing is one JSON POST (``/posts.json``) and there is no maintain
 would save work; ``url`` comes from the config, so the tests point it at ``tests/fakes/discourse.py``.
 """
 
-from integrations.discourse.config import DiscourseConfig
+from integrations.discourse.config import DiscourseConfig, DiscourseSettings
 from integrations.discourse.publisher import DiscoursePublisher
 from integrations.discourse.webhook import (
     EVENT_HEADER,
@@ -47,6 +47,7 @@ __all__ = [
     "DiscourseConfig",
     "DiscoursePostPayload",
     "DiscoursePublisher",
+    "DiscourseSettings",
     "ForumPost",
     "html_to_text",
     "parse_post_event",

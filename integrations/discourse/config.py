@@ -37,3 +37,20 @@ class DiscourseConfig(BaseModel):
     def base_url(self) -> str:
         """The forum URL without a trailing slash."""
         return str(self.url).rstrip("/")
+
+
+class DiscourseSettings(BaseModel):
+    """The service's Discourse settings, ``FEEDBACK_ROUTER_DISCOURSE__<FIELD>``: publishing needs url,
+    api_key and api_username; the webhook needs its secret."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)  # secrets inside
+
+    url: AnyHttpUrl | None = Field(default=None, description="Discourse forum, e.g. https://forum...")
+    api_key: SecretStr | None = Field(default=None, description="Discourse admin API key")
+    api_username: str | None = Field(default=None, description="Account that posts (Api-Username)")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Secret of the forum's webhook; unset: POST /v1/webhooks/discourse is off"
+    )
+    digest_category: int | None = Field(
+        default=None, description="Category id for digest topics; unset: the forum's default"
+    )

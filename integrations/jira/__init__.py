@@ -35,7 +35,8 @@ and every exception it raises (``JIRAError``, ``requests``/``urllib3`` errors) m
 connection that never opened. Nothing here needed httpx.
 """
 
-from integrations.jira.config import JiraConfig
+from integrations.jira.config import JiraConfig, JiraSettings
+from integrations.jira.plugin import JiraOutlet, JiraSink
 from integrations.jira.sink import JiraTicketSink
 from integrations.jira.webhook import (
     IDENTIFIER_HEADER,
@@ -52,6 +53,9 @@ __all__ = [
     "SIGNATURE_HEADER",
     "IssueEvent",
     "JiraConfig",
+    "JiraOutlet",
+    "JiraSettings",
+    "JiraSink",
     "JiraTicketSink",
     "parse_issue_event",
     "verify_jira_signature",

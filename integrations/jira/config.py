@@ -44,3 +44,19 @@ class JiraConfig(BaseModel):
     def server(self) -> str:
         """The site URL without a trailing slash, as the jira client wants it."""
         return str(self.url).rstrip("/")
+
+
+class JiraSettings(BaseModel):
+    """The service's Jira settings, ``FEEDBACK_ROUTER_JIRA__<FIELD>``: unset url or token means no Jira."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)  # secrets inside
+
+    url: AnyHttpUrl | None = Field(default=None, description="Jira Cloud or Data Center site")
+    user: str = Field(default="", description="Account e-mail (Cloud); empty: Data Center access token")
+    token: SecretStr | None = None
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Secret of Jira's admin webhook; unset: POST /v1/webhooks/jira is off"
+    )
+    poll_seconds: float = Field(
+        default=300.0, ge=0, description="Seconds between polls of open Jira tickets' statuses; 0: off"
+    )

@@ -8,6 +8,6 @@ Usage::
         mail.send("jane@example.org", "Your report was resolved", "Hi Jane, ...")
 """
 
-from integrations.mail.sender import MailConfig, MailSender
+from integrations.mail.sender import MailConfig, MailSender, MailSettings
 
-__all__ = ["MailConfig", "MailSender"]
+__all__ = ["MailConfig", "MailSender", "MailSettings"]

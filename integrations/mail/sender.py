@@ -33,6 +33,19 @@ class MailConfig(BaseModel):
     timeout: float = Field(default=10.0, gt=0)
 
 
+class MailSettings(BaseModel):
+    """The service's SMTP settings, ``FEEDBACK_ROUTER_MAIL__<FIELD>``: no host or sender, no e-mail."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)  # a password inside
+
+    host: str | None = Field(default=None, description="SMTP server for e-mail to authors; unset: none")
+    port: int = Field(default=587, ge=1, le=65535)
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    sender: str = Field(default="", description="From address of e-mail to authors")
+    starttls: bool = True
+
+
 class MailSender(Closable):
     """Sends one plain-text e-mail per call; a connection per message (notices are few)."""
 

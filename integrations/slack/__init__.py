@@ -20,8 +20,9 @@ Plain httpx: Slack's two endpoints are one JSON POST each, and ``slack_sdk`` wou
 so the tests point it at ``tests/fakes/slack.py``.
 """
 
-from integrations.slack.config import SlackConfig
+from integrations.slack.config import SlackConfig, SlackSettings
 from integrations.slack.notifier import SlackNotifier, escape_mrkdwn
+from integrations.slack.plugin import SlackOutlet, SlackSink
 from integrations.slack.shortcut import (
     MAX_AGE_SECONDS,
     SIGNATURE_HEADER,
@@ -43,6 +44,9 @@ __all__ = [
     "OtherInteraction",
     "SlackConfig",
     "SlackNotifier",
+    "SlackOutlet",
+    "SlackSettings",
+    "SlackSink",
     "escape_mrkdwn",
     "parse_interaction",
     "permalink",

@@ -42,3 +42,22 @@ class SlackConfig(BaseModel):
             except ValidationError:
                 raise ValueError("webhook_url is not an http(s) URL") from None
         return self
+
+
+class SlackSettings(BaseModel):
+    """The service's Slack settings, ``FEEDBACK_ROUTER_SLACK__<FIELD>``: posting needs a bot token or an
+    incoming webhook; the message shortcut needs the signing secret."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)  # secrets inside
+
+    webhook_url: SecretStr | None = Field(default=None, description="Incoming webhook (one channel)")
+    bot_token: SecretStr | None = Field(default=None, description="Bot token for chat.postMessage")
+    api_url: AnyHttpUrl = AnyHttpUrl("https://slack.com/api")
+    signing_secret: SecretStr | None = Field(
+        default=None,
+        description="Signing secret of the Slack app; unset: POST /v1/integrations/slack/actions is off",
+    )
+    shortcut_callback_id: str = Field(
+        default="forward_to_feedback_router",
+        description="Callback id of the message shortcut that forwards a message; other ids are ignored",
+    )

@@ -22,6 +22,7 @@ from integrations.webhook.notifier import (
     sign,
     signing_key,
 )
+from integrations.webhook.plugin import WebhookOutlet, WebhookSettings, WebhookSink
 
 __all__ = [
     "EVENT_HEADER",
@@ -30,6 +31,9 @@ __all__ = [
     "TIMESTAMP_HEADER",
     "WebhookConfig",
     "WebhookNotifier",
+    "WebhookOutlet",
+    "WebhookSettings",
+    "WebhookSink",
     "sign",
     "signing_key",
 ]

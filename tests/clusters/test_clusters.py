@@ -43,9 +43,9 @@ def direction(problem: int, noise: float = 0.05, seed: int = 0, toward: int | No
 def wired(configure, tmp_path, fake_jira_cloud):  # type: ignore[no-untyped-def]
     return configure(
         routing_file=str(write(tmp_path / "routes.yaml", ROUTES)),
-        jira_url=fake_jira_cloud.url,
-        jira_user=fake_jira_cloud.user,
-        jira_token=fake_jira_cloud.token,
+        jira__url=fake_jira_cloud.url,
+        jira__user=fake_jira_cloud.user,
+        jira__token=fake_jira_cloud.token,
         retry_base_seconds=0,
         cluster_sync_seconds=0,
         public_url="https://feedback.example.org",
@@ -167,9 +167,9 @@ def test_updates_to_a_cluster_issue_are_paced(configure, wired, fake_jira_cloud)
 def _wiring(settings) -> dict:  # type: ignore[no-untyped-def, type-arg]
     return {
         "routing_file": str(settings.routing_file),
-        "jira_url": str(settings.jira_url),
-        "jira_user": settings.jira_user,
-        "jira_token": settings.jira_token.get_secret_value(),
+        "jira__url": str(settings.jira.url),
+        "jira__user": settings.jira.user,
+        "jira__token": settings.jira.token.get_secret_value(),
         "retry_base_seconds": 0,
     }
 

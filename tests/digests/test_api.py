@@ -27,10 +27,10 @@ def scene(settings):  # type: ignore[no-untyped-def]
 def forum(configure, fake_discourse):  # type: ignore[no-untyped-def]
     """Settings that publish to the fake Discourse's Feedback category."""
     configure(
-        discourse_url=fake_discourse.url,
-        discourse_api_key=fake_discourse.api_key,
-        discourse_api_username="feedback-bot",
-        discourse_digest_category=5,
+        discourse__url=fake_discourse.url,
+        discourse__api_key=fake_discourse.api_key,
+        discourse__api_username="feedback-bot",
+        discourse__digest_category=5,
         delivery_timeout=30,  # a fake answering late on a busy machine is no fault
     )
     return fake_discourse
@@ -190,9 +190,9 @@ def test_discourse_refusals_leave_the_digest_approved_and_a_retry_makes_one_topi
     api.post(f"{path}/approve", headers=auth["manager"])
 
     configure(  # a key that the forum does not know: 403
-        discourse_url=forum.url,
-        discourse_api_key="wrong",
-        discourse_api_username="feedback-bot",
+        discourse__url=forum.url,
+        discourse__api_key="wrong",
+        discourse__api_username="feedback-bot",
         delivery_timeout=0.5,
     )
     refused = api.post(f"{path}/publish", headers=auth["manager"])
@@ -201,7 +201,9 @@ def test_discourse_refusals_leave_the_digest_approved_and_a_retry_makes_one_topi
     after = api.get(path, headers=auth["manager"]).json()
     assert after["status"] == "approved" and "HTTP 403" in after["last_error"]
 
-    configure(discourse_url=forum.url, discourse_api_key=forum.api_key, discourse_api_username="feedback-bot")
+    configure(
+        discourse__url=forum.url, discourse__api_key=forum.api_key, discourse__api_username="feedback-bot"
+    )
     taken = forum.community_post("anna", "Same title, earlier", title=digest["title"])  # 422: title used
     refused = api.post(f"{path}/publish", headers=auth["manager"])
     assert refused.status_code == 502 and "Title has already been used" in refused.json()["detail"]
@@ -249,11 +251,11 @@ def test_a_scripted_422_and_an_unconfigured_forum_are_reported(
     refused = api.post(f"{path}/publish", headers=auth["manager"])
     assert refused.status_code == 502 and "Body is too similar" in refused.json()["detail"]
 
-    monkeypatch.delenv("FEEDBACK_ROUTER_DISCOURSE_API_KEY")
+    monkeypatch.delenv("FEEDBACK_ROUTER_DISCOURSE__API_KEY")
     configure()
     unconfigured = api.post(f"{path}/publish", headers=auth["manager"])
     assert unconfigured.status_code == 409
-    assert "FEEDBACK_ROUTER_DISCOURSE_URL, _API_KEY and _API_USERNAME" in unconfigured.json()["detail"]
+    assert "FEEDBACK_ROUTER_DISCOURSE__URL, __API_KEY and __API_USERNAME" in unconfigured.json()["detail"]
     assert api.get(path, headers=auth["manager"]).json()["status"] == "approved"
     assert forum.topics == {}
 
@@ -300,9 +302,9 @@ def test_export_needs_approval_and_downloads_markdown_or_html(api, auth, scene):
 
 def test_auto_publish_approves_and_publishes_at_creation(api, auth, scene, forum, configure):
     configure(
-        discourse_url=forum.url,
-        discourse_api_key=forum.api_key,
-        discourse_api_username="feedback-bot",
+        discourse__url=forum.url,
+        discourse__api_key=forum.api_key,
+        discourse__api_username="feedback-bot",
         digest_auto_publish=True,
     )
     digest = draft(api, auth)
@@ -311,9 +313,9 @@ def test_auto_publish_approves_and_publishes_at_creation(api, auth, scene, forum
     assert topic.title == digest["title"] and topic.posts[0].raw == digest["markdown"].strip()
 
     configure(
-        discourse_url=forum.url,
-        discourse_api_key="wrong",
-        discourse_api_username="x",
+        discourse__url=forum.url,
+        discourse__api_key="wrong",
+        discourse__api_username="x",
         digest_auto_publish=True,
     )
     failed = draft(api, auth, language="de")  # created all the same; the failure is on the digest

@@ -54,6 +54,6 @@ def test_a_failed_auto_publication_exits_1(configure):
     assert result.exit_code == 1
     assert result.stdout.startswith("digest 1 (approved): You said, we did: ")
     assert result.stderr.strip() == (
-        "not published: Discourse is not configured: set FEEDBACK_ROUTER_DISCOURSE_URL, _API_KEY and "
-        "_API_USERNAME"
+        "not published: Discourse is not configured: set FEEDBACK_ROUTER_DISCOURSE__URL, __API_KEY and "
+        "__API_USERNAME"
     )

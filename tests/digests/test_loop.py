@@ -13,9 +13,9 @@ def test_a_cluster_resolved_in_jira_is_in_the_next_digest_and_published_after_ap
     api, auth, configure, fake_discourse
 ):
     settings = configure(
-        discourse_url=fake_discourse.url,
-        discourse_api_key=fake_discourse.api_key,
-        discourse_api_username="feedback-bot",
+        discourse__url=fake_discourse.url,
+        discourse__api_key=fake_discourse.api_key,
+        discourse__api_username="feedback-bot",
     )
     resolved_at = datetime.now(UTC) - timedelta(days=2)
     with session_scope(settings.database_url) as session:

@@ -45,14 +45,14 @@ def sweep(settings: Settings) -> None:
 def wired(configure, tmp_path, fake_jira_cloud, fake_discourse):  # type: ignore[no-untyped-def]
     return configure(
         routing_file=str(write(tmp_path / "routes.yaml", ROUTES)),
-        jira_url=fake_jira_cloud.url,
-        jira_user=fake_jira_cloud.user,
-        jira_token=fake_jira_cloud.token,
-        jira_webhook_secret=JIRA_SECRET,
-        discourse_url=fake_discourse.url,
-        discourse_api_key=fake_discourse.api_key,
-        discourse_api_username="feedback-bot",
-        discourse_webhook_secret=fake_discourse.webhook_secret,
+        jira__url=fake_jira_cloud.url,
+        jira__user=fake_jira_cloud.user,
+        jira__token=fake_jira_cloud.token,
+        jira__webhook_secret=JIRA_SECRET,
+        discourse__url=fake_discourse.url,
+        discourse__api_key=fake_discourse.api_key,
+        discourse__api_username="feedback-bot",
+        discourse__webhook_secret=fake_discourse.webhook_secret,
         retry_base_seconds=0,
         cluster_sync_seconds=0,
         delivery_timeout=2,
@@ -214,7 +214,7 @@ def test_a_signed_jira_event_whose_timestamp_is_no_moment_is_answered_400(wired,
 
 def test_the_webhook_is_off_without_a_secret(api):
     answer = api.post("/v1/webhooks/jira", content=b"{}")
-    assert answer.status_code == 404 and "FEEDBACK_ROUTER_JIRA_WEBHOOK_SECRET" in answer.json()["detail"]
+    assert answer.status_code == 404 and "FEEDBACK_ROUTER_JIRA__WEBHOOK_SECRET" in answer.json()["detail"]
 
 
 def test_an_issue_found_by_our_label_when_its_key_is_not_stored(wired, api, fake_jira_cloud):
@@ -284,7 +284,7 @@ def test_in_progress_is_recorded_but_stays_open_and_a_poll_turn_is_shared(wired,
     assert ticket_of(wired, item).external_status == "In Progress" and ticket_of(wired, item).status == "open"
     assert notices_of(wired) == []
     forget_schedules()  # as another worker process would: the turn is in the database
-    assert take_turn(wired, "jira-poll", wired.jira_poll_seconds) is False
+    assert take_turn(wired, "jira-poll", wired.jira.poll_seconds) is False
     forget_schedules()
     assert take_turn(wired, "jira-poll", 0) is True  # a turn is due when its period has passed
 
@@ -292,7 +292,7 @@ def test_in_progress_is_recorded_but_stays_open_and_a_poll_turn_is_shared(wired,
 def test_polling_off_asks_jira_nothing(wired, fake_jira_cloud):
     item, key = reported(wired, author_handle="anna")
     fake_jira_cloud.set_status(key, "Done")
-    settings = wired.model_copy(update={"jira_poll_seconds": 0})
+    settings = wired.model_copy(update={"jira": wired.jira.model_copy(update={"poll_seconds": 0})})
 
     sweep(settings)
 
@@ -622,8 +622,8 @@ def test_an_author_who_wrote_in_slack_is_thanked_in_the_thread_once(
 ):
     from feedback_router.config import get_settings
 
-    monkeypatch.setenv("FEEDBACK_ROUTER_SLACK_BOT_TOKEN", fake_slack.token)
-    monkeypatch.setenv("FEEDBACK_ROUTER_SLACK_API_URL", fake_slack.api_url)
+    monkeypatch.setenv("FEEDBACK_ROUTER_SLACK__BOT_TOKEN", fake_slack.token)
+    monkeypatch.setenv("FEEDBACK_ROUTER_SLACK__API_URL", fake_slack.api_url)
     get_settings.cache_clear()
     settings = get_settings()
     thread = {"slack_channel": "C0FEEDBACK", "slack_thread_ts": "1700000000.000100"}
@@ -651,7 +651,7 @@ def test_without_a_slack_bot_token_a_slack_author_is_listed_for_a_person(wired, 
     post_jira(api, *fake_jira_cloud.webhook_payload(key, "To Do", "Done", JIRA_SECRET))
 
     [notice] = notices_of(wired)
-    assert (notice.channel, notice.status) == ("slack", "manual") and "SLACK_BOT_TOKEN" in notice.last_error
+    assert (notice.channel, notice.status) == ("slack", "manual") and "SLACK__BOT_TOKEN" in notice.last_error
 
 
 def test_an_author_with_an_e_mail_address_gets_one_mail_in_their_language(
@@ -664,8 +664,8 @@ def test_an_author_with_an_e_mail_address_gets_one_mail_in_their_language(
         "PORT": fake_smtp.port,
         "SENDER": "community@example.org",
     }.items():
-        monkeypatch.setenv(f"FEEDBACK_ROUTER_SMTP_{name}", str(value))
-    monkeypatch.setenv("FEEDBACK_ROUTER_SMTP_STARTTLS", "false")
+        monkeypatch.setenv(f"FEEDBACK_ROUTER_MAIL__{name}", str(value))
+    monkeypatch.setenv("FEEDBACK_ROUTER_MAIL__STARTTLS", "false")
     get_settings.cache_clear()
     settings = get_settings()
     _, key = reported(settings, author_handle="jonas", author_email="jonas@example.de", language="de")

@@ -78,14 +78,14 @@ def labels(kind: str, confidence: float, parts: list[Part] | None = None) -> Cla
 def wired(configure, tmp_path, fake_slack, fake_jira_cloud) -> Settings:  # type: ignore[no-untyped-def]
     settings: Settings = configure(
         routing_file=str(write(tmp_path / "routes.yaml", ROUTES)),
-        slack_signing_secret=fake_slack.signing_secret,
-        slack_bot_token=fake_slack.token,
-        slack_api_url=fake_slack.api_url,
-        jira_url=fake_jira_cloud.url,
-        jira_user=fake_jira_cloud.user,
-        jira_token=fake_jira_cloud.token,
-        jira_webhook_secret=JIRA_SECRET,
-        jira_poll_seconds=0,
+        slack__signing_secret=fake_slack.signing_secret,
+        slack__bot_token=fake_slack.token,
+        slack__api_url=fake_slack.api_url,
+        jira__url=fake_jira_cloud.url,
+        jira__user=fake_jira_cloud.user,
+        jira__token=fake_jira_cloud.token,
+        jira__webhook_secret=JIRA_SECRET,
+        jira__poll_seconds=0,
         retry_base_seconds=0,
         delivery_timeout=2,
         public_url="https://feedback.example.org",
@@ -131,7 +131,7 @@ def test_the_shortcut_is_off_without_a_signing_secret(api, fake_slack):  # type:
     answer = forward(api, fake_slack)
 
     assert answer.status_code == 404
-    assert "FEEDBACK_ROUTER_SLACK_SIGNING_SECRET" in answer.json()["detail"]
+    assert "FEEDBACK_ROUTER_SLACK__SIGNING_SECRET" in answer.json()["detail"]
 
 
 def test_unsigned_wrongly_signed_or_stale_requests_are_refused_and_store_nothing(  # type: ignore[no-untyped-def]
@@ -301,7 +301,7 @@ def test_a_mixed_message_is_answered_with_where_each_part_went(wired, api, fake_
 def test_without_a_bot_token_the_reply_fails_with_the_reason(  # type: ignore[no-untyped-def]
     wired, configure, api, auth, fake_slack, monkeypatch
 ):
-    monkeypatch.delenv("FEEDBACK_ROUTER_SLACK_BOT_TOKEN")
+    monkeypatch.delenv("FEEDBACK_ROUTER_SLACK__BOT_TOKEN")
     settings = configure()
     forward(api, fake_slack)
 
@@ -311,7 +311,7 @@ def test_without_a_bot_token_the_reply_fails_with_the_reason(  # type: ignore[no
     assert fake_slack.messages == []
     [notice] = notices_of(settings)
     assert (notice.kind, notice.status) == ("routed", "failed")
-    assert "FEEDBACK_ROUTER_SLACK_BOT_TOKEN" in (notice.last_error or "")
+    assert "FEEDBACK_ROUTER_SLACK__BOT_TOKEN" in (notice.last_error or "")
     assert api.get("/v1/notices", headers=auth["manager"]).json()["items"] == []
 
 

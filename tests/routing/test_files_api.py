@@ -53,7 +53,7 @@ def test_a_valid_file_is_counted_and_its_unreachable_tools_named(api, auth):
     assert slack.json()["valid"] is True
     assert slack.json()["missing_settings"] == [
         "team support sends to Slack: "
-        "set FEEDBACK_ROUTER_SLACK_BOT_TOKEN or FEEDBACK_ROUTER_SLACK_WEBHOOK_URL"
+        "set FEEDBACK_ROUTER_SLACK__BOT_TOKEN or FEEDBACK_ROUTER_SLACK__WEBHOOK_URL"
     ]
 
 
@@ -174,7 +174,7 @@ def test_a_file_sending_to_a_tool_without_settings_is_not_applied(api, auth, rou
     response = apply(api, auth, TWO_TEAMS)
 
     assert response.status_code == 422
-    assert "team support sends to Slack: set FEEDBACK_ROUTER_SLACK_BOT_TOKEN" in response.json()["detail"]
+    assert "team support sends to Slack: set FEEDBACK_ROUTER_SLACK__BOT_TOKEN" in response.json()["detail"]
     assert routes.read_text(encoding="utf-8") == BOARD_ONLY
 
 

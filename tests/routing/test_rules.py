@@ -10,6 +10,8 @@ from classifiers import KINDS
 from feedback_router.errors import ConfigurationError
 from feedback_router.routing import rules
 from feedback_router.routing.rules import Labels
+from integrations.jira import JiraSink
+from integrations.webhook import WebhookSink
 
 DEFAULT = rules.load(None)
 DEFAULT_TEXT = rules.DEFAULT_FILE.read_text(encoding="utf-8")
@@ -427,14 +429,14 @@ rules:
     )
 
     support = config.teams["support"].sinks[0]
-    assert isinstance(support, rules.JiraSink)
+    assert isinstance(support, JiraSink)
     assert (support.project, support.issue_type, support.labels) == ("SUP", "Task", ["support", "community"])
     assert support.priority == {"high": "Highest", "normal": "Medium", "low": "Low"}
     assert support.component_from_topic and support.redact
     assert [s.destination for s in config.sinks_of("product")] == ["jira:PROD", "slack:#product"]
     assert config.teams["product"].sinks[0].priority == {}  # Jira's default priority
     (hook,) = config.sinks_of("partners")
-    assert isinstance(hook, rules.WebhookSink)
+    assert isinstance(hook, WebhookSink)
     assert (str(hook.url), hook.secret_env, hook.redact) == (
         "https://example.org/hook",
         "PARTNER_HOOK_SECRET",

@@ -49,11 +49,11 @@ def wiring(tmp_path, fake_jira_cloud, fake_slack, fake_webhook, monkeypatch):  #
     routes = write(tmp_path / "routes.yaml", ROUTES % fake_webhook.hook_url)
     return dict(
         routing_file=str(routes),
-        jira_url=fake_jira_cloud.url,
-        jira_user=fake_jira_cloud.user,
-        jira_token=fake_jira_cloud.token,
-        slack_bot_token=fake_slack.token,
-        slack_api_url=fake_slack.api_url,
+        jira__url=fake_jira_cloud.url,
+        jira__user=fake_jira_cloud.user,
+        jira__token=fake_jira_cloud.token,
+        slack__bot_token=fake_slack.token,
+        slack__api_url=fake_slack.api_url,
         delivery_timeout=30,  # a fake answering late on a busy machine is no fault (IMPATIENT makes one)
         retry_base_seconds=0,
         public_url="https://feedback.example.org",
@@ -258,9 +258,9 @@ def test_jira_data_center_gets_a_plain_description_and_a_bearer_token(configure,
     )
     settings = configure(
         routing_file=str(routes),
-        jira_url=fake_jira_server.url,
-        jira_user="",
-        jira_token=fake_jira_server.token,
+        jira__url=fake_jira_server.url,
+        jira__user="",
+        jira__token=fake_jira_server.token,
     )
     item = bug(settings)
 
@@ -273,7 +273,7 @@ def test_jira_data_center_gets_a_plain_description_and_a_bearer_token(configure,
 
 
 def test_wrong_jira_credentials_fail_at_once_and_say_so(configure, wiring):
-    settings = configure(**{**wiring, "jira_token": "wrong"})
+    settings = configure(**{**wiring, "jira__token": "wrong"})
     item = bug(settings)
 
     deliver(settings)
@@ -281,6 +281,23 @@ def test_wrong_jira_credentials_fail_at_once_and_say_so(configure, wiring):
     ticket = tickets_of(settings, item)["jira:FR"]
     assert ticket.delivery == Delivery.failed and ticket.attempts == 1 and "401" in ticket.last_error
     assert "wrong" not in ticket.last_error
+
+
+def test_a_row_whose_integration_was_uninstalled_fails_alone(wired, fake_jira_cloud):
+    item = bug(wired)
+    with session_scope(wired.database_url) as session:  # written while a "teams" plugin was installed
+        session.execute(
+            update(Ticket)
+            .where(Ticket.destination == "slack:#feedback")
+            .values(sink="teams", config={"type": "teams", "channel": "bugs"})
+        )
+
+    deliver(wired)
+
+    tickets = tickets_of(wired, item)
+    assert tickets["jira:FR"].delivery == Delivery.delivered and len(fake_jira_cloud.issues) == 1
+    gone = tickets["slack:#feedback"]
+    assert gone.delivery == Delivery.failed and "'teams'" in gone.last_error
 
 
 def test_jira_not_configured_is_a_readable_failure(configure, wiring):

@@ -22,10 +22,10 @@ EDITED_LINE = "We read every message you sent us this week, and here is what cam
 def forum(configure, fake_discourse):  # type: ignore[no-untyped-def]
     """The service publishes to the fake Discourse's Feedback category (set before it starts)."""
     configure(
-        discourse_url=fake_discourse.url,
-        discourse_api_key=fake_discourse.api_key,
-        discourse_api_username="feedback-bot",
-        discourse_digest_category=5,
+        discourse__url=fake_discourse.url,
+        discourse__api_key=fake_discourse.api_key,
+        discourse__api_username="feedback-bot",
+        discourse__digest_category=5,
     )
     return fake_discourse
 

@@ -41,7 +41,8 @@ def opened(service: str, auth, count: int) -> None:  # type: ignore[no-untyped-d
 def test_a_failed_delivery_shows_its_reason_and_is_delivered_after_retry(
     configure, fake_jira_cloud, request, auth, shot
 ):
-    configure(jira_url=fake_jira_cloud.url, jira_user=fake_jira_cloud.user, jira_token=fake_jira_cloud.token)
+    jira = fake_jira_cloud
+    configure(jira__url=jira.url, jira__user=jira.user, jira__token=jira.token)
     fake_jira_cloud.script(
         "POST",
         "/rest/api/3/issue",
