@@ -20,6 +20,7 @@ from feedback_router.config import get_settings
 from feedback_router.digests.routes import router as digests_router
 from feedback_router.erasure.routes import router as erasure_router
 from feedback_router.errors import DomainError, Unavailable, field_messages
+from feedback_router.feedback import capture
 from feedback_router.feedback.routes import router as feedback_router
 from feedback_router.health import router as health_router
 from feedback_router.loopback.routes import router as loopback_router
@@ -195,6 +196,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        capture.stop_writers()  # after the open requests: their items are committed first
         worker.stop_in_process()
 
 
