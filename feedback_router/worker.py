@@ -10,6 +10,7 @@ import threading
 import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 from celery import Celery, signals
 from kombu.exceptions import OperationalError as BrokerError
@@ -236,7 +237,22 @@ class InProcessWorker(threading.Thread):
         self.join(timeout=STOP_SECONDS)
 
 
+class Elsewhere(Protocol):
+    """A worker in another process of this machine (serve's, app.WorkerProcess), woken the same way."""
+
+    def wake(self) -> None: ...
+
+    def is_alive(self) -> bool: ...
+
+
 _in_process: InProcessWorker | None = None
+_elsewhere: Elsewhere | None = None
+
+
+def use_worker_process(process: Elsewhere | None) -> None:
+    """Wake ``process`` on notify() and report on it as the in-process worker (None: forget it)."""
+    global _elsewhere
+    _elsewhere = process
 
 
 def start_in_process(settings: Settings) -> InProcessWorker:
@@ -271,7 +287,11 @@ def notify(settings: Settings) -> None:
             log.warning("could not reach the queue (%s); the outbox sweep will pick the item up", exc)
     elif _in_process is not None:
         _in_process.wake.set()
+    elif _elsewhere is not None:
+        _elsewhere.wake()
 
 
 def in_process_alive() -> bool:
+    if _elsewhere is not None:
+        return _elsewhere.is_alive()
     return _in_process is not None and _in_process.is_alive()

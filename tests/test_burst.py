@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -166,8 +167,11 @@ def test_sigterm_stops_serve_while_it_takes_a_burst_and_its_worker_is_busy(setti
             return FeedbackStatus.processed in found and FeedbackStatus.received in found
 
         wait_for(worker_busy, timeout=300, explain=lambda: str(statuses(settings)))
+        workers = _worker_processes(process.pid)
+        assert len(workers) == 1  # without Redis, serve runs its worker in a process of its own
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)  # a generous bound; `make bench` reports how long it took
+        assert not workers[0].is_running()  # stopped with serve, not left behind
         log = log_path.read_text()
         # A graceful stop ends by the signal uvicorn caught (exit status -15); one that overran the
         # deadline is cut (exit status 1, saying so). Either way the process is gone.
@@ -180,6 +184,11 @@ def test_sigterm_stops_serve_while_it_takes_a_burst_and_its_worker_is_busy(setti
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+
+
+def _worker_processes(pid: int) -> list[psutil.Process]:
+    """The worker processes `serve` started (multiprocessing's resource tracker aside)."""
+    return [c for c in psutil.Process(pid).children() if "spawn_main" in " ".join(c.cmdline())]
 
 
 def _free_port() -> int:
