@@ -178,6 +178,8 @@ def report_load(figures: dict[str, Any]) -> list[str]:
         f"4xx {figures['4xx']}, timeouts {figures['timeouts']}, "
         f"connection errors {figures['connection_errors']}",
         f"    latency p50 {figures['p50_ms']} ms   p99 {figures['p99_ms']} ms   max {figures['max_ms']} ms",
+        f"    server CPU under load: {figures['server_cpu_s']} s = {figures['server_cpu_ms_per_request']} ms "
+        "per request sent (serve and its worker process)",
         f"    processed while under load: {figures['processed_by_end_of_load']} of {figures['2xx']}; "
         f"stored without a 2xx: {figures['stored_without_2xx']} (sent again with the same "
         f"Idempotency-Key: {figures['stored_without_2xx_retry_same_id']} answered 200 with the stored id)",

@@ -1,5 +1,6 @@
 """The measured scenarios. Each returns a JSON-serialisable dict of figures and what they mean."""
 
+import contextlib
 import json
 import statistics
 import subprocess
@@ -303,6 +304,19 @@ def _stop_and_time(service: Service, timeout: float = 30) -> float | None:
     return round(time.perf_counter() - started, 2)
 
 
+def _cpu_seconds(service: Service) -> float:
+    """User and system CPU seconds of the service's process and its children so far."""
+    import psutil
+
+    root = psutil.Process(service.process.pid)
+    total = 0.0
+    for process in (root, *root.children(recursive=True)):
+        with contextlib.suppress(psutil.Error):  # a child that ended meanwhile
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
 def _serve_until_healthy(env: dict[str, str], port: int, log_path: Path) -> tuple[Service, float]:
     started = time.perf_counter()
     service = Service(["serve", "--port", str(port)], env=env, log_path=log_path)
@@ -390,9 +404,11 @@ def load(
     service, startup_s = _serve_until_healthy(env, port, workdir / "serve-load.log")
     try:
         progress(f"{count} POST /v1/feedback at {rate:.0f}/s for {duration:.0f} s, open loop")
+        cpu_before = _cpu_seconds(service)
         answers, sending_s = asyncio.run(
             open_loop(host="127.0.0.1", port=port, requests=requests, rate=rate, timeout=request_timeout)
         )
+        server_cpu_s = _cpu_seconds(service) - cpu_before
         with engine_for(database_url) as engine:
             accepted = sorted(json.loads(a.body)["id"] for a in answers if a.status == 202)
             processed_during, _ = _processing_counts(engine, accepted)
@@ -436,6 +452,10 @@ def load(
         "rate_sent": round(count / sending_s, 1),
         **summarize(answers),
         "startup_s": startup_s,
+        # CPU of serve and its worker process while under load, per request sent: what a request costs,
+        # which a busy shared machine changes far less than latency or throughput
+        "server_cpu_s": round(server_cpu_s, 1),
+        "server_cpu_ms_per_request": round(server_cpu_s * 1000 / count, 2),
         "processed_by_end_of_load": processed_during,
         "stored_items": stored,
         "stored_without_2xx": stored - len(accepted),

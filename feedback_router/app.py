@@ -2,6 +2,7 @@
 
 import logging
 import multiprocessing
+import os
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,6 +30,7 @@ from feedback_router.feedback.routes import router as feedback_router
 from feedback_router.health import router as health_router
 from feedback_router.logging import configure_logging
 from feedback_router.loopback.routes import router as loopback_router
+from feedback_router.routing import live
 from feedback_router.routing.routes import router as routing_router
 from feedback_router.tickets.routes import router as tickets_router
 from feedback_router.web import router as web_router
@@ -209,6 +211,12 @@ class WorkerProcess:
             target=_run_worker_process, args=(self._wake, self._stopping), name="feedback-router-worker"
         )
         self.process.start()
+        # Rules reloaded here (POST /v1/admin/reload, SIGHUP to serve) are reloaded there too.
+        self._forget_reload = live.also_on_reload(self.reload_rules)
+
+    def reload_rules(self) -> None:
+        if self.process.pid is not None and self.process.is_alive():
+            os.kill(self.process.pid, signal.SIGHUP)
 
     def wake(self) -> None:
         if not self._wake.is_set():
@@ -220,6 +228,7 @@ class WorkerProcess:
     def stop(self) -> None:
         """Ask it to stop after its current batch; kill it after STOP_SECONDS (a batch it was processing
         is retaken when its lease runs out)."""
+        self._forget_reload()
         self._stopping.set()
         self._wake.set()
         self.process.join(timeout=self.STOP_SECONDS)
@@ -234,6 +243,7 @@ def _run_worker_process(wake: Event, stopping: Event) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     settings = get_settings()
+    live.reload_on_sighup(settings.routing_file)  # the API process passes its reloads on (reload_rules)
     configure_logging(log_format=settings.log_format)
     worker.start_in_process(settings)
     parent = multiprocessing.parent_process()

@@ -128,6 +128,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
+        access_log=settings.access_log,
         # JSON: uvicorn's lines go through ours (configure_logging); text: uvicorn's own, as they were
         log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
         timeout_graceful_shutdown=3,  # then the capture writers' and the worker's stop
