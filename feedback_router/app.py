@@ -207,15 +207,19 @@ class WorkerProcess:
         context = multiprocessing.get_context("spawn")  # the model's thread pools do not survive a fork
         self._wake = context.Event()
         self._stopping = context.Event()
+        self._reloads = context.Event()  # set once it reloads on SIGHUP (before, SIGHUP would end it)
         self.process = context.Process(
-            target=_run_worker_process, args=(self._wake, self._stopping), name="feedback-router-worker"
+            target=_run_worker_process,
+            args=(self._wake, self._stopping, self._reloads),
+            name="feedback-router-worker",
         )
         self.process.start()
         # Rules reloaded here (POST /v1/admin/reload, SIGHUP to serve) are reloaded there too.
         self._forget_reload = live.also_on_reload(self.reload_rules)
 
     def reload_rules(self) -> None:
-        if self.process.pid is not None and self.process.is_alive():
+        # Not yet listening: it has not read the rules yet either, and will read the new file.
+        if self._reloads.is_set() and self.process.pid is not None and self.process.is_alive():
             os.kill(self.process.pid, signal.SIGHUP)
 
     def wake(self) -> None:
@@ -237,13 +241,14 @@ class WorkerProcess:
             self.process.join()
 
 
-def _run_worker_process(wake: Event, stopping: Event) -> None:
+def _run_worker_process(wake: Event, stopping: Event, reloads: Event) -> None:
     """The worker process: the in-process worker's thread, woken from the API process."""
     # Ctrl-C reaches the whole process group: the API process stops this one in its turn.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     settings = get_settings()
     live.reload_on_sighup(settings.routing_file)  # the API process passes its reloads on (reload_rules)
+    reloads.set()
     configure_logging(log_format=settings.log_format)
     worker.start_in_process(settings)
     parent = multiprocessing.parent_process()
