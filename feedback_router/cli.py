@@ -110,9 +110,13 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
 ) -> None:
     """Start the API (and, without Redis, the worker in a process beside it)."""
+    settings = _settings()
+    if not settings.redis_url and not os.environ.get(METRICS_DIR):
+        # The worker process counts what it processed: /metrics adds it up with the API's figures through
+        # prometheus-client's multiprocess mode, which must be on before prometheus-client is imported.
+        os.environ[METRICS_DIR] = tempfile.mkdtemp(prefix="feedback-router-metrics-")
     from feedback_router.app import create_app
 
-    settings = _settings()
     _check_sinks(settings)
     if settings.auto_migrate:
         _migrate(settings)
@@ -141,6 +145,7 @@ def serve(
 
 
 STOP_DEADLINE_SECONDS = 9.0
+METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def _exit_now() -> None:
