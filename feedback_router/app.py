@@ -1,5 +1,6 @@
 """create_app(): routers, error handlers, body limits and the worker's lifespan."""
 
+import asyncio
 import logging
 import multiprocessing
 import os
@@ -208,9 +209,10 @@ class WorkerProcess:
         self._wake = context.Event()
         self._stopping = context.Event()
         self._reloads = context.Event()  # set once it reloads on SIGHUP (before, SIGHUP would end it)
+        self._ready = context.Event()  # set once its model is loaded
         self.process = context.Process(
             target=_run_worker_process,
-            args=(self._wake, self._stopping, self._reloads),
+            args=(self._wake, self._stopping, self._reloads, self._ready),
             name="feedback-router-worker",
         )
         self.process.start()
@@ -225,6 +227,14 @@ class WorkerProcess:
     def wake(self) -> None:
         if not self._wake.is_set():
             self._wake.set()
+
+    async def until_ready(self) -> None:
+        """Wait until it has loaded the model, as `serve` did before answering when the worker was a
+        thread: a model that cannot be loaded stops the start, and a load never competes with captures."""
+        while not self._ready.is_set():
+            if not self.process.is_alive():
+                raise RuntimeError("the worker process ended while it started (its error is logged above)")
+            await asyncio.sleep(0.1)
 
     def is_alive(self) -> bool:
         return self.process.is_alive()
@@ -241,7 +251,7 @@ class WorkerProcess:
             self.process.join()
 
 
-def _run_worker_process(wake: Event, stopping: Event, reloads: Event) -> None:
+def _run_worker_process(wake: Event, stopping: Event, reloads: Event, ready: Event) -> None:
     """The worker process: the in-process worker's thread, woken from the API process."""
     # Ctrl-C reaches the whole process group: the API process stops this one in its turn.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -251,6 +261,7 @@ def _run_worker_process(wake: Event, stopping: Event, reloads: Event) -> None:
     reloads.set()
     configure_logging(log_format=settings.log_format)
     worker.start_in_process(settings)
+    ready.set()
     parent = multiprocessing.parent_process()
     try:
         while not stopping.is_set() and (parent is None or parent.is_alive()):
@@ -270,6 +281,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     elif app.state.start_worker == "process":
         process = WorkerProcess()
         worker.use_worker_process(process)
+        await process.until_ready()
     elif app.state.start_worker:
         worker.start_in_process(settings)
     try:
