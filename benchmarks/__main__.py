@@ -33,7 +33,16 @@ SCENARIO_ERRORS = (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ("latency", "model", "embedded", "embedded-postgres", "celery", "load", "load-postgres")
+SCENARIOS = (
+    "latency",
+    "model",
+    "embedded",
+    "embedded-postgres",
+    "celery",
+    "load",
+    "load-postgres",
+    "storage",
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -247,6 +256,17 @@ def report(results: dict[str, Any]) -> str:
             ) + [""]
         elif name in ("load", "load-postgres"):
             lines += report_load(figures) + [""]
+        elif name == "storage":
+            lines.append(f"[f] Storing captures in the API process: {figures['what']}, CPU per capture")
+            for database in ("sqlite", "postgresql"):
+                found = figures[database]
+                lines.append(
+                    f"    {database}: one transaction each {found['one_transaction_each_cpu_ms']} ms "
+                    f"({found['one_transaction_each_per_s']}/s), "
+                    f"group commit {found['group_commit_cpu_ms']} ms ({found['group_commit_per_s']}/s): "
+                    f"{found['cpu_ratio']}x less CPU"
+                )
+            lines.append("")
     if results["ratios"]:
         lines.append("[d] Throughput ratios (above 1: the first is faster), processing only / end to end")
         for name, pair in results["ratios"].items():
@@ -284,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         "load": lambda d: scenarios.load(
             workdir=d, rate=args.rate, duration=args.duration, process_timeout=args.timeout
         ),
+        "storage": lambda d: scenarios.capture_storage(workdir=d, postgres_admin_url=args.postgres_url),
         "load-postgres": lambda d: scenarios.load_postgres(
             workdir=d,
             rate=args.rate,
