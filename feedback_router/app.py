@@ -270,6 +270,10 @@ def _run_worker_process(wake: Event, stopping: Event, reloads: Event, ready: Eve
                 worker.notify(settings)
     finally:
         worker.stop_in_process()
+    # Skip the interpreter's teardown: on a busy machine freeing the model took seconds, past the
+    # time `serve` gives it to stop. Its work is committed; only the log is left to flush.
+    logging.shutdown()
+    os._exit(0)
 
 
 @asynccontextmanager
