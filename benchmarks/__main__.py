@@ -33,7 +33,16 @@ SCENARIO_ERRORS = (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ("latency", "model", "embedded", "embedded-postgres", "celery", "load", "load-postgres")
+SCENARIOS = (
+    "latency",
+    "model",
+    "embedded",
+    "embedded-postgres",
+    "celery",
+    "load",
+    "load-postgres",
+    "storage",
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -178,6 +187,8 @@ def report_load(figures: dict[str, Any]) -> list[str]:
         f"4xx {figures['4xx']}, timeouts {figures['timeouts']}, "
         f"connection errors {figures['connection_errors']}",
         f"    latency p50 {figures['p50_ms']} ms   p99 {figures['p99_ms']} ms   max {figures['max_ms']} ms",
+        f"    server CPU under load: {figures['server_cpu_s']} s = {figures['server_cpu_ms_per_request']} ms "
+        "per request sent (serve and its worker process)",
         f"    processed while under load: {figures['processed_by_end_of_load']} of {figures['2xx']}; "
         f"stored without a 2xx: {figures['stored_without_2xx']} (sent again with the same "
         f"Idempotency-Key: {figures['stored_without_2xx_retry_same_id']} answered 200 with the stored id)",
@@ -245,6 +256,17 @@ def report(results: dict[str, Any]) -> str:
             ) + [""]
         elif name in ("load", "load-postgres"):
             lines += report_load(figures) + [""]
+        elif name == "storage":
+            lines.append(f"[f] Storing captures in the API process: {figures['what']}, CPU per capture")
+            for database in ("sqlite", "postgresql"):
+                found = figures[database]
+                lines.append(
+                    f"    {database}: one transaction each {found['one_transaction_each_cpu_ms']} ms "
+                    f"({found['one_transaction_each_per_s']}/s), "
+                    f"group commit {found['group_commit_cpu_ms']} ms ({found['group_commit_per_s']}/s): "
+                    f"{found['cpu_ratio']}x less CPU"
+                )
+            lines.append("")
     if results["ratios"]:
         lines.append("[d] Throughput ratios (above 1: the first is faster), processing only / end to end")
         for name, pair in results["ratios"].items():
@@ -282,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         "load": lambda d: scenarios.load(
             workdir=d, rate=args.rate, duration=args.duration, process_timeout=args.timeout
         ),
+        "storage": lambda d: scenarios.capture_storage(workdir=d, postgres_admin_url=args.postgres_url),
         "load-postgres": lambda d: scenarios.load_postgres(
             workdir=d,
             rate=args.rate,

@@ -1,5 +1,6 @@
 """The measured scenarios. Each returns a JSON-serialisable dict of figures and what they mean."""
 
+import contextlib
 import json
 import statistics
 import subprocess
@@ -303,6 +304,19 @@ def _stop_and_time(service: Service, timeout: float = 30) -> float | None:
     return round(time.perf_counter() - started, 2)
 
 
+def _cpu_seconds(service: Service) -> float:
+    """User and system CPU seconds of the service's process and its children so far."""
+    import psutil
+
+    root = psutil.Process(service.process.pid)
+    total = 0.0
+    for process in (root, *root.children(recursive=True)):
+        with contextlib.suppress(psutil.Error):  # a child that ended meanwhile
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
 def _serve_until_healthy(env: dict[str, str], port: int, log_path: Path) -> tuple[Service, float]:
     started = time.perf_counter()
     service = Service(["serve", "--port", str(port)], env=env, log_path=log_path)
@@ -390,9 +404,11 @@ def load(
     service, startup_s = _serve_until_healthy(env, port, workdir / "serve-load.log")
     try:
         progress(f"{count} POST /v1/feedback at {rate:.0f}/s for {duration:.0f} s, open loop")
+        cpu_before = _cpu_seconds(service)
         answers, sending_s = asyncio.run(
             open_loop(host="127.0.0.1", port=port, requests=requests, rate=rate, timeout=request_timeout)
         )
+        server_cpu_s = _cpu_seconds(service) - cpu_before
         with engine_for(database_url) as engine:
             accepted = sorted(json.loads(a.body)["id"] for a in answers if a.status == 202)
             processed_during, _ = _processing_counts(engine, accepted)
@@ -436,6 +452,10 @@ def load(
         "rate_sent": round(count / sending_s, 1),
         **summarize(answers),
         "startup_s": startup_s,
+        # CPU of serve and its worker process while under load, per request sent: what a request costs,
+        # which a busy shared machine changes far less than latency or throughput
+        "server_cpu_s": round(server_cpu_s, 1),
+        "server_cpu_ms_per_request": round(server_cpu_s * 1000 / count, 2),
         "processed_by_end_of_load": processed_during,
         "stored_items": stored,
         "stored_without_2xx": stored - len(accepted),
@@ -453,3 +473,60 @@ def load_postgres(*, workdir: Path, postgres_admin_url: str, **kwargs: Any) -> d
     """As load, on a temporary PostgreSQL database."""
     with temporary_postgres(postgres_admin_url) as database_url:
         return load(workdir=workdir, database_url=database_url, **kwargs)
+
+
+# --- f. storing captures --------------------------------------------------------------------
+
+
+def capture_storage(*, workdir: Path, postgres_admin_url: str, captures: int = 3000) -> dict[str, Any]:
+    """CPU per stored capture in this process, 32 at a time: each in its own transaction (as before
+    group commit, from 32 threads) against feedback.capture's group commit. CPU time, not wall time:
+    a busy shared machine changes it little."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from feedback_router.db import session_scope
+    from feedback_router.feedback import service
+    from feedback_router.feedback.capture import GroupWriter
+    from feedback_router.feedback.schemas import FeedbackCreate
+    from feedback_router.migrate import upgrade
+
+    def one_each(url: str) -> None:
+        def store(n: int) -> None:
+            with session_scope(url) as session:
+                service.create(session=session, feedback_in=FeedbackCreate(text=f"one each {n}"))
+
+        with ThreadPoolExecutor(32) as pool:
+            list(pool.map(store, range(captures)))
+
+    def grouped(url: str) -> None:
+        writer = GroupWriter(url)
+
+        async def store_all() -> None:
+            at_once = asyncio.Semaphore(32)
+
+            async def store(n: int) -> None:
+                async with at_once:
+                    await writer.store(service.Capture(FeedbackCreate(text=f"grouped {n}")))
+
+            await asyncio.gather(*(store(n) for n in range(captures)))
+
+        asyncio.run(store_all())
+        writer.stop()
+
+    def measure(url: str) -> dict[str, float]:
+        upgrade(url)
+        found = {}
+        for name, run in (("one_transaction_each", one_each), ("group_commit", grouped)):
+            cpu, wall = time.process_time(), time.perf_counter()
+            run(url)
+            found[f"{name}_cpu_ms"] = round((time.process_time() - cpu) * 1000 / captures, 3)
+            found[f"{name}_per_s"] = round(captures / (time.perf_counter() - wall))
+        found["cpu_ratio"] = round(found["one_transaction_each_cpu_ms"] / found["group_commit_cpu_ms"], 1)
+        return found
+
+    progress(f"{captures} captures stored each way, SQLite then PostgreSQL")
+    sqlite = measure(f"sqlite:///{workdir / 'storage.db'}")
+    with temporary_postgres(postgres_admin_url) as database_url:
+        postgres = measure(database_url)
+    return {"what": f"{captures} captures stored, 32 at a time", "sqlite": sqlite, "postgresql": postgres}

@@ -1,8 +1,14 @@
 """create_app(): routers, error handlers, body limits and the worker's lifespan."""
 
+import asyncio
 import logging
+import multiprocessing
+import os
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from multiprocessing.synchronize import Event
+from typing import Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,9 +26,12 @@ from feedback_router.config import get_settings
 from feedback_router.digests.routes import router as digests_router
 from feedback_router.erasure.routes import router as erasure_router
 from feedback_router.errors import DomainError, Unavailable, field_messages
+from feedback_router.feedback import capture
 from feedback_router.feedback.routes import router as feedback_router
 from feedback_router.health import router as health_router
+from feedback_router.logging import configure_logging
 from feedback_router.loopback.routes import router as loopback_router
+from feedback_router.routing import live
 from feedback_router.routing.routes import router as routing_router
 from feedback_router.tickets.routes import router as tickets_router
 from feedback_router.web import router as web_router
@@ -185,21 +194,113 @@ async def _value_refused(_: Request, exc: DataError) -> JSONResponse:
     )
 
 
+class WorkerProcess:
+    """The embedded default's worker in a process of its own, started and stopped by `serve`.
+
+    As a thread it shared the API's interpreter lock: embedding a batch held up the event loop and
+    the capture writer. Captures wake it through ``wake`` (worker.notify); it stops when ``stop()``
+    asks, on its own SIGTERM, or when the API process is gone.
+    """
+
+    STOP_SECONDS = 3.0  # then it is killed: `serve` ends within 10 s of SIGTERM (cli.STOP_DEADLINE_SECONDS)
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")  # the model's thread pools do not survive a fork
+        self._wake = context.Event()
+        self._stopping = context.Event()
+        self._reloads = context.Event()  # set once it reloads on SIGHUP (before, SIGHUP would end it)
+        self._ready = context.Event()  # set once its model is loaded
+        self.process = context.Process(
+            target=_run_worker_process,
+            args=(self._wake, self._stopping, self._reloads, self._ready),
+            name="feedback-router-worker",
+        )
+        self.process.start()
+        # Rules reloaded here (POST /v1/admin/reload, SIGHUP to serve) are reloaded there too.
+        self._forget_reload = live.also_on_reload(self.reload_rules)
+
+    def reload_rules(self) -> None:
+        # Not yet listening: it has not read the rules yet either, and will read the new file.
+        if self._reloads.is_set() and self.process.pid is not None and self.process.is_alive():
+            os.kill(self.process.pid, signal.SIGHUP)
+
+    def wake(self) -> None:
+        if not self._wake.is_set():
+            self._wake.set()
+
+    async def until_ready(self) -> None:
+        """Wait until it has loaded the model, as `serve` did before answering when the worker was a
+        thread: a model that cannot be loaded stops the start, and a load never competes with captures."""
+        while not self._ready.is_set():
+            if not self.process.is_alive():
+                raise RuntimeError("the worker process ended while it started (its error is logged above)")
+            await asyncio.sleep(0.1)
+
+    def is_alive(self) -> bool:
+        return self.process.is_alive()
+
+    def stop(self) -> None:
+        """Ask it to stop after its current batch; kill it after STOP_SECONDS (a batch it was processing
+        is retaken when its lease runs out)."""
+        self._forget_reload()
+        self._stopping.set()
+        self._wake.set()
+        self.process.join(timeout=self.STOP_SECONDS)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+def _run_worker_process(wake: Event, stopping: Event, reloads: Event, ready: Event) -> None:
+    """The worker process: the in-process worker's thread, woken from the API process."""
+    # Ctrl-C reaches the whole process group: the API process stops this one in its turn.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    settings = get_settings()
+    live.reload_on_sighup(settings.routing_file)  # the API process passes its reloads on (reload_rules)
+    reloads.set()
+    configure_logging(log_format=settings.log_format)
+    worker.start_in_process(settings)
+    ready.set()
+    parent = multiprocessing.parent_process()
+    try:
+        while not stopping.is_set() and (parent is None or parent.is_alive()):
+            if wake.wait(timeout=1.0):
+                wake.clear()
+                worker.notify(settings)
+    finally:
+        worker.stop_in_process()
+    # Skip the interpreter's teardown: on a busy machine freeing the model took seconds, past the
+    # time `serve` gives it to stop. Its work is committed; only the log is left to flush.
+    logging.shutdown()
+    os._exit(0)
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
+    process = None
     if settings.redis_url:
         worker.configure_celery(settings)
+    elif app.state.start_worker == "process":
+        process = WorkerProcess()
+        worker.use_worker_process(process)
+        await process.until_ready()
     elif app.state.start_worker:
         worker.start_in_process(settings)
     try:
         yield
     finally:
+        capture.stop_writers()  # after the open requests: their items are committed first
         worker.stop_in_process()
+        if process is not None:  # here, not after uvicorn's run(): that ends by re-raising SIGTERM
+            process.stop()
+            worker.use_worker_process(None)
 
 
-def create_app(*, start_worker: bool = True) -> FastAPI:
-    """The API. Without Redis, ``start_worker`` runs the in-process worker with the app."""
+def create_app(*, start_worker: bool | Literal["process"] = True) -> FastAPI:
+    """The API. Without Redis, ``start_worker`` runs the worker with the app: in a thread, or in a
+    process of its own with ``"process"`` (as `serve` does)."""
     # /docs is the web app's page (web.routes), with Swagger UI's files in static/swagger-ui: the
     # built-in pages would load them from a CDN (ReDoc too, so it is off).
     app = FastAPI(

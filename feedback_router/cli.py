@@ -109,31 +109,33 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
 ) -> None:
-    """Start the API (and, without Redis, the in-process worker)."""
-    from feedback_router.app import create_app
-    from feedback_router.processor import get_processor
-
+    """Start the API (and, without Redis, the worker in a process beside it)."""
     settings = _settings()
+    if not settings.redis_url and not os.environ.get(METRICS_DIR):
+        # The worker process counts what it processed: /metrics adds it up with the API's figures through
+        # prometheus-client's multiprocess mode, which must be on before prometheus-client is imported.
+        os.environ[METRICS_DIR] = tempfile.mkdtemp(prefix="feedback-router-metrics-")
+    from feedback_router.app import create_app
+
     _check_sinks(settings)
     if settings.auto_migrate:
         _migrate(settings)
     try:
-        if settings.redis_url:
-            resolve_model_path(settings.embedding_model)
-        else:
-            get_processor(settings)  # load the model now: a missing model stops the start, not the first item
+        resolve_model_path(settings.embedding_model)  # a missing model stops the start, not the first item
     except ModelNotFoundError as exc:
         raise fail(str(exc)) from exc
     first_admin_key(settings)
     live.reload_on_sighup(settings.routing_file)
     config = uvicorn.Config(
-        create_app(),
+        # without Redis the worker runs beside the API in a process of its own (app.WorkerProcess)
+        create_app(start_worker="process"),
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
+        access_log=settings.access_log,
         # JSON: uvicorn's lines go through ours (configure_logging); text: uvicorn's own, as they were
         log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
-        timeout_graceful_shutdown=3,  # then the worker's stop (worker.STOP_SECONDS)
+        timeout_graceful_shutdown=3,  # then the capture writers' and the worker's stop
         # Not httptools and uvloop where installed: with them, 500 captures/s on 2 busy cores left
         # a third of the requests without an answer in 10 s (timeouts, not 503s); these answered all.
         http="h11",
@@ -143,6 +145,7 @@ def serve(
 
 
 STOP_DEADLINE_SECONDS = 9.0
+METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def _exit_now() -> None:

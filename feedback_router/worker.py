@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from celery import Celery, Task, signals
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
@@ -158,7 +159,23 @@ class InProcessWorker:
         return all(lane.is_alive() for lane in self.lanes.values())
 
 
+class Elsewhere(Protocol):
+    """A worker in another process of this machine (serve's, app.WorkerProcess), woken the same way."""
+
+    def wake(self) -> None: ...
+
+    def is_alive(self) -> bool: ...
+
+
 _in_process: InProcessWorker | None = None
+_elsewhere: Elsewhere | None = None
+
+
+def use_worker_process(process: Elsewhere | None) -> None:
+    """Wake ``process`` on notify() and report on it as the in-process worker (None: forget it)."""
+    global _elsewhere
+    _elsewhere = process
+    wakeup.listen((lambda _job: process.wake()) if process is not None else None)
 
 
 def start_in_process(settings: Settings) -> InProcessWorker:
@@ -179,4 +196,6 @@ def stop_in_process() -> None:
 
 
 def in_process_alive() -> bool:
+    if _elsewhere is not None:
+        return _elsewhere.is_alive()
     return _in_process is not None and _in_process.is_alive()

@@ -8,6 +8,7 @@ the figures for a sustained load come from `make bench` (`--only load`), not fro
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -141,7 +143,7 @@ def test_a_capture_that_waits_too_long_for_sqlites_write_lock_answers_503_then_s
     assert list(statuses(settings)) == [accepted.json()["id"]]  # the refused one left nothing behind
 
 
-def test_sigterm_stops_serve_while_it_takes_a_burst_and_its_worker_is_busy(settings, auth, tmp_path):
+def test_sigterm_stops_serve_while_it_takes_a_burst_and_its_worker_process_is_busy(settings, auth, tmp_path):
     port = _free_port()
     env = {
         **os.environ,
@@ -166,8 +168,15 @@ def test_sigterm_stops_serve_while_it_takes_a_burst_and_its_worker_is_busy(setti
             return FeedbackStatus.processed in found and FeedbackStatus.received in found
 
         wait_for(worker_busy, timeout=300, explain=lambda: str(statuses(settings)))
+        workers = _worker_processes(process.pid)
+        assert len(workers) == 1  # without Redis, serve runs its worker in a process of its own
+        # /metrics of serve counts what its worker process processed
+        scraped = httpx.get(f"{base_url}/metrics", headers=auth["admin"], timeout=30).text
+        counted = re.search(r"^feedback_router_items_processed_total (\S+)$", scraped, re.MULTILINE)
+        assert counted is not None and float(counted[1]) > 0, scraped[:2000]
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)  # a generous bound; `make bench` reports how long it took
+        assert not workers[0].is_running()  # stopped with serve, not left behind
         log = log_path.read_text()
         # A graceful stop ends by the signal uvicorn caught (exit status -15); one that overran the
         # deadline is cut (exit status 1, saying so). Either way the process is gone.
@@ -180,6 +189,11 @@ def test_sigterm_stops_serve_while_it_takes_a_burst_and_its_worker_is_busy(setti
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+
+
+def _worker_processes(pid: int) -> list[psutil.Process]:
+    """The worker processes `serve` started (multiprocessing's resource tracker aside)."""
+    return [c for c in psutil.Process(pid).children() if "spawn_main" in " ".join(c.cmdline())]
 
 
 def _free_port() -> int:

@@ -5,14 +5,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Header, Query, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from feedback_router.auth.deps import get_session, require
 from feedback_router.auth.models import ApiKey, Role
 from feedback_router.config import get_settings
-from feedback_router.db import session_scope
 from feedback_router.errors import FieldError, InvalidInput, field_messages
 from feedback_router.feedback import labels, service
+from feedback_router.feedback.capture import writer
 from feedback_router.feedback.schemas import (
     BatchItemResult,
     BatchResult,
@@ -23,6 +22,7 @@ from feedback_router.feedback.schemas import (
     FeedbackRead,
     LabelsIn,
 )
+from feedback_router.feedback.service import Capture
 from feedback_router.routing import live
 from feedback_router.schemas import Id
 from feedback_router.wakeup import notify
@@ -46,29 +46,16 @@ async def submit(
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
 ) -> FeedbackAccepted:
     """Store one item; processing happens later in a worker. The caller is kept as its forwarder."""
-    # Async, with the database work in one hop to a thread: each hop costs the hottest route time.
-    accepted, created = await run_in_threadpool(_store, feedback_in, idempotency_key, key.name)
-    if not created:
-        response.status_code = 200
-    return accepted
-
-
-def _store(
-    feedback_in: FeedbackCreate, idempotency_key: str | None, forwarded_by: str
-) -> tuple[FeedbackAccepted, bool]:
-    """Store one item, committed before the answer; returns it and whether it is new."""
+    # Stored with the other captures that arrive meanwhile, in one transaction (capture.py); answered
+    # only after that commit.
     settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        item, created = service.create(
-            session=session,
-            feedback_in=feedback_in,
-            idempotency_key=idempotency_key,
-            forwarded_by=forwarded_by,
-        )
-        accepted = FeedbackAccepted(id=item.id, status=item.status)
+    capture = Capture(feedback_in, idempotency_key, key.name)
+    item_id, status, created = await writer(settings.database_url).store(capture)
     if created:
         notify(settings)
-    return accepted, created
+    else:
+        response.status_code = 200
+    return FeedbackAccepted(id=item_id, status=status)
 
 
 @router.post("/batch", response_model=BatchResult)

@@ -3,9 +3,11 @@
 import base64
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,6 +44,28 @@ def _find_existing(
     return None
 
 
+def _row(
+    feedback_in: FeedbackCreate, idempotency_key: str | None, forwarded_by: str | None
+) -> dict[str, Any]:
+    """The columns of a new item, by attribute name."""
+    author = feedback_in.author
+    return {
+        "text": feedback_in.text,
+        "source": feedback_in.source.value,
+        "author_handle": author.handle if author else None,
+        "author_display_name": author.display_name if author else None,
+        "author_email": author.email if author else None,
+        "url": str(feedback_in.url) if feedback_in.url else None,
+        "external_id": feedback_in.external_id,
+        "idempotency_key": idempotency_key,
+        "created_at": feedback_in.created_at,
+        "language": feedback_in.language.lower() if feedback_in.language else None,
+        "meta": feedback_in.metadata,
+        "forwarded_by": forwarded_by,
+        "status": FeedbackStatus.received,
+    }
+
+
 def create(
     *,
     session: Session,
@@ -60,22 +84,7 @@ def create(
     existing = _find_existing(session, feedback_in, idempotency_key)
     if existing is not None:
         return existing, False
-    author = feedback_in.author
-    item = Feedback(
-        text=feedback_in.text,
-        source=feedback_in.source.value,
-        author_handle=author.handle if author else None,
-        author_display_name=author.display_name if author else None,
-        author_email=author.email if author else None,
-        url=str(feedback_in.url) if feedback_in.url else None,
-        external_id=feedback_in.external_id,
-        idempotency_key=idempotency_key,
-        created_at=feedback_in.created_at,
-        language=feedback_in.language.lower() if feedback_in.language else None,
-        meta=feedback_in.metadata,
-        forwarded_by=forwarded_by,
-        status=FeedbackStatus.received,
-    )
+    item = Feedback(**_row(feedback_in, idempotency_key, forwarded_by))
     try:
         # A savepoint, so that losing a race to a concurrent duplicate keeps the rest of a batch.
         with session.begin_nested():
@@ -93,6 +102,74 @@ def create(
         raise InvalidInput("the database cannot store this item: a value is out of its range") from None
     log.debug("feedback accepted", extra={"feedback_id": item.id})
     return item, True
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One item as a capture request brings it: the body, its idempotency key and who sent it in."""
+
+    feedback_in: FeedbackCreate
+    idempotency_key: str | None = None
+    forwarded_by: str | None = None
+
+    def identities(self) -> list[tuple[str, ...]]:
+        """What makes a repeat of it, in the order ``create`` looks: the key, then (source, external id)."""
+        found: list[tuple[str, ...]] = []
+        if self.idempotency_key:
+            found.append(("key", self.idempotency_key))
+        if self.feedback_in.external_id:
+            found.append(("external", self.feedback_in.source.value, self.feedback_in.external_id))
+        return found
+
+
+def create_many(*, session: Session, captures: Sequence[Capture]) -> list[tuple[int, str, bool]]:
+    """Store many captures in the caller's transaction: as ``create``, one at a time, would store them.
+
+    Two lookups and one multi-row insert each for items and jobs (Core statements, not the ORM's unit
+    of work, which costs several times as much per row). A repeat of a stored item, or of an earlier
+    capture in ``captures``, gets that item. Returns (id, status, created) per capture, in order.
+    Raises IntegrityError where a concurrent transaction stored one of the keys first, and DataError
+    where the database refuses a value: the caller then stores the captures one by one.
+    """
+    keys = {c.idempotency_key for c in captures if c.idempotency_key}
+    external_ids = {c.feedback_in.external_id for c in captures if c.feedback_in.external_id}
+    known: dict[tuple[str, ...], tuple[int, str]] = {}
+    if keys:
+        by_key = select(Feedback.id, Feedback.status, Feedback.idempotency_key)
+        for item_id, status, key in session.execute(by_key.where(Feedback.idempotency_key.in_(keys))):
+            known["key", str(key)] = (item_id, status)
+    if external_ids:
+        by_external = select(Feedback.id, Feedback.status, Feedback.source, Feedback.external_id)
+        for item_id, status, source, external_id in session.execute(
+            by_external.where(Feedback.external_id.in_(external_ids))
+        ):
+            known["external", source, str(external_id)] = (item_id, status)
+    rows: list[dict[str, Any]] = []
+    new_row: dict[tuple[str, ...], int] = {}  # identity -> index in rows, for repeats within the group
+    plan: list[tuple[int, str] | int] = []  # per capture: a stored item, or the index of its new row
+    for capture in captures:
+        identities = capture.identities()
+        found = next((known.get(i, new_row.get(i)) for i in identities if i in known or i in new_row), None)
+        if found is None:
+            found = len(rows)
+            rows.append(_row(capture.feedback_in, capture.idempotency_key, capture.forwarded_by))
+            new_row.update(dict.fromkeys(identities, found))
+        plan.append(found)
+    ids: list[int] = []
+    if rows:
+        ids = list(
+            session.scalars(insert(Feedback).returning(Feedback.id, sort_by_parameter_order=True), rows)
+        )
+        session.execute(insert(ProcessingJob), [{"feedback_id": item_id} for item_id in ids])
+    created: set[int] = set()
+    results: list[tuple[int, str, bool]] = []
+    for step in plan:
+        if isinstance(step, int):  # the first capture of a new row creates it, its repeats find it
+            results.append((ids[step], FeedbackStatus.received, step not in created))
+            created.add(step)
+        else:
+            results.append((*step, False))
+    return results
 
 
 def get(*, session: Session, feedback_id: int) -> Feedback:

@@ -8,6 +8,7 @@ file and swaps the rules in one step; a file with errors is refused and the rule
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -36,7 +37,19 @@ class LiveRules:
             config = load(self.path)
             self._config = config
         log.info("routing rules reloaded from %s: %d rules, %d teams", self.path, *counts(config))
+        for reloaded in _also_reload:
+            reloaded()
         return config
+
+
+# Called after each successful reload: e.g. `serve` passes it on to its worker process (app.WorkerProcess).
+_also_reload: list[Callable[[], None]] = []
+
+
+def also_on_reload(callback: Callable[[], None]) -> Callable[[], None]:
+    """Call ``callback`` after every successful reload in this process; returns what undoes that."""
+    _also_reload.append(callback)
+    return lambda: _also_reload.remove(callback)
 
 
 _files: dict[Path, LiveRules] = {}

@@ -183,3 +183,35 @@ def test_sighup_to_a_real_worker_reloads_its_rules_without_a_restart(configure, 
     assert routed(first) == ("product", "bugs-to-product")
     assert routed(second) == ("support", "bugs-to-support")
     assert "Restarting celery worker" not in log_tail(tmp_path, "worker")
+
+
+@pytest.mark.slow
+def test_a_reload_in_the_api_process_reaches_the_worker_process_of_serve(auth, routes, settings):
+    """`serve` runs its worker in a process of its own (app.WorkerProcess): the reload is passed on."""
+    from fastapi.testclient import TestClient
+
+    from feedback_router.app import create_app
+    from feedback_router.db import session_scope
+    from feedback_router.feedback.models import Feedback, FeedbackStatus
+
+    def routed(feedback_id: int) -> tuple[str | None, str | None] | None:
+        with session_scope(settings.database_url) as session:
+            item = session.get(Feedback, feedback_id)
+            assert item is not None
+            return (item.team, item.route_rule) if item.status == FeedbackStatus.processed else None
+
+    def processed(api: TestClient) -> tuple[str | None, str | None]:
+        feedback_id = api.post("/v1/feedback", json={"text": BUG}, headers=auth["forwarder"]).json()["id"]
+        wait_for(lambda: routed(feedback_id) is not None, timeout=600)
+        found = routed(feedback_id)
+        assert found is not None
+        return found
+
+    with TestClient(create_app(start_worker="process")) as api:
+        before = processed(api)  # the worker process has read the rules
+        write(routes, TO_SUPPORT)
+        assert api.post("/v1/admin/reload", headers=auth["admin"]).status_code == 200
+        after = processed(api)
+
+    assert before == ("product", "bugs-to-product")
+    assert after == ("support", "bugs-to-support")
