@@ -27,9 +27,9 @@ SEED_FILES = {
         "kind",
         KINDS,
     ),
-    # general posts, then money complaints (negative) beside plain billing questions (neutral)
+    # general posts, then complaints (money, breakage: negative) beside billing questions (neutral)
     "sentiment": (
-        (DATA / "seed_sentiment.jsonl", DATA / "seed_sentiment_money.jsonl"),
+        (DATA / "seed_sentiment.jsonl", DATA / "seed_sentiment_complaints.jsonl"),
         "sentiment",
         SENTIMENTS,
     ),
