@@ -87,8 +87,11 @@ class LinearHead:
         return exp / exp.sum(axis=1, keepdims=True)
 
 
-def train_head(vectors: Any, labels: Sequence[str], config: HeadConfig = HeadConfig()) -> LinearHead:
-    """Fit a head on dense vectors or sparse features; there must be examples of two labels."""
+def train_head(
+    vectors: Any, labels: Sequence[str], config: HeadConfig = HeadConfig(), weights: np.ndarray | None = None
+) -> LinearHead:
+    """Fit a head on dense vectors or sparse features, each example counting ``weights`` times
+    (default: once); there must be examples of two labels."""
     from sklearn.linear_model import LogisticRegression
 
     classes = sorted(set(labels))
@@ -100,13 +103,13 @@ def train_head(vectors: Any, labels: Sequence[str], config: HeadConfig = HeadCon
         rows = []
         for label in classes:
             model = LogisticRegression(C=config.C, max_iter=2000, class_weight=weight)
-            model.fit(vectors, y == label)
+            model.fit(vectors, y == label, sample_weight=weights)
             rows.append((model.coef_[0], model.intercept_[0]))
         coef = np.stack([r[0] for r in rows])
         intercept = np.array([r[1] for r in rows])
     else:
         model = LogisticRegression(C=config.C, max_iter=2000, class_weight=weight)
-        model.fit(vectors, y)
+        model.fit(vectors, y, sample_weight=weights)
         coef, intercept = model.coef_, model.intercept_
         if len(classes) == 2:  # scikit-learn keeps one row for two classes: make it a softmax pair
             coef = np.vstack([np.zeros_like(coef[0]), coef[0]])
@@ -362,7 +365,11 @@ CALIBRATION_FOLDS = 3  # each fold retrains the head: three keep a rebuild of th
 
 
 def held_out_scores(
-    texts: Sequence[str], vectors: np.ndarray, labels: Sequence[str], config: HeadConfig
+    texts: Sequence[str],
+    vectors: np.ndarray,
+    labels: Sequence[str],
+    config: HeadConfig,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Each example's scores from heads trained without it (stratified folds, fixed seed)."""
     from sklearn.model_selection import StratifiedKFold
@@ -372,11 +379,12 @@ def held_out_scores(
     folds = StratifiedKFold(n_splits=CALIBRATION_FOLDS, shuffle=True, random_state=0)
     scores = np.zeros((len(y), len(classes)))
     for train, test in folds.split(vectors, y):
-        fold = HeadSet("", {"t": train_head(vectors[train], y[train].tolist(), config)}, {})
+        fold_weights = None if weights is None else weights[train]
+        fold = HeadSet("", {"t": train_head(vectors[train], y[train].tolist(), config, fold_weights)}, {})
         if config.ngrams:
             view = NgramView.fit([texts[i] for i in train])
             features = view.transform([texts[i] for i in train])
-            fold.ngrams["t"] = NgramHead(view, train_head(features, y[train].tolist(), config))
+            fold.ngrams["t"] = NgramHead(view, train_head(features, y[train].tolist(), config, fold_weights))
         scores[test] = fold.raw_scores("t", vectors[test], [texts[i] for i in test])
     return scores
 
@@ -389,6 +397,7 @@ def train_heads(
     configs: dict[str, HeadConfig],
     on_task: Callable[[str, int], None] = lambda task, count: None,
     evidence: dict[str, list[tuple[str, str]]] | None = None,
+    weights: dict[str, dict[str, float]] | None = None,
 ) -> HeadSet:
     """Train a head per task from (text, label) pairs; the version is a digest of what went in.
 
@@ -400,6 +409,8 @@ def train_heads(
         on_task: progress callback, called with each task and its example count before training.
         evidence: per task, the examples kept as nearest-example evidence, a part of ``examples``
             (default: all of them). Examples of datasets that may not be shipped stay out.
+        weights: per task, texts that count more (or less) than once in training, e.g. our
+            seed examples beside thousands of dataset examples (default: every text once).
     """
     heads, banks, ngrams, calibrations = {}, {}, {}, {}
     digest = hashlib.sha256(embedding_model.encode())
@@ -410,7 +421,9 @@ def train_heads(
         texts = [t for t, _ in pairs]
         labels = [label for _, label in pairs]
         vectors = np.asarray(embed(texts), dtype=np.float32)
-        heads[task] = train_head(vectors, labels, config)
+        counts = (weights or {}).get(task)
+        sample = np.array([counts.get(t, 1.0) for t in texts]) if counts else None
+        heads[task] = train_head(vectors, labels, config, sample)
         kept = evidence.get(task, pairs) if evidence is not None else pairs
         if kept is pairs:
             banks[task] = ExampleBank(texts, labels, vectors.astype(np.float16))
@@ -423,9 +436,9 @@ def train_heads(
             )
         if config.ngrams:
             view = NgramView.fit(texts)
-            ngrams[task] = NgramHead(view, train_head(view.transform(texts), labels, config))
+            ngrams[task] = NgramHead(view, train_head(view.transform(texts), labels, config, sample))
         if config.calibration:
-            scores = held_out_scores(texts, vectors, labels, config)
+            scores = held_out_scores(texts, vectors, labels, config, sample)
             calibrations[task] = fit_calibration(
                 config.calibration,
                 scores,
@@ -434,7 +447,9 @@ def train_heads(
                 config.weights(labels),
                 normalise=config.mode == "softmax",
             )
-        digest.update(json.dumps([task, pairs, str(config)], ensure_ascii=False).encode())
+        digest.update(
+            json.dumps([task, pairs, str(config)] + ([counts] if counts else []), ensure_ascii=False).encode()
+        )
     counts = {task: len(pairs) for task, pairs in examples.items()}
     version = digest.hexdigest()[:12]
     return HeadSet(

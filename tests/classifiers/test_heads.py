@@ -92,6 +92,28 @@ def test_version_changes_with_the_examples_and_not_otherwise():
     assert first.version == again.version != fewer.version
 
 
+def test_weighted_examples_outvote_more_numerous_ones_and_change_the_version():
+    vectors, labels, centres = clusters(["x", "y"], per_label=10)
+    middle = (centres["x"] + centres["y"]) / np.linalg.norm(centres["x"] + centres["y"])
+    texts = [f"t{i}" for i in range(len(labels))]
+    contested = [("ours", "x"), ("theirs 1", "y"), ("theirs 2", "y"), ("theirs 3", "y")]
+    embed = fake_embed(dict(zip(texts, vectors, strict=True)) | {t: middle for t, _ in contested})
+    pairs = list(zip(texts, labels, strict=True)) + contested
+    configs = {"sentiment": HeadConfig(calibration="temperature")}  # the held-out folds weigh too
+
+    def label_of_the_middle(weights):
+        heads = train_heads(
+            {"sentiment": pairs}, embed, embedding_model="m", configs=configs, weights=weights
+        )
+        [prediction] = heads.predict("sentiment", middle[None, :])
+        return prediction.label, heads.version
+
+    plain, plain_version = label_of_the_middle(None)
+    weighted, weighted_version = label_of_the_middle({"sentiment": {"ours": 10.0}})
+    assert (plain, weighted) == ("y", "x")
+    assert plain_version != weighted_version
+
+
 def word_decides(count: int = 40):
     """Texts whose label is one word, with embeddings that are pure noise."""
     rng = np.random.default_rng(1)

@@ -14,6 +14,7 @@ DATA = Path(__file__).parents[2] / "classifiers" / "data"
 SEED_SETS = {
     # file: (label field, labels, least examples per label and language)
     "seed_sentiment.jsonl": ("sentiment", ("negative", "neutral", "positive"), 40),
+    "seed_sentiment_complaints.jsonl": ("sentiment", ("negative", "neutral"), 6),
     "seed_abuse.jsonl": ("abuse", ("abusive", "ok"), 60),
 }
 
