@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import Celery
+from kombu import Exchange
 from kombu import Queue as BrokerQueue
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -51,7 +52,9 @@ def configure_celery(settings: Settings) -> Celery:
         broker_connection_timeout=2,
         broker_transport_options={"socket_connect_timeout": 2, "socket_timeout": 5},
         # A worker consumes both queues unless told otherwise (`worker --queues`).
-        task_queues=[BrokerQueue(queue) for queue in QUEUES],
+        # Each queue its own exchange and key: a queue declared by name alone is bound to the default
+        # exchange and key, so every task would reach both queues.
+        task_queues=[BrokerQueue(queue, Exchange(queue), routing_key=queue) for queue in QUEUES],
         task_default_queue=BACKGROUND,
         task_routes=(_route,),
     )
