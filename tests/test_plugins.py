@@ -32,7 +32,7 @@ from feedback_router.config import get_settings
 from feedback_router.db import session_scope
 from feedback_router.migrate import upgrade
 from feedback_router.tickets.models import Ticket
-from feedback_router.worker import deliver
+from feedback_router.jobs import deliver
 from tests.routing.helpers import labelled
 
 settings = get_settings()
