@@ -110,11 +110,10 @@ def test_concurrent_captures_are_each_answered_after_their_own_row_is_committed(
     assert {items[a.json()["id"]] for a in answers[20:]} == {"Sent twice"}  # one row for the key
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQLite's one write lock fails it
 def test_a_failed_commit_fails_every_request_of_its_group_with_a_503_and_stores_none(settings, auth):
     """SQLite's write lock held by another process past the busy timeout: the group's insert fails.
     (PostgreSQL out of reach fails captures the same way: test_database_down.)"""
-    if not settings.database_url.startswith("sqlite"):
-        pytest.skip("SQLite's one write lock makes the commit fail here")
     holder = sqlite3.connect(settings.database_url.removeprefix("sqlite:///"), isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
@@ -131,13 +130,12 @@ def test_a_failed_commit_fails_every_request_of_its_group_with_a_503_and_stores_
     assert stored(settings.database_url) == {}
 
 
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite has one writer: none waits
 def test_a_key_a_concurrent_transaction_stores_first_gets_its_item_and_the_group_the_rest(
     settings, group_writer
 ):
     """The group's insert waits on the other transaction's uncommitted row, then fails on its key:
     the captures are stored one by one, the repeat finding the other's item."""
-    if not settings.database_url.startswith("postgresql"):
-        pytest.skip("SQLite has one writer: no other transaction can hold a row the group waits on")
     postgres_url = settings.database_url
     other = get_engine(postgres_url).connect()
     other_tx = other.begin()
