@@ -178,9 +178,7 @@ def test_a_running_service_delivers_to_jira_and_slack_exactly_once(
     routes.write_text(TEAM_TOOLS, encoding="utf-8")
     configure(
         routing_file=str(routes),
-        jira__url=fake_jira_cloud.url,
-        jira__user=fake_jira_cloud.user,
-        jira__token=fake_jira_cloud.token,
+        **fake_jira_cloud.connection,
         slack__bot_token=fake_slack.token,
         slack__api_url=fake_slack.api_url,
     )
@@ -275,9 +273,7 @@ def test_redis_restarted_with_the_tasks_in_it_loses_nothing(
     settings = configure(
         redis_url=url,
         routing_file=str(routes),
-        jira__url=fake_jira_cloud.url,
-        jira__user=fake_jira_cloud.user,
-        jira__token=fake_jira_cloud.token,
+        **fake_jira_cloud.connection,
     )
     with TestClient(create_app()) as client:
         ids = [submit(client, auth, text) for text, _, _ in EXAMPLES]  # each enqueued a task in Redis

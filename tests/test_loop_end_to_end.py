@@ -59,9 +59,7 @@ def test_thirty_reports_become_five_issues_and_a_resolution_reaches_authors_and_
     routes.write_text(ROUTES, encoding="utf-8")
     configure(
         routing_file=str(routes),
-        jira__url=fake_jira_cloud.url,
-        jira__user=fake_jira_cloud.user,
-        jira__token=fake_jira_cloud.token,
+        **fake_jira_cloud.connection,
         jira__webhook_secret="jira-hook-secret",
         discourse__url=fake_discourse.url,
         discourse__api_key=fake_discourse.api_key,

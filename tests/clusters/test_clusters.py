@@ -43,9 +43,7 @@ def direction(problem: int, noise: float = 0.05, seed: int = 0, toward: int | No
 def wired(configure, tmp_path, fake_jira_cloud):  # type: ignore[no-untyped-def]
     return configure(
         routing_file=str(write(tmp_path / "routes.yaml", ROUTES)),
-        jira__url=fake_jira_cloud.url,
-        jira__user=fake_jira_cloud.user,
-        jira__token=fake_jira_cloud.token,
+        **fake_jira_cloud.connection,
         retry_base_seconds=0,
         cluster_sync_seconds=0,
         public_url="https://feedback.example.org",

@@ -89,9 +89,7 @@ def test_the_came_back_comment_is_made_once_when_jira_answers_too_late(configure
     cluster, key = resolved_sync_cluster(wired, fake_jira_cloud)
     impatient = configure(
         routing_file=str(wired.routing_file),
-        jira__url=fake_jira_cloud.url,
-        jira__user=fake_jira_cloud.user,
-        jira__token=fake_jira_cloud.token,
+        **fake_jira_cloud.connection,
         retry_base_seconds=0,
         public_url="https://feedback.example.org",
         delivery_timeout=IMPATIENT,

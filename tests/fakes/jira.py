@@ -158,6 +158,11 @@ class FakeJira(FakeServer):
     def cloud(self) -> bool:
         return self.deployment == "Cloud"
 
+    @property
+    def connection(self) -> dict[str, str]:
+        """The service's settings that point it at this site with its credentials."""
+        return {"jira__url": self.url, "jira__user": self.user, "jira__token": self.token}
+
     def issue(self, key: str) -> FakeIssue:
         """A created issue by key (for assertions)."""
         with self._state:

@@ -45,9 +45,7 @@ def sweep(settings: Settings) -> None:
 def wired(configure, tmp_path, fake_jira_cloud, fake_discourse):  # type: ignore[no-untyped-def]
     return configure(
         routing_file=str(write(tmp_path / "routes.yaml", ROUTES)),
-        jira__url=fake_jira_cloud.url,
-        jira__user=fake_jira_cloud.user,
-        jira__token=fake_jira_cloud.token,
+        **fake_jira_cloud.connection,
         jira__webhook_secret=JIRA_SECRET,
         discourse__url=fake_discourse.url,
         discourse__api_key=fake_discourse.api_key,

@@ -49,9 +49,7 @@ def wiring(tmp_path, fake_jira_cloud, fake_slack, fake_webhook, monkeypatch):  #
     routes = write(tmp_path / "routes.yaml", ROUTES % fake_webhook.hook_url)
     return dict(
         routing_file=str(routes),
-        jira__url=fake_jira_cloud.url,
-        jira__user=fake_jira_cloud.user,
-        jira__token=fake_jira_cloud.token,
+        **fake_jira_cloud.connection,
         slack__bot_token=fake_slack.token,
         slack__api_url=fake_slack.api_url,
         delivery_timeout=30,  # a fake answering late on a busy machine is no fault (IMPATIENT makes one)

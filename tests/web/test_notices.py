@@ -51,9 +51,7 @@ def resolved(configure, tmp_path, fake_jira_cloud):  # type: ignore[no-untyped-d
     """The settings, with the three reports in Jira (their cluster's issue not resolved yet)."""
     settings = configure(
         routing_file=str(write(tmp_path / "routes.yaml", ROUTES)),
-        jira__url=fake_jira_cloud.url,
-        jira__user=fake_jira_cloud.user,
-        jira__token=fake_jira_cloud.token,
+        **fake_jira_cloud.connection,
         jira__webhook_secret=JIRA_SECRET,
         cluster_sync_seconds=0,
         cluster_recluster_seconds=0,

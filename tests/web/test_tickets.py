@@ -42,7 +42,7 @@ def test_a_failed_delivery_shows_its_reason_and_is_delivered_after_retry(
     configure, fake_jira_cloud, request, auth, shot
 ):
     jira = fake_jira_cloud
-    configure(jira__url=jira.url, jira__user=jira.user, jira__token=jira.token)
+    configure(**jira.connection)
     fake_jira_cloud.script(
         "POST",
         "/rest/api/3/issue",
