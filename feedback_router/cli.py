@@ -185,19 +185,19 @@ def worker(
     queues classifies between calls to Jira, Slack and webhooks; start the two apart (``--queues
     classify`` and ``--queues background``) so that classification never waits for them.
     """
-    from feedback_router import jobs
     from feedback_router import worker as runtime
     from feedback_router.processor import get_processor
+    from feedback_router.queues import CLASSIFY, QUEUES
 
     settings = _settings()
     if not settings.redis_url:
         raise fail("FEEDBACK_ROUTER_REDIS_URL is not set; without Redis, 'serve' runs the worker in-process")
     chosen = [queue.strip() for queue in queues.split(",") if queue.strip()]
-    unknown = sorted(set(chosen) - set(jobs.QUEUES))
+    unknown = sorted(set(chosen) - set(QUEUES))
     if unknown or not chosen:
-        raise fail(f"unknown queue {', '.join(unknown) or '(none)'}; choose from {', '.join(jobs.QUEUES)}")
+        raise fail(f"unknown queue {', '.join(unknown) or '(none)'}; choose from {', '.join(QUEUES)}")
     _check_sinks(settings)
-    if jobs.CLASSIFY in chosen:  # a background worker never loads the model
+    if CLASSIFY in chosen:  # a background worker never loads the model
         try:
             get_processor(settings)
         except ModelNotFoundError as exc:

@@ -27,9 +27,7 @@ from feedback_router.loopback import notices
 from feedback_router.loopback.service import poll_statuses, prune_receipts
 from feedback_router.outlets import Outlets
 from feedback_router.processor import UNBOUNDED, get_processor
-from feedback_router.queues import BACKGROUND, CLASSIFY, queue_of, task_name
-from feedback_router.queues import QUEUES as QUEUES
-from feedback_router.queues import Queue as Queue
+from feedback_router.queues import Queue, queue_of, task_name
 from feedback_router.schedule import take_turn
 from feedback_router.tickets.delivery import deliver_comments, deliver_pending
 
@@ -45,7 +43,6 @@ class Job:
     Parameters:
         name: the job's name; Celery's task is ``feedback_router.jobs.<name>``, and a periodic job's
             turn is kept in the database under it.
-        queue: where it runs; ``classify`` holds only the classification.
         run: does the work that is due, ``(settings, stop, max_batches) -> units done``; it stops
             early once ``stop`` is set or after ``max_batches`` batches.
         every: seconds between runs for the settings (0: off), or None: whenever asked.
@@ -54,13 +51,14 @@ class Job:
     """
 
     name: str
-    queue: Queue
     run: Callable[[Settings, Stop, int], int]
     every: Callable[[Settings], float] | None = None
     then: tuple[str, ...] = ()
 
-    def __post_init__(self) -> None:
-        assert self.queue == queue_of(self.name), "queues.queue_of routes the job's tasks"
+    @property
+    def queue(self) -> Queue:
+        """Where it runs: classification on a queue of its own, the rest on ``background`` (queues.py)."""
+        return queue_of(self.name)
 
     @property
     def task(self) -> str:
@@ -147,13 +145,13 @@ def _jira_poll_seconds(settings: Settings) -> float:
 
 
 JOBS: tuple[Job, ...] = (
-    Job("classify", CLASSIFY, classify, then=("deliver", "notices")),
-    Job("deliver", BACKGROUND, deliver),
-    Job("jira-poll", BACKGROUND, poll_jira, every=_jira_poll_seconds),
-    Job("webhook-receipts-prune", BACKGROUND, prune, every=lambda _: 86_400.0),
-    Job("notices", BACKGROUND, send_notices),  # after the poll: a resolved ticket's notices go out at once
-    Job("recluster", BACKGROUND, recluster_teams, every=lambda s: s.cluster_recluster_seconds),
-    Job("retention", BACKGROUND, retention, every=lambda s: 3600.0 if s.retention_days is not None else 0.0),
+    Job("classify", classify, then=("deliver", "notices")),
+    Job("deliver", deliver),
+    Job("jira-poll", poll_jira, every=_jira_poll_seconds),
+    Job("webhook-receipts-prune", prune, every=lambda _: 86_400.0),
+    Job("notices", send_notices),  # after the poll: a resolved ticket's notices go out at once
+    Job("recluster", recluster_teams, every=lambda s: s.cluster_recluster_seconds),
+    Job("retention", retention, every=lambda s: 3600.0 if s.retention_days is not None else 0.0),
 )
 BY_NAME = {job.name: job for job in JOBS}
 

@@ -17,7 +17,7 @@ from typing import Protocol
 from celery import Celery, Task, signals
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
-from feedback_router import jobs, wakeup
+from feedback_router import jobs, queues, wakeup
 from feedback_router.config import Settings, get_settings
 from feedback_router.processor import get_processor
 from feedback_router.routing import live
@@ -107,7 +107,7 @@ def reload_rules_on_sighup_when_ready(routing_file: Path | None) -> None:
 class Lane(threading.Thread):
     """Runs the jobs of one queue in a thread of the API process: at each sweep, and when woken."""
 
-    def __init__(self, queue: jobs.Queue, settings: Settings, follow_up: Callable[[str], None]) -> None:
+    def __init__(self, queue: queues.Queue, settings: Settings, follow_up: Callable[[str], None]) -> None:
         super().__init__(name=f"feedback-router-{queue}", daemon=True)
         self.names = [job.name for job in jobs.JOBS if job.queue == queue]
         self.settings = settings
@@ -134,7 +134,7 @@ class InProcessWorker:
     outside system while the other thread calls one."""
 
     def __init__(self, settings: Settings) -> None:
-        self.lanes = {queue: Lane(queue, settings, self.wake) for queue in jobs.QUEUES}
+        self.lanes = {queue: Lane(queue, settings, self.wake) for queue in queues.QUEUES}
 
     def start(self) -> None:
         for lane in self.lanes.values():

@@ -16,6 +16,7 @@ from feedback_router import jobs, worker
 from feedback_router.app import create_app
 from feedback_router.config import Settings
 from feedback_router.processor import get_processor
+from feedback_router.queues import CLASSIFY
 from tests.fakes.jira import FakeJira
 from tests.fakes.server import Hang
 from tests.test_crash_safety import log_tail, wait_for, worker_process
@@ -34,7 +35,7 @@ CREATE = "/rest/api/*/issue"
 
 
 def test_classification_has_a_queue_of_its_own_and_every_job_a_task_routed_to_its_queue(settings):
-    assert [job.name for job in jobs.JOBS if job.queue == jobs.CLASSIFY] == ["classify"]
+    assert [job.name for job in jobs.JOBS if job.queue == CLASSIFY] == ["classify"]
     app = worker.configure_celery(settings)
     assert set(app.conf.beat_schedule) == set(jobs.BY_NAME)
     for job in jobs.JOBS:
@@ -51,9 +52,7 @@ def hanging_jira(configure, tmp_path, fake_jira_cloud: FakeJira) -> Iterator[dic
     try:
         yield {
             "routing_file": routes,
-            "jira__url": fake_jira_cloud.url,
-            "jira__user": fake_jira_cloud.user,
-            "jira__token": fake_jira_cloud.token,
+            **fake_jira_cloud.connection,
             "delivery_timeout": 300,  # the client waits longer than the test: only release() ends the call
         }
     finally:
@@ -107,7 +106,7 @@ def classify_worker(settings: Settings) -> Iterator[None]:
             pool="solo",
             perform_ping_check=False,
             shutdown_timeout=30,
-            queues=[jobs.CLASSIFY],
+            queues=[CLASSIFY],
         ):
             yield
     finally:
